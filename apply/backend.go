@@ -1,0 +1,41 @@
+// Package apply is where kmsgrant meets the world: the Backend that reads
+// and writes accounts (a state file or live AWS), the Plan built from what
+// it reads, the plan's rendering as text and JSON, and carrying a plan out.
+package apply
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+)
+
+// Errors a Backend returns for things that do not exist.
+var (
+	ErrKeyNotFound     = errors.New("key not found")
+	ErrAliasNotFound   = errors.New("alias not found")
+	ErrGranteeNotFound = errors.New("grantee not found")
+)
+
+// Backend reads and writes the accounts one grant touches: the bucket owner's
+// and the grantee's.
+type Backend interface {
+	// Bucket returns a bucket's configuration, or nil when it does not
+	// exist.
+	Bucket(ctx context.Context, name string) (*generate.Bucket, error)
+	// Key resolves a key reference the way a caller in account and region
+	// would (aliases and key IDs resolve in the caller's account) and
+	// describes the key. It returns ErrKeyNotFound or ErrAliasNotFound
+	// when the reference names nothing.
+	Key(ctx context.Context, ref arns.KeyRef, account, region string) (*generate.Key, error)
+	// Grantee returns a role or user with its policies; ErrGranteeNotFound
+	// when it does not exist; nil and no error when its account's IAM
+	// cannot be read, which makes the IAM change manual.
+	Grantee(ctx context.Context, p arns.Principal) (*generate.Grantee, error)
+	// Write makes one change of a plan.
+	Write(ctx context.Context, c generate.Change) error
+	// Flush makes the writes so far durable. The state file writes itself
+	// here, atomically; a live backend has nothing left to do.
+	Flush(ctx context.Context) error
+}

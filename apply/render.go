@@ -1,0 +1,131 @@
+package apply
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kmsgrant/kmsgrant/generate"
+)
+
+// ANSI colours, used only when the caller says the output is a terminal.
+const (
+	reset  = "\x1b[0m"
+	bold   = "\x1b[1m"
+	red    = "\x1b[31m"
+	green  = "\x1b[32m"
+	yellow = "\x1b[33m"
+	cyan   = "\x1b[36m"
+)
+
+type painter bool
+
+func (p painter) paint(color, s string) string {
+	if !p || s == "" {
+		return s
+	}
+	return color + s + reset
+}
+
+var actionMarks = map[generate.Action]struct{ mark, color string }{
+	generate.Create: {"+", green},
+	generate.Update: {"~", yellow},
+	generate.NoOp:   {"=", ""},
+	generate.Manual: {"!", cyan},
+}
+
+// WriteText renders the plan for people.
+func (p *Plan) WriteText(w io.Writer, color bool) error {
+	c := painter(color)
+	var b strings.Builder
+	v := p.View
+	if g := v.Grant; g != nil {
+		fmt.Fprintf(&b, "Grant %s %s access to s3://%s/%s*\n", g.Grantee, strings.Join(g.Access, ","), g.Bucket, g.Prefix)
+		if g.KeyARN != "" {
+			fmt.Fprintf(&b, "  through key %s\n", g.KeyARN)
+		}
+		b.WriteString("\n")
+	}
+	for _, ch := range v.Changes {
+		m := actionMarks[ch.Action]
+		header := fmt.Sprintf("%s %s %s %s", m.mark, ch.Action, ch.Kind, ch.Target)
+		if ch.PolicyName != "" {
+			header += fmt.Sprintf(" (inline policy %s)", ch.PolicyName)
+		}
+		b.WriteString(c.paint(bold+m.color, header) + "\n")
+		if ch.Reason != "" {
+			b.WriteString("  " + ch.Reason + "\n")
+		}
+		switch {
+		case ch.Action == generate.Manual:
+			b.WriteString("  Attach this policy in account " + ch.Account + ":\n")
+			for _, l := range strings.SplitAfter(string(ch.After), "\n") {
+				if l != "" {
+					b.WriteString("    " + l)
+				}
+			}
+		case ch.Diff != "":
+			writeDiff(&b, ch.Diff, c)
+		}
+		b.WriteString("\n")
+	}
+	writeFindings(&b, "Warnings", v.Warnings, c, yellow)
+	writeFindings(&b, "Blocked", v.Blockers, c, red)
+	if p.Blocked() {
+		b.WriteString(c.paint(bold+red, fmt.Sprintf("Plan blocked by %d %s; nothing will be changed.", len(v.Blockers), plural(len(v.Blockers), "problem", "problems"))) + "\n")
+	} else {
+		b.WriteString(c.paint(bold, p.SummaryLine()) + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeDiff(b *strings.Builder, diff string, c painter) {
+	for _, l := range strings.SplitAfter(diff, "\n") {
+		switch {
+		case l == "":
+		case strings.HasPrefix(l, "---"), strings.HasPrefix(l, "+++"):
+			b.WriteString(c.paint(bold, strings.TrimSuffix(l, "\n")) + "\n")
+		case strings.HasPrefix(l, "@@"):
+			b.WriteString(c.paint(cyan, strings.TrimSuffix(l, "\n")) + "\n")
+		case strings.HasPrefix(l, "+"):
+			b.WriteString(c.paint(green, strings.TrimSuffix(l, "\n")) + "\n")
+		case strings.HasPrefix(l, "-"):
+			b.WriteString(c.paint(red, strings.TrimSuffix(l, "\n")) + "\n")
+		default:
+			b.WriteString(l)
+		}
+	}
+}
+
+func writeFindings(b *strings.Builder, title string, fs []generate.Finding, c painter, color string) {
+	if len(fs) == 0 {
+		return
+	}
+	b.WriteString(c.paint(bold+color, title+":") + "\n")
+	for _, f := range fs {
+		fmt.Fprintf(b, "  - %s: %s\n", c.paint(color, f.Code), f.Message)
+		if f.Target != "" {
+			fmt.Fprintf(b, "    target: %s\n", f.Target)
+		}
+		if f.Fix != "" {
+			fmt.Fprintf(b, "    fix: %s\n", f.Fix)
+		}
+	}
+	b.WriteString("\n")
+}
+
+// WriteJSON writes the plan as one indented JSON document.
+func (p *Plan) WriteJSON(w io.Writer) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(p.View); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}

@@ -1,0 +1,204 @@
+package statefile
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/apply/internal/jsonedit"
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+)
+
+var _ apply.Backend = (*File)(nil)
+
+// Bucket implements apply.Backend. Bucket names are global, so any account
+// of the file may hold it.
+func (f *File) Bucket(_ context.Context, name string) (*generate.Bucket, error) {
+	for _, id := range sortedKeys(f.st.Accounts) {
+		b, ok := f.st.Accounts[id].Buckets[name]
+		if !ok {
+			continue
+		}
+		out := &generate.Bucket{
+			Name: name, Account: id, Region: b.Region, Ownership: b.ObjectOwnership,
+			Policy: f.doc("accounts", id, "buckets", name, "policy"),
+		}
+		if e := b.DefaultEncryption; e != nil {
+			out.Encryption = &generate.Encryption{Algorithm: e.SSEAlgorithm, KMSMasterKeyID: e.KMSMasterKeyID, BucketKeyEnabled: e.BucketKeyEnabled}
+		}
+		if len(b.Objects) > 0 {
+			out.Objects = map[string]generate.Object{}
+			for k, o := range b.Objects {
+				out.Objects[k] = generate.Object{Algorithm: o.SSEAlgorithm, KMSKeyID: o.SSEKMSKeyID, Owner: o.Owner}
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// Key implements apply.Backend: ARNs name their own account and Region;
+// key IDs and alias names resolve in the caller's.
+func (f *File) Key(_ context.Context, ref arns.KeyRef, account, region string) (*generate.Key, error) {
+	if ref.Account != "" {
+		account, region = ref.Account, ref.Region
+	}
+	acct := f.st.Accounts[account]
+	notFound := apply.ErrKeyNotFound
+	if ref.Form == arns.AliasName || ref.Form == arns.AliasARN {
+		notFound = apply.ErrAliasNotFound
+	}
+	if acct == nil {
+		return nil, notFound
+	}
+	for _, keyARN := range sortedKeys(acct.KMSKeys) {
+		k := acct.KMSKeys[keyARN]
+		parsed, _ := arns.ParseKeyARN(keyARN)
+		if parsed.Region != region {
+			continue
+		}
+		var match bool
+		switch ref.Form {
+		case arns.KeyARN, arns.KeyID:
+			match = parsed.ID == ref.ID
+		case arns.AliasName, arns.AliasARN:
+			match = slices.Contains(k.Aliases, ref.ID)
+		}
+		if !match {
+			continue
+		}
+		return &generate.Key{
+			ARN: keyARN, Account: account, Region: region,
+			Manager: k.KeyManager, State: k.KeyState, Aliases: k.Aliases,
+			Policy: f.doc("accounts", account, "kms_keys", keyARN, "policy"),
+		}, nil
+	}
+	return nil, notFound
+}
+
+// Grantee implements apply.Backend. The role or user must exist with the
+// path the ARN gives.
+func (f *File) Grantee(_ context.Context, p arns.Principal) (*generate.Grantee, error) {
+	acct := f.st.Accounts[p.Account]
+	if acct == nil {
+		return nil, apply.ErrGranteeNotFound
+	}
+	ids, kind := acct.IAMRoles, "iam_roles"
+	if p.Kind == arns.User {
+		ids, kind = acct.IAMUsers, "iam_users"
+	}
+	ident, ok := ids[p.Name]
+	if !ok {
+		return nil, apply.ErrGranteeNotFound
+	}
+	if path := orRoot(ident.Path); path != p.Path {
+		return nil, fmt.Errorf("--grantee: %s has path %s, but the ARN gives %s", p.Name, path, p.Path)
+	}
+	g := &generate.Grantee{Principal: p}
+	for _, name := range sortedKeys(ident.InlinePolicies) {
+		g.Inline = append(g.Inline, generate.NamedPolicy{Name: name, Doc: f.doc("accounts", p.Account, kind, p.Name, "inline_policies", name)})
+	}
+	for _, a := range ident.AttachedPolicies {
+		g.Attached = append(g.Attached, generate.NamedPolicy{Name: a, Doc: f.doc("managed_policies", a)})
+	}
+	if ident.PermissionsBoundary != "" {
+		g.Boundary = &generate.NamedPolicy{Name: ident.PermissionsBoundary, Doc: f.doc("managed_policies", ident.PermissionsBoundary)}
+	}
+	return g, nil
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "/"
+	}
+	return path
+}
+
+// Write implements apply.Backend by editing the file's bytes in memory;
+// Flush writes them.
+func (f *File) Write(_ context.Context, c generate.Change) error {
+	var path []string
+	var value []byte
+	switch c.Kind {
+	case generate.KindBucketPolicy:
+		path = []string{"accounts", c.Account, "buckets", bucketName(c.Target), "policy"}
+		value = c.Policy.Compact()
+	case generate.KindKeyPolicy:
+		path = []string{"accounts", c.Account, "kms_keys", c.Target, "policy"}
+		value = c.Policy.Compact()
+	case generate.KindIAMPolicy:
+		if c.Grantee == nil {
+			return fmt.Errorf("iam_policy change for %s names no role or user", c.Target)
+		}
+		kind := "iam_roles"
+		if c.Grantee.Kind == arns.User {
+			kind = "iam_users"
+		}
+		path = []string{"accounts", c.Account, kind, c.Grantee.Name, "inline_policies", c.PolicyName}
+		value = c.Policy.Compact()
+	case generate.KindBucketEncryption:
+		path = []string{"accounts", c.Account, "buckets", bucketName(c.Target), "default_encryption", "kms_master_key_id"}
+		value = []byte(fmt.Sprintf("%q", c.Encryption.KMSMasterKeyID))
+	default:
+		return fmt.Errorf("unknown change kind %q", c.Kind)
+	}
+	data, err := jsonedit.Set(f.data, path, value)
+	if err != nil {
+		return fmt.Errorf("writing %s of %s to %s: %w", c.Kind, c.Target, f.name, err)
+	}
+	// Re-read what was written, so later reads in this run see it and a
+	// broken edit is caught before it reaches the disk.
+	next, err := Parse(f.name, data)
+	if err != nil {
+		return fmt.Errorf("writing %s of %s: the edited state file does not check: %w", c.Kind, c.Target, err)
+	}
+	f.data, f.st, f.docs, f.dirty = next.data, next.st, next.docs, true
+	return nil
+}
+
+func bucketName(bucketARN string) string {
+	return bucketARN[strings.LastIndex(bucketARN, ":")+1:]
+}
+
+// Flush implements apply.Backend: the file is replaced in one rename of a
+// fully written temporary file with the same permissions, so a crash or an
+// error leaves either the old file or the new one, never half of one.
+func (f *File) Flush(context.Context) error {
+	if !f.dirty {
+		return nil
+	}
+	dir := filepath.Dir(f.name)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.name)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing state file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if _, err := tmp.Write(f.data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing state file: %w", err)
+	}
+	if err := tmp.Chmod(f.perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing state file: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing state file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing state file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), f.name); err != nil {
+		return fmt.Errorf("writing state file: %w", err)
+	}
+	f.dirty = false
+	return nil
+}
+
+// Bytes returns the file's current contents, with writes not yet flushed.
+func (f *File) Bytes() []byte { return f.data }

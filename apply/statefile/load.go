@@ -1,0 +1,309 @@
+package statefile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/kmsgrant/kmsgrant/apply/internal/jsonedit"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+// File is an open state file. Reads come from the parsed state; writes edit
+// the file's bytes in memory, and Flush puts them on disk in one atomic
+// rename.
+type File struct {
+	name string
+	data []byte
+	perm os.FileMode
+	st   *state
+	// docs holds every parsed policy document, by its JSON path.
+	docs map[string]*policy.Document
+	// dirty is set once a write changed data.
+	dirty bool
+}
+
+// Error is a problem with a state file, located by file, line and column
+// (when known) and JSON path.
+type Error struct {
+	File      string
+	Line, Col int
+	Path      string
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+	}
+	if e.Path != "" {
+		b.WriteString(": " + e.Path)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// Open reads and checks a state file.
+func Open(name string) (*File, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading state file: %w", err)
+	}
+	info, err := os.Stat(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading state file: %w", err)
+	}
+	f, err := Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	f.perm = info.Mode().Perm()
+	return f, nil
+}
+
+// Parse checks state file contents; name is used in messages and by Flush.
+func Parse(name string, data []byte) (*File, error) {
+	f := &File{name: name, data: data, perm: 0o644, docs: map[string]*policy.Document{}}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var st state
+	if err := dec.Decode(&st); err != nil {
+		return nil, f.decodeError(err)
+	}
+	if dec.More() {
+		return nil, f.errAt(dec.InputOffset(), "", "unexpected data after the top-level object")
+	}
+	f.st = &st
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *File) decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return f.errAt(syn.Offset, "", "invalid JSON: "+syn.Error())
+	case errors.As(err, &typ):
+		path := typ.Field
+		return f.errAt(typ.Offset, path, fmt.Sprintf("want %s, got JSON %s", goTypeName(typ.Type.String()), typ.Value))
+	case errors.Is(err, io.EOF):
+		return &Error{File: f.name, Msg: "empty file; want a JSON object with format_version \"1\""}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return f.errAt(int64(len(f.data)), "", "invalid JSON: the file ends in the middle of a value")
+	}
+	return &Error{File: f.name, Msg: err.Error()}
+}
+
+func goTypeName(t string) string {
+	switch {
+	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "*statefile."), strings.HasPrefix(t, "statefile."):
+		return "an object"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case t == "string":
+		return "a string"
+	case t == "bool":
+		return "true or false"
+	}
+	return t
+}
+
+func (f *File) errAt(offset int64, path, msg string) error {
+	line, col := jsonedit.Position(f.data, offset)
+	return &Error{File: f.name, Line: line, Col: col, Path: path, Msg: msg}
+}
+
+// errPath reports a problem at a JSON path, with its line and column.
+func (f *File) errPath(path []string, msg string) error {
+	e := &Error{File: f.name, Path: dotted(path), Msg: msg}
+	if off, ok := jsonedit.Offset(f.data, path); ok {
+		e.Line, e.Col = jsonedit.Position(f.data, off)
+	}
+	return e
+}
+
+func dotted(path []string) string { return strings.Join(path, ".") }
+
+var (
+	regionRE     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$`)
+	iamPathRE    = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+	iamNameRE    = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	keyStates    = []string{"Enabled", "Disabled", "PendingDeletion", "PendingImport", "PendingReplicaDeletion", "Unavailable", "Creating", "Updating"}
+	algorithms   = []string{"AES256", "aws:kms", "aws:kms:dsse"}
+	ownershipSet = []string{"", "BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"}
+)
+
+// check validates what JSON types cannot: names, ARNs, enumerations and
+// every policy document.
+func (f *File) check() error {
+	st := f.st
+	if st.FormatVersion == "" {
+		return f.errPath(nil, "missing format_version (want \"1\")")
+	}
+	if st.FormatVersion != FormatVersion {
+		return f.errPath([]string{"format_version"}, fmt.Sprintf("unsupported format_version %q; this kmsgrant reads %q", st.FormatVersion, FormatVersion))
+	}
+	for _, id := range sortedKeys(st.Accounts) {
+		acct := st.Accounts[id]
+		p := []string{"accounts", id}
+		if !arns.IsAccountID(id) {
+			return f.errPath(p, "account IDs are 12 digits")
+		}
+		if acct == nil {
+			return f.errPath(p, "want an object")
+		}
+		if err := f.checkAccount(id, acct, p); err != nil {
+			return err
+		}
+	}
+	for _, a := range sortedKeys(st.ManagedPolicies) {
+		p := []string{"managed_policies", a}
+		if _, ok := arns.AccountOfPrincipal(a); !strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":policy/") || (!ok && !strings.Contains(a, ":iam::aws:policy/")) {
+			return f.errPath(p, "want a managed policy ARN such as arn:aws:iam::aws:policy/NAME")
+		}
+		if err := f.parsePolicy(p, st.ManagedPolicies[a], true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *File) checkAccount(id string, acct *account, p []string) error {
+	for _, name := range sortedKeys(acct.Buckets) {
+		b := acct.Buckets[name]
+		bp := append(slices.Clone(p), "buckets", name)
+		if err := arns.ValidateBucketName(name); err != nil {
+			return f.errPath(bp, err.Error())
+		}
+		if b == nil || !regionRE.MatchString(b.Region) {
+			return f.errPath(append(bp, "region"), "want a Region such as us-west-2")
+		}
+		if err := f.parsePolicy(append(slices.Clone(bp), "policy"), b.Policy, false); err != nil {
+			return err
+		}
+		if e := b.DefaultEncryption; e != nil {
+			ep := append(slices.Clone(bp), "default_encryption")
+			if !slices.Contains(algorithms, e.SSEAlgorithm) {
+				return f.errPath(append(ep, "sse_algorithm"), "want AES256, aws:kms or aws:kms:dsse")
+			}
+			if e.SSEAlgorithm == "AES256" && e.KMSMasterKeyID != "" {
+				return f.errPath(append(ep, "kms_master_key_id"), "AES256 (SSE-S3) takes no KMS key")
+			}
+			if e.KMSMasterKeyID != "" {
+				if _, err := arns.ParseKeyRef(e.KMSMasterKeyID); err != nil {
+					return f.errPath(append(ep, "kms_master_key_id"), err.Error())
+				}
+			}
+		}
+		if !slices.Contains(ownershipSet, b.ObjectOwnership) {
+			return f.errPath(append(bp, "object_ownership"), "want BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter")
+		}
+		for _, k := range sortedKeys(b.Objects) {
+			if b.Objects[k] == nil {
+				return f.errPath(append(bp, "objects", k), "want an object")
+			}
+		}
+	}
+	for _, a := range sortedKeys(acct.KMSKeys) {
+		k := acct.KMSKeys[a]
+		kp := append(slices.Clone(p), "kms_keys", a)
+		ref, err := arns.ParseKeyARN(a)
+		if err != nil {
+			return f.errPath(kp, "keys are listed by full key ARN: "+err.Error())
+		}
+		if ref.Account != id {
+			return f.errPath(kp, fmt.Sprintf("key ARN names account %s but is listed under account %s", ref.Account, id))
+		}
+		if k == nil || (k.KeyManager != "AWS" && k.KeyManager != "CUSTOMER") {
+			return f.errPath(append(kp, "key_manager"), "want AWS or CUSTOMER")
+		}
+		if !slices.Contains(keyStates, k.KeyState) {
+			return f.errPath(append(kp, "key_state"), "want one of "+strings.Join(keyStates, ", "))
+		}
+		if len(bytes.TrimSpace(k.Policy)) == 0 {
+			return f.errPath(kp, "missing policy: every KMS key has a key policy")
+		}
+		if err := f.parsePolicy(append(slices.Clone(kp), "policy"), k.Policy, true); err != nil {
+			return err
+		}
+		for _, al := range k.Aliases {
+			if r, err := arns.ParseKeyRef(al); err != nil || r.Form != arns.AliasName {
+				return f.errPath(append(kp, "aliases"), fmt.Sprintf("%q is not an alias name (alias/NAME)", al))
+			}
+		}
+	}
+	for _, kind := range []string{"iam_roles", "iam_users"} {
+		ids := acct.IAMRoles
+		if kind == "iam_users" {
+			ids = acct.IAMUsers
+		}
+		for _, name := range sortedKeys(ids) {
+			ident := ids[name]
+			ip := append(slices.Clone(p), kind, name)
+			if !iamNameRE.MatchString(name) {
+				return f.errPath(ip, "not a valid IAM name")
+			}
+			if ident == nil {
+				return f.errPath(ip, "want an object")
+			}
+			if ident.Path != "" && !iamPathRE.MatchString(ident.Path) {
+				return f.errPath(append(ip, "path"), "an IAM path starts and ends with /")
+			}
+			for _, pn := range sortedKeys(ident.InlinePolicies) {
+				if err := f.parsePolicy(append(slices.Clone(ip), "inline_policies", pn), ident.InlinePolicies[pn], true); err != nil {
+					return err
+				}
+			}
+			for _, a := range append(slices.Clone(ident.AttachedPolicies), ident.PermissionsBoundary) {
+				if a != "" && (!strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":policy/")) {
+					return f.errPath(ip, fmt.Sprintf("%q is not a managed policy ARN", a))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// parsePolicy parses and remembers the policy at path. A missing or null
+// policy is allowed only where AWS allows none.
+func (f *File) parsePolicy(path []string, raw json.RawMessage, required bool) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		if required {
+			return f.errPath(path, "missing policy document")
+		}
+		return nil
+	}
+	doc, err := policy.Parse(raw)
+	if err != nil {
+		return f.errPath(path, "not a valid policy: "+err.Error())
+	}
+	f.docs[strings.Join(path, "\x00")] = doc
+	return nil
+}
+
+func (f *File) doc(path ...string) *policy.Document {
+	return f.docs[strings.Join(path, "\x00")]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

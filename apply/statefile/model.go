@@ -1,0 +1,61 @@
+// Package statefile is the account-state file backend: a JSON file that
+// describes accounts (buckets, keys, roles, users, managed policies) the way
+// AWS would report them. It lets kmsgrant plan and apply with no AWS account,
+// and it is what tests, examples and offline reviews use.
+package statefile
+
+import (
+	"encoding/json"
+)
+
+// FormatVersion is the state file format this version reads and writes.
+const FormatVersion = "1"
+
+// state is the typed view of a state file. Writes never go through it: they
+// edit the file's bytes, so fields this version does not know survive.
+type state struct {
+	FormatVersion   string                     `json:"format_version"`
+	Accounts        map[string]*account        `json:"accounts"`
+	ManagedPolicies map[string]json.RawMessage `json:"managed_policies"`
+}
+
+type account struct {
+	Buckets  map[string]*bucket   `json:"buckets"`
+	KMSKeys  map[string]*key      `json:"kms_keys"`
+	IAMRoles map[string]*identity `json:"iam_roles"`
+	IAMUsers map[string]*identity `json:"iam_users"`
+}
+
+type bucket struct {
+	Region            string             `json:"region"`
+	Policy            json.RawMessage    `json:"policy"`
+	DefaultEncryption *encryption        `json:"default_encryption"`
+	ObjectOwnership   string             `json:"object_ownership"`
+	Objects           map[string]*object `json:"objects"`
+}
+
+type encryption struct {
+	SSEAlgorithm     string `json:"sse_algorithm"`
+	KMSMasterKeyID   string `json:"kms_master_key_id"`
+	BucketKeyEnabled bool   `json:"bucket_key_enabled"`
+}
+
+type object struct {
+	SSEAlgorithm string `json:"sse_algorithm"`
+	SSEKMSKeyID  string `json:"sse_kms_key_id"`
+	Owner        string `json:"owner"`
+}
+
+type key struct {
+	KeyManager string          `json:"key_manager"`
+	KeyState   string          `json:"key_state"`
+	Policy     json.RawMessage `json:"policy"`
+	Aliases    []string        `json:"aliases"`
+}
+
+type identity struct {
+	Path                string                     `json:"path"`
+	InlinePolicies      map[string]json.RawMessage `json:"inline_policies"`
+	AttachedPolicies    []string                   `json:"attached_policies"`
+	PermissionsBoundary string                     `json:"permissions_boundary"`
+}

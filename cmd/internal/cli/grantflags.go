@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+)
+
+// GrantFlags are the flags that describe a grant, shared by plan and apply.
+type GrantFlags struct {
+	State         string
+	Bucket        string
+	Prefix        string
+	Key           string
+	Grantee       string
+	Access        string
+	IAMPolicyName string
+}
+
+func (g *GrantFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&g.State, "state", "", "account-state `FILE` to plan against (required)")
+	fl.StringVar(&g.Bucket, "bucket", "", "`NAME` of the bucket to share (required)")
+	fl.StringVar(&g.Grantee, "grantee", "", "IAM role or user ARN, or 12-digit account ID, to grant (required)")
+	fl.StringVar(&g.Prefix, "prefix", "", "limit the grant to object keys starting with `P`")
+	fl.StringVar(&g.Key, "key", "", "KMS `KEY` (key ID, key ARN, alias/NAME or alias ARN); default: the bucket's default encryption key")
+	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`: read, read,list, read,write or read,list,write")
+	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "name of the grantee's inline policy (default kmsgrant-BUCKET)")
+}
+
+var policyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+
+// grant turns the flags into a grant. A wildcard grantee is not an input
+// error but a blocker, so it comes back as a finding for the plan to show.
+func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
+	var out generate.Grant
+	switch {
+	case g.State == "":
+		return out, nil, &hintError{err: errors.New("--state is required"), hint: "kmsgrant plans against an account-state file; try --state examples/seed/state.json"}
+	case g.Bucket == "":
+		return out, nil, errors.New("--bucket is required")
+	case g.Grantee == "":
+		return out, nil, errors.New("--grantee is required")
+	}
+	if err := arns.ValidateBucketName(g.Bucket); err != nil {
+		return out, nil, fmt.Errorf("--bucket: %w", err)
+	}
+	if err := generate.ValidatePrefix(g.Prefix); err != nil {
+		return out, nil, fmt.Errorf("--prefix: %w", err)
+	}
+	access, err := generate.ParseAccess(g.Access)
+	if err != nil {
+		return out, nil, fmt.Errorf("--access: %w", err)
+	}
+	if g.Key != "" {
+		if _, err := arns.ParseKeyRef(g.Key); err != nil {
+			return out, nil, fmt.Errorf("--key: %w", err)
+		}
+	}
+	name := g.IAMPolicyName
+	if name == "" {
+		name = generate.DefaultIAMPolicyName(g.Bucket)
+	}
+	if !policyNameRE.MatchString(name) {
+		return out, nil, fmt.Errorf("--iam-policy-name: %q is not a valid IAM policy name (1-128 letters, digits and +=,.@_-)", name)
+	}
+	principal, err := arns.ParsePrincipal(g.Grantee, "aws")
+	if errors.Is(err, arns.ErrWildcard) {
+		return out, &generate.Finding{Code: generate.CodeWildcardGrantee, Target: g.Grantee,
+			Message: fmt.Sprintf("grantee %q is a wildcard: %v", g.Grantee, err),
+			Fix:     "name the exact role or user ARN, or the account ID to trust the whole account"}, nil
+	}
+	if err != nil {
+		return out, nil, fmt.Errorf("--grantee: %w", err)
+	}
+	return generate.Grant{
+		Bucket: g.Bucket, Prefix: g.Prefix, Key: g.Key, Grantee: principal,
+		Access: access, IAMPolicyName: name,
+	}, nil, nil
+}

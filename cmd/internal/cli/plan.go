@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/generate"
+)
+
+// PlanOptions are the options of `kmsgrant plan`.
+type PlanOptions struct {
+	Factory          *Factory
+	Grant            GrantFlags
+	Output           string
+	DetailedExitcode bool
+}
+
+// NewCmdPlan builds `kmsgrant plan`. runF replaces planRun in tests of flag
+// parsing.
+func NewCmdPlan(f *Factory, runF func(context.Context, *PlanOptions) error) *cobra.Command {
+	opts := &PlanOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "plan --state FILE --bucket NAME --grantee PRINCIPAL [flags]",
+		Short: "Show the policy changes a cross-account grant needs",
+		Long: `Plan computes the minimal statements that the bucket policy, the KMS key
+policy and the grantee's IAM policy still lack for the grant, and shows them
+as diffs against the current documents. It changes nothing.`,
+		Example: `  kmsgrant plan --state examples/seed/state.json --bucket doc-example-bucket \
+    --grantee arn:aws:iam::444455556666:role/reader --prefix reports/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Output != "text" && opts.Output != "json" {
+				return fmt.Errorf("--output: unknown format %q (want text or json)", opts.Output)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return planRun(cmd.Context(), opts)
+		},
+	}
+	opts.Grant.register(cmd)
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
+	cmd.Flags().BoolVar(&opts.DetailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes to apply (0 none, 1 error)")
+	return cmd
+}
+
+func planRun(ctx context.Context, opts *PlanOptions) error {
+	_, p, err := buildPlan(ctx, opts.Factory, &opts.Grant)
+	if err != nil {
+		return err
+	}
+	io := opts.Factory.IO
+	if opts.Output == "json" {
+		err = p.WriteJSON(io.Out)
+	} else {
+		err = p.WriteText(io.Out, io.ColorEnabled())
+	}
+	if err != nil {
+		return err
+	}
+	if p.Blocked() {
+		return errBlocked(p)
+	}
+	if opts.DetailedExitcode && p.HasChanges() {
+		return &exitError{code: ExitChanges, silent: true}
+	}
+	return nil
+}
+
+// buildPlan turns grant flags into a plan through the state backend.
+func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backend, *apply.Plan, error) {
+	g, blocker, err := flags.grant()
+	if err != nil {
+		return nil, nil, err
+	}
+	if blocker != nil {
+		return nil, apply.FromResult(generate.Blocked(*blocker)), nil
+	}
+	backend, err := f.OpenState(flags.State)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--state: %w", err)
+	}
+	p, err := apply.NewPlan(ctx, backend, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return backend, p, nil
+}
+
+func errBlocked(p *apply.Plan) error {
+	codes := ""
+	for i, b := range p.View.Blockers {
+		if i > 0 {
+			codes += ", "
+		}
+		codes += b.Code
+	}
+	return &hintError{err: errors.New("plan blocked (" + codes + "); nothing was changed"), hint: "fix what the plan lists under Blocked, then plan again"}
+}

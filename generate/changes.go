@@ -1,0 +1,311 @@
+package generate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+// Action is what a plan does to one target.
+type Action string
+
+// The actions of a change. Manual changes are for a person to make: the
+// grantee is a whole account, whose IAM policies kmsgrant cannot write.
+const (
+	Create Action = "create"
+	Update Action = "update"
+	NoOp   Action = "no-op"
+	Manual Action = "manual"
+)
+
+// Change is the planned change of one document.
+type Change struct {
+	Kind    string
+	Account string
+	Target  string
+	// PolicyName names the inline policy of an iam_policy change.
+	PolicyName string
+	Action     Action
+	// Before and After are the canonical pretty JSON of the document; ""
+	// when there is none.
+	Before string
+	After  string
+	// Reason says in words why the change is needed or not.
+	Reason string
+	// Policy is the document to write for policy changes.
+	Policy *policy.Document
+	// Encryption is the configuration to write for bucket_encryption.
+	Encryption *Encryption
+	// Grantee is the role or user an iam_policy change is written to.
+	Grantee *arns.Principal
+}
+
+// Resolved is the grant with every name resolved to an ARN.
+type Resolved struct {
+	Bucket         string   `json:"bucket"`
+	BucketARN      string   `json:"bucket_arn"`
+	Prefix         string   `json:"prefix"`
+	ObjectsARN     string   `json:"objects_arn"`
+	Region         string   `json:"region"`
+	OwnerAccount   string   `json:"owner_account"`
+	KeyARN         string   `json:"key_arn,omitempty"`
+	Grantee        string   `json:"grantee"`
+	GranteeKind    string   `json:"grantee_kind"`
+	GranteeAccount string   `json:"grantee_account"`
+	Access         []string `json:"access"`
+	IAMPolicyName  string   `json:"iam_policy_name"`
+}
+
+// Result is a computed plan.
+type Result struct {
+	Grant    Resolved
+	Changes  []Change
+	Blockers []Finding
+	Warnings []Finding
+}
+
+// HasChanges reports whether applying the result would write anything.
+func (r *Result) HasChanges() bool {
+	for _, c := range r.Changes {
+		if c.Action == Create || c.Action == Update {
+			return true
+		}
+	}
+	return false
+}
+
+// Blocked returns a result that holds only one blocker, for problems found
+// before anything could be read (a wildcard grantee, say).
+func Blocked(f Finding) *Result {
+	return &Result{Blockers: []Finding{f}}
+}
+
+// Changes computes the plan for a grant: the minimal change to each
+// document, and what blocks the grant or deserves a warning.
+func Changes(g Grant, in Inputs) (*Result, error) {
+	p := &planner{g: g, in: in, r: &Result{}}
+	if err := p.run(); err != nil {
+		return nil, err
+	}
+	if len(p.r.Blockers) > 0 {
+		// A blocked plan writes nothing, so it shows nothing to write.
+		p.r.Changes = nil
+	}
+	return p.r, nil
+}
+
+type planner struct {
+	g  Grant
+	in Inputs
+	r  *Result
+	sc scope
+}
+
+func (p *planner) block(code, target, msg, fix string) {
+	p.r.Blockers = append(p.r.Blockers, Finding{Code: code, Target: target, Message: msg, Fix: fix})
+}
+
+func (p *planner) warn(code, target, msg, fix string) {
+	p.r.Warnings = append(p.r.Warnings, Finding{Code: code, Target: target, Message: msg, Fix: fix})
+}
+
+func (p *planner) run() error {
+	b := p.in.Bucket
+	if b == nil {
+		p.block(CodeBucketNotFound, p.g.Bucket, fmt.Sprintf("bucket %q does not exist", p.g.Bucket),
+			"check the bucket name, and that the owner account's credentials or state file hold it")
+		return nil
+	}
+	partition := arns.PartitionOf(b.Region)
+	if p.g.Grantee.Kind == arns.Account {
+		p.g.Grantee.Partition = partition
+	}
+	p.sc = scope{
+		partition:  partition,
+		bucketARN:  arns.BucketARN(partition, b.Name),
+		objectsARN: arns.BucketARN(partition, b.Name) + "/" + p.g.Prefix,
+		prefix:     p.g.Prefix,
+		region:     b.Region,
+	}
+	if p.in.Key != nil {
+		p.sc.keyARN = p.in.Key.ARN
+	}
+	p.r.Grant = Resolved{
+		Bucket: b.Name, BucketARN: p.sc.bucketARN, Prefix: p.g.Prefix, ObjectsARN: p.sc.objectsARN + "*",
+		Region: b.Region, OwnerAccount: b.Account, KeyARN: p.sc.keyARN,
+		Grantee: p.g.Grantee.ARN(), GranteeKind: string(p.g.Grantee.Kind), GranteeAccount: p.g.Grantee.Account,
+		Access: p.g.Access, IAMPolicyName: p.g.IAMPolicyName,
+	}
+	granteeARN := p.g.Grantee.ARN()
+	switch {
+	case p.g.Grantee.Partition != partition:
+		p.block(CodeNotCrossAccount, granteeARN,
+			fmt.Sprintf("grantee is in partition %s but the bucket is in %s; access cannot cross partitions", p.g.Grantee.Partition, partition),
+			"grant a principal of the bucket's partition")
+		return nil
+	case p.g.Grantee.Account == b.Account:
+		p.block(CodeNotCrossAccount, granteeARN,
+			fmt.Sprintf("grantee is in the bucket's own account %s; kmsgrant sets up cross-account access", b.Account),
+			"in one account an IAM policy is enough: allow s3:GetObject and kms:Decrypt on the key in the principal's own policy")
+		return nil
+	}
+
+	keyUsable := p.checkKey()
+	p.checkObjects()
+	if err := p.bucketPolicy(); err != nil {
+		return err
+	}
+	if keyUsable {
+		if err := p.keyPolicy(); err != nil {
+			return err
+		}
+	}
+	return p.iamPolicy(keyUsable)
+}
+
+// checkKey checks the key and plans a bucket_encryption change where the
+// default encryption names the key by alias or ID. It reports whether key
+// statements should be planned.
+func (p *planner) checkKey() bool {
+	b, k := p.in.Bucket, p.in.Key
+	if p.in.KeyProblem != nil {
+		f := *p.in.KeyProblem
+		p.r.Blockers = append(p.r.Blockers, f)
+		return false
+	}
+	if k == nil {
+		p.warn(CodeSSES3, p.sc.bucketARN,
+			"the bucket's default encryption is SSE-S3 (or none), so reads need no KMS permission; no key policy change is planned",
+			"pass --key if objects under the prefix are encrypted with a KMS key")
+		return false
+	}
+	usable := true
+	switch {
+	case k.Manager == KeyManagerAWS:
+		p.block(CodeAWSManagedKey, k.ARN,
+			"the key is AWS managed (such as aws/s3); its key policy cannot be changed, so no other account can ever use it",
+			"create a customer managed key, set it as the bucket's default encryption by ARN, and re-encrypt existing objects with it")
+		usable = false
+	case k.State != KeyStateEnabled:
+		p.block(CodeKeyDisabled, k.ARN, fmt.Sprintf("the key's state is %s; nothing can decrypt with it", k.State),
+			"enable the key (aws kms enable-key), or cancel its deletion first if it is pending deletion")
+	}
+	if k.Region != b.Region {
+		p.block(CodeRegionMismatch, k.ARN,
+			fmt.Sprintf("the key is in %s but the bucket is in %s; S3 only uses keys of the bucket's Region", k.Region, b.Region),
+			"use a key in "+b.Region+" (a multi-Region replica there has its own key policy)")
+		usable = false
+	}
+	if b.Encryption != nil && b.Encryption.KMSMasterKeyID != "" {
+		id := b.Encryption.KMSMasterKeyID
+		if names(k, id) {
+			if !arns.IsFullKeyARN(id) {
+				fixed := *b.Encryption
+				fixed.KMSMasterKeyID = k.ARN
+				p.r.Changes = append(p.r.Changes, encryptionChange(b, p.sc.bucketARN, &fixed))
+			}
+		} else {
+			p.warn(CodeOtherKey, p.sc.bucketARN,
+				fmt.Sprintf("the bucket's default encryption names %s, not %s; objects written without naming a key use that one", id, k.ARN),
+				"check which key the objects are really encrypted with (aws s3api head-object)")
+		}
+	}
+	return usable
+}
+
+// names reports whether a key reference, as the bucket's default encryption
+// holds it, names key k when resolved in the bucket owner's account.
+func names(k *Key, ref string) bool {
+	if ref == k.ARN {
+		return true
+	}
+	parsed, err := arns.ParseKeyRef(ref)
+	if err != nil {
+		return false
+	}
+	switch parsed.Form {
+	case arns.KeyID:
+		return strings.HasSuffix(k.ARN, "key/"+ref)
+	case arns.AliasName, arns.AliasARN:
+		if parsed.Form == arns.AliasARN && (parsed.Account != k.Account || parsed.Region != k.Region) {
+			return false
+		}
+		return slices.Contains(k.Aliases, parsed.ID)
+	}
+	return false
+}
+
+func encryptionChange(b *Bucket, target string, after *Encryption) Change {
+	return Change{
+		Kind: KindBucketEncryption, Account: b.Account, Target: target, Action: Update,
+		Before:     prettyEncryption(b.Encryption),
+		After:      prettyEncryption(after),
+		Encryption: after,
+		Reason: fmt.Sprintf("default encryption names the key as %q, which resolves in the caller's account: writers in other accounts would encrypt with their own key of that name",
+			b.Encryption.KMSMasterKeyID),
+	}
+}
+
+// checkObjects warns about known objects under the prefix that the grant
+// will not make readable: other keys, other owners.
+func (p *planner) checkObjects() {
+	b := p.in.Bucket
+	if b.Ownership != "BucketOwnerEnforced" {
+		setting := b.Ownership
+		if setting == "" {
+			setting = "not configured"
+		}
+		p.warn(CodeObjectOwnership, p.sc.bucketARN,
+			fmt.Sprintf("object ownership is %s, so ACLs are enabled: objects uploaded by other accounts belong to the uploader and the bucket policy does not cover them", setting),
+			"set object ownership to BucketOwnerEnforced (aws s3api put-bucket-ownership-controls)")
+	}
+	var otherKey, otherOwner []string
+	keys := make([]string, 0, len(b.Objects))
+	for k := range b.Objects {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, name := range keys {
+		if !strings.HasPrefix(name, p.g.Prefix) {
+			continue
+		}
+		o := b.Objects[name]
+		if p.in.Key != nil && strings.HasPrefix(o.Algorithm, "aws:kms") && o.KMSKeyID != "" && o.KMSKeyID != p.in.Key.ARN {
+			otherKey = append(otherKey, name+" ("+o.KMSKeyID+")")
+		}
+		if o.Owner != "" && o.Owner != b.Account && b.Ownership != "BucketOwnerEnforced" {
+			otherOwner = append(otherOwner, name)
+		}
+	}
+	if len(otherKey) > 0 {
+		p.warn(CodeObjectsOtherKey, p.sc.bucketARN,
+			fmt.Sprintf("%d object(s) under the prefix are encrypted with another key and stay unreadable: %s", len(otherKey), examples(otherKey)),
+			"grant that key too (--key), or copy the objects onto themselves with the bucket's key")
+	}
+	if len(otherOwner) > 0 {
+		p.warn(CodeObjectOwnership, p.sc.bucketARN,
+			fmt.Sprintf("%d object(s) under the prefix belong to another account: %s", len(otherOwner), examples(otherOwner)),
+			"set object ownership to BucketOwnerEnforced so the bucket owner owns every object")
+	}
+}
+
+func examples(list []string) string {
+	if len(list) > 3 {
+		return strings.Join(list[:3], ", ") + fmt.Sprintf(" and %d more", len(list)-3)
+	}
+	return strings.Join(list, ", ")
+}
+
+func prettyEncryption(e *Encryption) string {
+	if e == nil {
+		return ""
+	}
+	doc := fmt.Sprintf("{\n  \"sse_algorithm\": %q,\n", e.Algorithm)
+	if e.KMSMasterKeyID != "" {
+		doc += fmt.Sprintf("  \"kms_master_key_id\": %q,\n", e.KMSMasterKeyID)
+	}
+	return doc + fmt.Sprintf("  \"bucket_key_enabled\": %t\n}\n", e.BucketKeyEnabled)
+}

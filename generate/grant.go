@@ -1,0 +1,81 @@
+// Package generate is kmsgrant's planner. From a grant (who should reach
+// which objects, through which key) and the current state of the accounts,
+// it computes the minimal statements each policy still lacks, merges them
+// into the current documents without touching anyone else's statements, and
+// reports what blocks the grant or deserves a look. It is pure: it reads no
+// files and calls no AWS API, so every decision it makes can be tested.
+package generate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/templates"
+)
+
+// SidPrefix starts the Sid of every statement kmsgrant writes; statements
+// without it are never changed.
+const SidPrefix = "Kmsgrant"
+
+// Grant is the access a person asks for.
+type Grant struct {
+	Bucket string
+	// Prefix limits the grant to object keys starting with it; "" is the
+	// whole bucket.
+	Prefix string
+	// Key is the --key value as given; "" means the key the bucket's default
+	// encryption names.
+	Key string
+	// Grantee is the principal to grant, parsed.
+	Grantee arns.Principal
+	// Access holds the access levels, sorted and unique.
+	Access []string
+	// IAMPolicyName names the grantee's inline policy.
+	IAMPolicyName string
+}
+
+// ParseAccess parses a comma-separated list of access levels such as
+// "read,list". Order and repetition do not matter; read is always included,
+// since listing or writing without reading is not what this tool is for.
+func ParseAccess(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return []string{"read"}, nil
+	}
+	set := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.ToLower(strings.TrimSpace(part))
+		if _, ok := templates.LevelNamed(part); !ok {
+			return nil, fmt.Errorf("unknown access level %q (want %s, comma-separated)", part, strings.Join(templates.Levels(), ", "))
+		}
+		set[part] = true
+	}
+	set["read"] = true
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// DefaultIAMPolicyName is the grantee's inline policy name for a bucket.
+func DefaultIAMPolicyName(bucket string) string {
+	return "kmsgrant-" + bucket
+}
+
+// ValidatePrefix checks an object key prefix.
+func ValidatePrefix(p string) error {
+	switch {
+	case strings.HasPrefix(p, "/"):
+		return fmt.Errorf("prefix %q starts with \"/\"; S3 keys have no leading slash", p)
+	case strings.ContainsAny(p, "*?"):
+		return fmt.Errorf("prefix %q contains a wildcard; give the literal start of the object keys", p)
+	case strings.Contains(p, "${"):
+		return fmt.Errorf("prefix %q contains a policy variable", p)
+	case len(p) > 1024:
+		return fmt.Errorf("prefix is longer than S3's 1024-byte key limit")
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package generate
+
+import (
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+// Inputs is what the planner knows about the accounts: everything a backend
+// read for one grant.
+type Inputs struct {
+	// Bucket is nil when the bucket does not exist.
+	Bucket *Bucket
+	// Key is the resolved key; nil when the grant has none (SSE-S3) or when
+	// KeyProblem says why it could not be resolved.
+	Key        *Key
+	KeyProblem *Finding
+	// Grantee is the grantee's IAM side; nil for an account grantee or when
+	// it cannot be read, which makes the IAM change manual.
+	Grantee *Grantee
+}
+
+// Bucket is an S3 bucket's configuration.
+type Bucket struct {
+	Name    string
+	Account string
+	Region  string
+	// Policy is nil when the bucket has no policy.
+	Policy *policy.Document
+	// Encryption is nil when no default encryption is configured.
+	Encryption *Encryption
+	// Ownership is the object ownership setting, "" when not configured.
+	Ownership string
+	// Objects holds what is known of some objects, by key.
+	Objects map[string]Object
+}
+
+// Encryption is a bucket's default encryption.
+type Encryption struct {
+	Algorithm        string `json:"sse_algorithm"`
+	KMSMasterKeyID   string `json:"kms_master_key_id,omitempty"`
+	BucketKeyEnabled bool   `json:"bucket_key_enabled"`
+}
+
+// Object is what kmsgrant knows of one object.
+type Object struct {
+	Algorithm string
+	KMSKeyID  string
+	Owner     string
+}
+
+// KMS key managers and states as DescribeKey reports them.
+const (
+	KeyManagerAWS      = "AWS"
+	KeyManagerCustomer = "CUSTOMER"
+	KeyStateEnabled    = "Enabled"
+)
+
+// Key is a KMS key, resolved to its full ARN.
+type Key struct {
+	ARN     string
+	Account string
+	Region  string
+	Manager string
+	State   string
+	Policy  *policy.Document
+	// Aliases are the key's alias names (alias/x).
+	Aliases []string
+}
+
+// Grantee is an IAM role or user and the policies that decide what it may do.
+type Grantee struct {
+	Principal arns.Principal
+	// Inline policies by name, in a stable order.
+	Inline []NamedPolicy
+	// Attached managed policies; Doc is nil when the document could not be
+	// read.
+	Attached []NamedPolicy
+	// Boundary is the permissions boundary, nil when none is set.
+	Boundary *NamedPolicy
+}
+
+// NamedPolicy is a policy with the name or ARN that identifies it.
+type NamedPolicy struct {
+	Name string
+	Doc  *policy.Document
+}

@@ -1,0 +1,277 @@
+package generate
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/eval"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+// Size limits AWS enforces, checked before anything is written.
+const (
+	BucketPolicyLimit     = 20 * 1024 // bytes
+	KeyPolicyLimit        = 32 * 1024 // bytes
+	RoleInlinePolicyLimit = 10240     // non-whitespace characters, all inline policies together
+	UserInlinePolicyLimit = 2048      // non-whitespace characters, all inline policies together
+)
+
+// evaluate decides each need against a layer's policies. It reports
+// explicit denies as blockers and possible denies as warnings, and returns
+// the needs no Allow surely grants, and the statements that grant the rest.
+func (p *planner) evaluate(target string, policies []eval.Policy, needs []need) (missing []need, grantedBy []string) {
+	seen := map[string]bool{}
+	for _, n := range needs {
+		d := eval.Evaluate(policies, n.req)
+		for _, ref := range d.DeniedBy {
+			key := ref.Policy + "|" + ref.Label + "|" + ref.Match.String()
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if ref.Match == eval.Yes {
+				p.block(CodeExplicitDeny, target,
+					fmt.Sprintf("%s of the %s denies %s to %s: %s", ref.Label, ref.Policy, n.req.Action, p.g.Grantee.ARN(), ref.Statement),
+					"an Allow cannot override a Deny: narrow or remove that statement, or exempt the grantee from it")
+			} else {
+				p.warn(CodePossibleDeny, target,
+					fmt.Sprintf("%s of the %s may deny %s to %s, depending on conditions kmsgrant cannot check or on part of the prefix: %s", ref.Label, ref.Policy, n.req.Action, p.g.Grantee.ARN(), ref.Statement),
+					"check that its conditions do not hold for the grantee's requests")
+			}
+		}
+		if d.Allowed == eval.Yes {
+			for _, ref := range d.AllowedBy {
+				if ref.Match == eval.Yes {
+					label := ref.Label + " of the " + ref.Policy
+					if !seen["allow|"+label] {
+						seen["allow|"+label] = true
+						grantedBy = append(grantedBy, label)
+					}
+					break
+				}
+			}
+			continue
+		}
+		missing = append(missing, n)
+	}
+	return missing, grantedBy
+}
+
+func (p *planner) bucketPolicy() error {
+	b := p.in.Bucket
+	policies := []eval.Policy{{Name: "bucket policy", Kind: eval.Resource, Doc: b.Policy}}
+	missing, grantedBy := p.evaluate(p.sc.bucketARN, policies, s3Needs(p.g, p.sc))
+	c, err := p.policyChange(KindBucketPolicy, b.Account, p.sc.bucketARN, b.Policy, missing, grantedBy)
+	if err != nil {
+		return err
+	}
+	if c.Policy != nil && c.Action != NoOp {
+		if n := len(c.Policy.Compact()); n > BucketPolicyLimit {
+			p.tooLarge(c.Target, fmt.Sprintf("the bucket policy would be %d bytes, over S3's limit of %d", n, BucketPolicyLimit))
+		}
+	}
+	p.r.Changes = append(p.r.Changes, c)
+	return nil
+}
+
+func (p *planner) keyPolicy() error {
+	k := p.in.Key
+	if k.Policy == nil {
+		return fmt.Errorf("key %s has no key policy; every KMS key has one, so it could not be read", k.ARN)
+	}
+	policies := []eval.Policy{{Name: "key policy", Kind: eval.Resource, Doc: k.Policy}}
+	missing, grantedBy := p.evaluate(k.ARN, policies, kmsNeeds(p.g, p.sc, p.bucketKey()))
+	c, err := p.policyChange(KindKeyPolicy, k.Account, k.ARN, k.Policy, missing, grantedBy)
+	if err != nil {
+		return err
+	}
+	if c.Action != NoOp {
+		if n := len(c.Policy.Compact()); n > KeyPolicyLimit {
+			p.tooLarge(c.Target, fmt.Sprintf("the key policy would be %d bytes, over KMS's limit of %d", n, KeyPolicyLimit))
+		}
+	}
+	p.r.Changes = append(p.r.Changes, c)
+	return nil
+}
+
+func (p *planner) bucketKey() bool {
+	e := p.in.Bucket.Encryption
+	return e != nil && e.BucketKeyEnabled
+}
+
+func (p *planner) iamPolicy(keyUsable bool) error {
+	needs := s3Needs(p.g, p.sc)
+	if keyUsable {
+		needs = append(needs, kmsNeeds(p.g, p.sc, p.bucketKey())...)
+	}
+	gr := p.in.Grantee
+	if p.g.Grantee.Kind == arns.Account || gr == nil {
+		return p.manualIAM(needs)
+	}
+	var policies []eval.Policy
+	for _, np := range gr.Inline {
+		policies = append(policies, eval.Policy{Name: fmt.Sprintf("inline policy %q", np.Name), Kind: eval.Identity, Doc: np.Doc})
+	}
+	for _, np := range gr.Attached {
+		if np.Doc == nil {
+			p.warn(CodePolicyUnreadable, np.Name,
+				fmt.Sprintf("attached policy %s could not be read, so whether it denies the grant is not checked", np.Name),
+				"add the policy document to the state file (managed_policies) or allow iam:GetPolicyVersion")
+			continue
+		}
+		policies = append(policies, eval.Policy{Name: "attached policy " + np.Name, Kind: eval.Identity, Doc: np.Doc})
+	}
+	target := p.g.Grantee.ARN()
+	missing, grantedBy := p.evaluate(target, policies, needs)
+	if gr.Boundary != nil {
+		p.checkBoundary(target, gr.Boundary, needs)
+	}
+	var current *policy.Document
+	for _, np := range gr.Inline {
+		if np.Name == p.g.IAMPolicyName {
+			current = np.Doc
+		}
+	}
+	c, err := p.policyChange(KindIAMPolicy, p.g.Grantee.Account, target, current, missing, grantedBy)
+	if err != nil {
+		return err
+	}
+	c.PolicyName = p.g.IAMPolicyName
+	grantee := p.g.Grantee
+	c.Grantee = &grantee
+	if c.Action != NoOp {
+		p.checkInlineSize(c, gr)
+	}
+	p.r.Changes = append(p.r.Changes, c)
+	return nil
+}
+
+func (p *planner) checkBoundary(target string, boundary *NamedPolicy, needs []need) {
+	if boundary.Doc == nil {
+		p.warn(CodePolicyUnreadable, boundary.Name,
+			fmt.Sprintf("permissions boundary %s could not be read; it must also allow the grant", boundary.Name),
+			"add the boundary's document to the state file (managed_policies)")
+		return
+	}
+	policies := []eval.Policy{{Name: "permissions boundary " + boundary.Name, Kind: eval.Identity, Doc: boundary.Doc}}
+	missing, _ := p.evaluate(target, policies, needs)
+	if len(missing) > 0 {
+		var actions []string
+		for _, n := range missing {
+			actions = append(actions, n.req.Action)
+		}
+		p.block(CodeBoundaryDenies, target,
+			fmt.Sprintf("permissions boundary %s does not allow %s, and no identity policy can go beyond it", boundary.Name, strings.Join(unique(actions), ", ")),
+			"extend the boundary to allow these actions on the bucket and key, or ask whoever owns it")
+	}
+}
+
+// manualIAM plans the IAM statements an account's administrator must attach
+// themselves: kmsgrant cannot write in an account it was only given the ID of.
+func (p *planner) manualIAM(needs []need) error {
+	sts, err := Statements(KindIAMPolicy, needs, "", p.sc)
+	if err != nil {
+		return err
+	}
+	doc := Merge(nil, sts)
+	target := p.g.Grantee.ARN()
+	p.r.Changes = append(p.r.Changes, Change{
+		Kind: KindIAMPolicy, Account: p.g.Grantee.Account, Target: target, PolicyName: p.g.IAMPolicyName,
+		Action: Manual, After: doc.Pretty(), Policy: doc,
+		Reason: "the grantee is a whole account: its administrator must attach this policy to the roles or users that read the bucket",
+	})
+	p.warn(CodeManualIAM, target,
+		fmt.Sprintf("account %s's IAM policies are not planned; attach the manual iam_policy shown to each principal that needs access", p.g.Grantee.Account),
+		"grant a specific role or user ARN instead to have kmsgrant write the IAM side too")
+	return nil
+}
+
+// policyChange plans one policy document: no-op when nothing is missing,
+// otherwise the document with the missing statements merged in.
+func (p *planner) policyChange(kind, account, target string, current *policy.Document, missing []need, grantedBy []string) (Change, error) {
+	c := Change{Kind: kind, Account: account, Target: target}
+	if current != nil {
+		c.Before = current.Pretty()
+	}
+	if len(missing) == 0 {
+		c.Action, c.After, c.Policy = NoOp, c.Before, current
+		c.Reason = "already grants access: " + strings.Join(grantedBy, "; ")
+		return c, nil
+	}
+	principal := p.g.Grantee.ARN()
+	sts, err := Statements(kind, missing, principal, p.sc)
+	if err != nil {
+		return Change{}, err
+	}
+	after := Merge(current, sts)
+	c.Policy, c.After = after, after.Pretty()
+	var actions, sids []string
+	for _, n := range missing {
+		actions = append(actions, n.req.Action)
+	}
+	for _, st := range sts {
+		sids = append(sids, st.Sid)
+	}
+	switch {
+	case current == nil:
+		c.Action = Create
+	case c.After == c.Before:
+		// kmsgrant's statement is there with this principal, yet access
+		// is missing: someone changed it or a condition fails. Adding it
+		// again would change nothing; the warnings say why.
+		c.Action = NoOp
+		c.Reason = fmt.Sprintf("kmsgrant's statements %s are present but do not grant %s; see the warnings", strings.Join(sids, ", "), strings.Join(unique(actions), ", "))
+		return c, nil
+	default:
+		c.Action = Update
+	}
+	c.Reason = fmt.Sprintf("grants %s (%s)", strings.Join(unique(actions), ", "), strings.Join(sids, ", "))
+	return c, nil
+}
+
+func (p *planner) tooLarge(target, msg string) {
+	p.block(CodePolicyTooLarge, target, msg,
+		"remove statements that are no longer needed, or grant the account instead of single principals")
+}
+
+// checkInlineSize checks IAM's limit on all of a principal's inline policies
+// together, counted in non-whitespace characters.
+func (p *planner) checkInlineSize(c Change, gr *Grantee) {
+	total := nonSpace(c.Policy.Compact())
+	for _, np := range gr.Inline {
+		if np.Name != c.PolicyName && np.Doc != nil {
+			total += nonSpace(np.Doc.Compact())
+		}
+	}
+	limit := RoleInlinePolicyLimit
+	if gr.Principal.Kind == arns.User {
+		limit = UserInlinePolicyLimit
+	}
+	if total > limit {
+		p.tooLarge(c.Target, fmt.Sprintf("the %s's inline policies would total %d non-whitespace characters, over IAM's limit of %d", gr.Principal.Kind, total, limit))
+	}
+}
+
+func nonSpace(b []byte) int {
+	n := 0
+	for _, r := range string(b) {
+		if !unicode.IsSpace(r) {
+			n++
+		}
+	}
+	return n
+}
+
+func unique(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
