@@ -45,7 +45,15 @@ func Set(data []byte, path []string, value []byte) ([]byte, error) {
 	if loc.empty {
 		sep = ""
 	}
-	if bytes.Contains(between, []byte("\n")) || loc.empty && bytes.Contains(data[loc.open:closeAt], []byte("\n")) {
+	if loc.empty && isContainer(value) {
+		// An empty object such as "inline_policies": {} grows into an
+		// indented block, like the file around it.
+		outer := lineIndent(data, loc.open)
+		member := outer + "  "
+		insert := fmt.Sprintf("{\n%s%s: %s\n%s}", member, key, format(value, member), outer)
+		return splice(data, loc.open, loc.end, []byte(insert)), nil
+	}
+	if bytes.Contains(between, []byte("\n")) {
 		closing := lineIndent(data, closeAt)
 		member := closing + "  "
 		insert := fmt.Sprintf("%s\n%s%s: %s", sep, member, key, format(value, member))
@@ -156,6 +164,11 @@ func format(value []byte, indent string) []byte {
 	}
 	_ = json.Compact(&out, trimmed)
 	return out.Bytes()
+}
+
+func isContainer(value []byte) bool {
+	v := bytes.TrimSpace(value)
+	return len(v) > 0 && (v[0] == '{' || v[0] == '[')
 }
 
 func splice(data []byte, start, end int64, insert []byte) []byte {

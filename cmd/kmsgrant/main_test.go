@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/kmsgrant/kmsgrant/cmd/internal/cli"
+)
+
+// runMainEnv makes the test binary behave as kmsgrant itself, for tests that
+// need a real process (the pseudo-terminal test).
+const runMainEnv = "KMSGRANT_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		os.Exit(cli.Main())
+	}
+	testscript.Main(m, map[string]func(){
+		"kmsgrant": func() { os.Exit(cli.Main()) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script. Set
+// KMSGRANT_UPDATE=1 to rewrite their expected outputs.
+func TestScripts(t *testing.T) {
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		UpdateScripts:       os.Getenv("KMSGRANT_UPDATE") == "1",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("EXAMPLES", examples)
+			env.Setenv("NO_COLOR", "1")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"jsonset": jsonset,
+			"jsonget": jsonget,
+		},
+	})
+}
+
+// jsonset FILE VALUE KEY... sets the value at a path of object keys in a
+// JSON file, so scripts can derive a scenario from an example state.
+func jsonset(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: jsonset FILE VALUE KEY...")
+	}
+	file := ts.MkAbs(args[0])
+	var doc any
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &doc))
+	var value any
+	if err := json.Unmarshal([]byte(args[1]), &value); err != nil {
+		ts.Fatalf("jsonset: value %s: %v", args[1], err)
+	}
+	keys := args[2:]
+	cur := doc
+	for i, k := range keys {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			ts.Fatalf("jsonset: %s is not an object", strings.Join(keys[:i], "."))
+		}
+		if i == len(keys)-1 {
+			if args[1] == "DELETE" {
+				delete(obj, k)
+			} else {
+				obj[k] = value
+			}
+			break
+		}
+		next, ok := obj[k]
+		if !ok {
+			next = map[string]any{}
+			obj[k] = next
+		}
+		cur = next
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	ts.Check(err)
+	ts.Check(os.WriteFile(file, append(out, '\n'), 0o644))
+}
+
+// jsonget FILE KEY... prints the value at a path of object keys (array
+// indexes allowed) as compact JSON. Negated, it checks that the path does
+// not exist.
+func jsonget(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: jsonget FILE KEY...")
+	}
+	var cur any
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &cur))
+	for _, k := range args[1:] {
+		found := false
+		switch c := cur.(type) {
+		case map[string]any:
+			cur, found = c[k]
+		case []any:
+			var i int
+			if _, err := fmt.Sscanf(k, "%d", &i); err == nil && i >= 0 && i < len(c) {
+				cur, found = c[i], true
+			}
+		}
+		if !found {
+			if neg {
+				return
+			}
+			ts.Fatalf("jsonget: no %s in %s", strings.Join(args[1:], "."), args[0])
+		}
+	}
+	if neg {
+		ts.Fatalf("jsonget: %s exists in %s", strings.Join(args[1:], "."), args[0])
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	ts.Check(enc.Encode(cur))
+	ts.Stdout().Write(b.Bytes())
+}
