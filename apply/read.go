@@ -30,7 +30,9 @@ func Read(ctx context.Context, b Backend, g generate.Grant) (generate.Inputs, er
 			return in, err
 		}
 	}
-	if g.Grantee.Kind != arns.Account {
+	// A grantee in the bucket's own account is a blocker the planner
+	// reports; reading its IAM side would only add a confusing error.
+	if g.Grantee.Kind != arns.Account && g.Grantee.Account != bucket.Account {
 		in.Grantee, err = b.Grantee(ctx, g.Grantee)
 		if errors.Is(err, ErrGranteeNotFound) {
 			return in, fmt.Errorf("--grantee: %s does not exist in account %s", g.Grantee.ARN(), g.Grantee.Account)

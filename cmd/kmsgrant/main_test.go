@@ -51,7 +51,8 @@ func TestScripts(t *testing.T) {
 }
 
 // jsonset FILE VALUE KEY... sets the value at a path of object keys in a
-// JSON file, so scripts can derive a scenario from an example state.
+// JSON file, so scripts can derive a scenario from an example state. VALUE
+// is JSON, @FILE to read it from a file, or DELETE to remove the key.
 func jsonset(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 {
 		ts.Fatalf("usage: jsonset FILE VALUE KEY...")
@@ -60,7 +61,11 @@ func jsonset(ts *testscript.TestScript, neg bool, args []string) {
 	var doc any
 	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &doc))
 	var value any
-	if err := json.Unmarshal([]byte(args[1]), &value); err != nil {
+	raw := args[1]
+	if strings.HasPrefix(raw, "@") {
+		raw = ts.ReadFile(raw[1:])
+	}
+	if err := json.Unmarshal([]byte(raw), &value); raw != "DELETE" && err != nil {
 		ts.Fatalf("jsonset: value %s: %v", args[1], err)
 	}
 	keys := args[2:]
