@@ -95,9 +95,10 @@ func (f *File) decodeError(err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return f.errAt(syn.Offset, "", "invalid JSON: "+syn.Error())
+		// Offset counts the offending byte; point at it, not past it.
+		return f.errAt(max(syn.Offset-1, 0), "", "invalid JSON: "+syn.Error())
 	case errors.As(err, &typ):
-		path := typ.Field
+		path := dotted(jsonedit.PathAt(f.data, typ.Offset))
 		return f.errAt(typ.Offset, path, fmt.Sprintf("want %s, got JSON %s", goTypeName(typ.Type.String()), typ.Value))
 	case errors.Is(err, io.EOF):
 		return &Error{File: f.name, Msg: "empty file; want a JSON object with format_version \"1\""}

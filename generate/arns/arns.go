@@ -201,7 +201,7 @@ func ParseKeyARN(s string) (KeyRef, error) {
 		return KeyRef{}, err
 	}
 	if ref.Form != KeyARN {
-		return KeyRef{}, fmt.Errorf("%q is a %s, not a key ARN", s, ref.Form)
+		return KeyRef{}, fmt.Errorf("%q is not a key ARN (it is the %s form)", s, ref.Form)
 	}
 	return ref, nil
 }

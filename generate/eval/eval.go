@@ -65,6 +65,10 @@ type Request struct {
 	Context map[string]Value
 	// Absent lists keys (lower case) known not to be in the request.
 	Absent map[string]bool
+
+	// literalVariables is set for documents older than policy language
+	// 2012-10-17, where ${...} is plain text.
+	literalVariables bool
 }
 
 // Kind says how a policy takes part in evaluation.
@@ -114,8 +118,10 @@ func Evaluate(policies []Policy, req Request) Decision {
 		if p.Doc == nil {
 			continue
 		}
+		docReq := req
+		docReq.literalVariables = p.Doc.Version != "2012-10-17"
 		for i, st := range p.Doc.Statements {
-			m := Statement(st, p.Kind, req)
+			m := Statement(st, p.Kind, docReq)
 			if m == No {
 				continue
 			}
@@ -163,13 +169,50 @@ func principalMatch(st policy.Statement, p arns.Principal) Tri {
 	case st.Principal != nil:
 		return principalIn(st.Principal, p)
 	case st.NotPrincipal != nil:
-		// NotPrincipal applies to everyone not listed. Listing only the
-		// caller's account is not documented to exclude its roles in every
-		// case, so that answer stays Maybe.
-		return not(principalIn(st.NotPrincipal, p))
+		return notPrincipalApplies(st.NotPrincipal, p)
 	}
 	// A resource policy statement without a principal applies to no one.
 	return No
+}
+
+// notPrincipalApplies says whether a NotPrincipal element leaves p in the
+// statement's scope. AWS excludes only what is listed exactly: an account ARN
+// excludes the account root, not its roles and users ("NotPrincipal" in the
+// IAM JSON policy reference). A user is surely excluded only with its account
+// listed too; a role acts through sessions whose ARNs kmsgrant cannot know,
+// so listing the role leaves the answer at Maybe.
+func notPrincipalApplies(el *policy.Principal, p arns.Principal) Tri {
+	if el.Wildcard {
+		return No
+	}
+	var exact, account bool
+	for _, v := range el.AWS() {
+		switch {
+		case v == "*":
+			return No
+		case v == p.ARN():
+			exact = true
+		case arns.IsAccountPrincipal(v):
+			if acct, _ := arns.AccountOfPrincipal(v); acct == p.Account {
+				account = true
+			}
+		}
+	}
+	if len(el.Types["CanonicalUser"].List) > 0 && !exact {
+		// A canonical user ID may be the caller's account.
+		return Maybe
+	}
+	switch {
+	case p.Kind == arns.Account:
+		// Any principal of the account may call; listing the account
+		// excludes only its root.
+		return Yes
+	case exact && account && p.Kind == arns.User:
+		return No
+	case exact:
+		return Maybe
+	}
+	return Yes
 }
 
 // principalIn says whether a Principal element names p: its exact ARN, its
@@ -274,7 +317,7 @@ func equalMatch(want string, v Value, ignoreCase bool) Tri {
 // substitute replaces policy variables such as ${aws:PrincipalAccount} with
 // their known values. ok is false when a variable's value is unknown.
 func substitute(s string, req Request) (string, bool) {
-	if !strings.Contains(s, "${") {
+	if req.literalVariables || !strings.Contains(s, "${") {
 		return s, true
 	}
 	var b strings.Builder
@@ -293,7 +336,9 @@ func substitute(s string, req Request) (string, bool) {
 		name := s[i+2 : i+j]
 		switch name {
 		case "*", "?", "$":
-			b.WriteString(name)
+			// Literal characters that the wildcard matcher would read as
+			// wildcards; rare enough to leave undecided.
+			return "", false
 		default:
 			v, ok := req.Context[strings.ToLower(name)]
 			if !ok || v.Prefix {
@@ -331,9 +376,9 @@ func condition(c policy.Condition, req Request) Tri {
 	v, known := req.Context[key]
 	if !known {
 		if req.Absent[key] {
-			// A missing key: IfExists and ForAllValues conditions hold,
-			// everything else fails.
-			return triOf(ifExists || setOp == "ForAllValues:")
+			// A missing key: IfExists, ForAllValues and negated operators
+			// hold, everything else fails.
+			return triOf(ifExists || setOp == "ForAllValues:" || negated(op))
 		}
 		return Maybe
 	}
@@ -348,6 +393,11 @@ func condition(c policy.Condition, req Request) Tri {
 	// The request's keys are single-valued, so ForAnyValue and
 	// ForAllValues reduce to the plain operator.
 	return operator(op, values, v)
+}
+
+// negated reports whether an operator matches when values differ.
+func negated(op string) bool {
+	return strings.Contains(op, "Not")
 }
 
 func nullCondition(c policy.Condition, key string, req Request) Tri {

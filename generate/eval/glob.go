@@ -1,6 +1,10 @@
 package eval
 
-import "strings"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // The matchers below implement IAM's wildcards: * is any run of characters
 // (including none and including "/" and ":"), ? is exactly one character.
@@ -35,27 +39,92 @@ func globMatch(pattern, s string) bool {
 
 // globCovers reports whether pattern matches prefix+x for every string x:
 // whether a statement naming pattern covers every resource under prefix.
-// It holds exactly when some way of matching prefix leaves a rest of the
-// pattern made of stars only (at least one, or the empty x+"a" case fails).
+// It runs the pattern as an automaton over prefix, then checks that every
+// state reachable from there on any further input accepts. The check is
+// exact; it gives up (false, the cautious answer) only past maxCoverStates
+// automaton states, which policy patterns do not reach.
 func globCovers(pattern, prefix string) bool {
 	pattern = collapseStars(pattern)
-	var rec func(p, l string) bool
-	rec = func(p, l string) bool {
-		if l == "" {
-			return p != "" && strings.Trim(p, "*") == ""
+	start := globStep(pattern, globClosure(pattern, map[int]bool{0: true}), prefix)
+	// The alphabet that matters: every literal character of the pattern,
+	// and one character that is none of them.
+	alphabet := map[byte]bool{}
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] != '*' && pattern[i] != '?' {
+			alphabet[pattern[i]] = true
 		}
-		if p == "" {
+	}
+	var other byte
+	for alphabet[other] {
+		other++
+	}
+	alphabet[other] = true
+
+	seen := map[string]bool{}
+	queue := []map[int]bool{start}
+	for len(queue) > 0 {
+		set := queue[0]
+		queue = queue[1:]
+		if !set[len(pattern)] {
+			return false // some suffix leads here and is not matched
+		}
+		key := stateKey(set)
+		if seen[key] {
+			continue
+		}
+		if seen[key] = true; len(seen) > maxCoverStates {
 			return false
 		}
-		switch p[0] {
-		case '*':
-			return rec(p[1:], l) || rec(p, l[1:])
-		case '?':
-			return rec(p[1:], l[1:])
+		for c := range alphabet {
+			queue = append(queue, globStep(pattern, set, string(c)))
 		}
-		return p[0] == l[0] && rec(p[1:], l[1:])
 	}
-	return rec(pattern, prefix)
+	return true
+}
+
+const maxCoverStates = 4096
+
+// globClosure adds the positions reachable by letting stars match nothing.
+func globClosure(pattern string, set map[int]bool) map[int]bool {
+	for i := 0; i < len(pattern); i++ {
+		if set[i] && pattern[i] == '*' {
+			set[i+1] = true
+		}
+	}
+	return set
+}
+
+// globStep feeds s to the pattern automaton from the positions in set.
+func globStep(pattern string, set map[int]bool, s string) map[int]bool {
+	for j := 0; j < len(s); j++ {
+		next := map[int]bool{}
+		for i := range set {
+			if i >= len(pattern) {
+				continue
+			}
+			switch pattern[i] {
+			case '*':
+				next[i] = true
+			case '?':
+				next[i+1] = true
+			default:
+				if pattern[i] == s[j] {
+					next[i+1] = true
+				}
+			}
+		}
+		set = globClosure(pattern, next)
+	}
+	return set
+}
+
+func stateKey(set map[int]bool) string {
+	keys := make([]int, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return fmt.Sprint(keys)
 }
 
 // globIntersects reports whether pattern matches prefix+x for some string x:

@@ -98,7 +98,10 @@ func parseStatement(raw json.RawMessage, path string) (Statement, error) {
 	}
 	s := Statement{raw: append(json.RawMessage(nil), bytes.TrimSpace(raw)...)}
 	for k, v := range fields {
-		p := path + "." + k
+		p := k
+		if path != "" {
+			p = path + "." + k
+		}
 		var err error
 		switch k {
 		case "Sid":
@@ -146,15 +149,28 @@ func parseStatement(raw json.RawMessage, path string) (Statement, error) {
 }
 
 func parseValues(raw json.RawMessage, path string) (Values, error) {
+	if isNull(raw) {
+		return Values{}, errorf(path, "must be a string or a list of strings, not null")
+	}
 	var one string
 	if err := json.Unmarshal(raw, &one); err == nil {
 		return Values{List: []string{one}, Single: true}, nil
 	}
-	var list []string
+	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil || list == nil {
 		return Values{}, errorf(path, "must be a string or a list of strings")
 	}
-	return Values{List: list}, nil
+	v := Values{List: make([]string, len(list))}
+	for i, r := range list {
+		if isNull(r) || json.Unmarshal(r, &v.List[i]) != nil {
+			return Values{}, errorf(fmt.Sprintf("%s[%d]", path, i), "must be a string")
+		}
+	}
+	return v, nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	return string(bytes.TrimSpace(raw)) == "null"
 }
 
 func parsePrincipal(raw json.RawMessage, path string) (*Principal, error) {

@@ -201,3 +201,79 @@ func Position(data []byte, offset int64) (line, col int) {
 	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1) + 1
 	return line, col
 }
+
+// PathAt returns the path of object keys and array indexes to the value
+// that ends at or spans offset: encoding/json reports type errors with an
+// offset and a path that leaves out map keys, which are the interesting part
+// of a state file ("accounts.111122223333.buckets.b1.region").
+func PathAt(data []byte, offset int64) []string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		object bool
+		key    string
+		index  int
+		// expectKey is set in an object when the next token is a key.
+		expectKey bool
+	}
+	var stack []*frame
+	path := func() []string {
+		var p []string
+		for _, f := range stack {
+			if f.object {
+				p = append(p, f.key)
+			} else {
+				p = append(p, fmt.Sprint(f.index))
+			}
+		}
+		return p
+	}
+	// valueDone advances the parent past one value.
+	valueDone := func() {
+		if len(stack) == 0 {
+			return
+		}
+		top := stack[len(stack)-1]
+		if top.object {
+			top.expectKey = true
+		} else {
+			top.index++
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return path()
+		}
+		if len(stack) > 0 {
+			top := stack[len(stack)-1]
+			if top.object && top.expectKey {
+				if d, ok := tok.(json.Delim); ok && d == '}' {
+					stack = stack[:len(stack)-1]
+					valueDone()
+					continue
+				}
+				top.key, _ = tok.(string)
+				top.expectKey = false
+				continue
+			}
+		}
+		switch d := tok.(type) {
+		case json.Delim:
+			switch d {
+			case '{', '[':
+				if dec.InputOffset() >= offset {
+					return path()
+				}
+				stack = append(stack, &frame{object: d == '{', expectKey: d == '{'})
+			case ']', '}':
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+		default:
+			if dec.InputOffset() >= offset {
+				return path()
+			}
+			valueDone()
+		}
+	}
+}

@@ -78,6 +78,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		}
 	}
 	outcomes, err := apply.Execute(ctx, backend, p)
+	fmt.Fprintln(f.IO.Out)
 	printOutcomes(f, outcomes)
 	if err != nil {
 		return err
