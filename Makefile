@@ -1,0 +1,32 @@
+# kmsgrant's build, test and lint targets. CI runs .ci/run, which calls these.
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/kmsgrant/kmsgrant/cmd/internal/cli.version=$(VERSION)
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: build test lint fuzz update-golden tools
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kmsgrant ./cmd/kmsgrant
+
+test:
+	$(GO) test -race ./...
+
+lint: tools
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
+
+# A short run of every fuzz target, from the committed seed corpus on.
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./generate/policy
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./apply/statefile
+	$(GO) test -run='^$$' -fuzz=FuzzSet -fuzztime=10s ./apply/internal/jsonedit
+
+# Rewrite golden files and the expected outputs of the end-to-end scripts;
+# review the diff like code.
+update-golden:
+	KMSGRANT_UPDATE=1 $(GO) test ./...
+
+tools:
+	@test -x "$$($(GO) env GOPATH)/bin/staticcheck" || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
