@@ -208,10 +208,8 @@ func (p *planner) policyChange(kind, account, target string, current *policy.Doc
 	after := Merge(current, sts)
 	c.Policy, c.After = after, after.Pretty()
 	var actions, sids []string
-	for _, n := range missing {
-		actions = append(actions, n.req.Action)
-	}
 	for _, st := range sts {
+		actions = append(actions, st.Action.List...)
 		sids = append(sids, st.Sid)
 	}
 	switch {

@@ -1,0 +1,97 @@
+// Package applytest has an in-memory apply.Backend for tests, with faults to
+// inject.
+package applytest
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+)
+
+var _ apply.Backend = (*Backend)(nil)
+
+// Backend answers reads from its fields and records writes.
+type Backend struct {
+	Buckets  map[string]*generate.Bucket
+	Keys     []*generate.Key
+	Grantees map[string]*generate.Grantee // by ARN
+
+	// FailWrite, when positive, makes the FailWrite-th write (1-based)
+	// return WriteErr.
+	FailWrite int
+	WriteErr  error
+	// FlushErr is returned by Flush.
+	FlushErr error
+
+	Written []generate.Change
+	Flushed int
+	writes  int
+}
+
+// Bucket implements apply.Backend.
+func (b *Backend) Bucket(_ context.Context, name string) (*generate.Bucket, error) {
+	return b.Buckets[name], nil
+}
+
+// Key implements apply.Backend, resolving key IDs and aliases in the
+// caller's account and Region.
+func (b *Backend) Key(_ context.Context, ref arns.KeyRef, account, region string) (*generate.Key, error) {
+	if ref.Account != "" {
+		account, region = ref.Account, ref.Region
+	}
+	for _, k := range b.Keys {
+		if k.Account != account || k.Region != region {
+			continue
+		}
+		switch ref.Form {
+		case arns.KeyARN, arns.KeyID:
+			if k.ARN == arns.KeyARNOf(region, account, ref.ID) {
+				return k, nil
+			}
+		case arns.AliasName, arns.AliasARN:
+			for _, a := range k.Aliases {
+				if a == ref.ID {
+					return k, nil
+				}
+			}
+		}
+	}
+	if ref.Form == arns.AliasName || ref.Form == arns.AliasARN {
+		return nil, apply.ErrAliasNotFound
+	}
+	return nil, apply.ErrKeyNotFound
+}
+
+// Grantee implements apply.Backend.
+func (b *Backend) Grantee(_ context.Context, p arns.Principal) (*generate.Grantee, error) {
+	g, ok := b.Grantees[p.ARN()]
+	if !ok {
+		return nil, apply.ErrGranteeNotFound
+	}
+	return g, nil
+}
+
+// Write implements apply.Backend.
+func (b *Backend) Write(_ context.Context, c generate.Change) error {
+	b.writes++
+	if b.writes == b.FailWrite {
+		if b.WriteErr == nil {
+			return errors.New("injected write failure")
+		}
+		return b.WriteErr
+	}
+	b.Written = append(b.Written, c)
+	return nil
+}
+
+// Flush implements apply.Backend.
+func (b *Backend) Flush(context.Context) error {
+	if b.FlushErr != nil {
+		return b.FlushErr
+	}
+	b.Flushed++
+	return nil
+}

@@ -1,0 +1,213 @@
+package apply_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/apply/applytest"
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+const (
+	keyARN  = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	roleARN = "arn:aws:iam::444455556666:role/reader"
+)
+
+func mustDoc(t *testing.T, s string) *policy.Document {
+	t.Helper()
+	d, err := policy.Parse([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// fakeSeed is the seed scenario in the in-memory backend.
+func fakeSeed(t *testing.T) (*applytest.Backend, generate.Grant) {
+	p, err := arns.ParsePrincipal(roleARN, "aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &applytest.Backend{
+		Buckets: map[string]*generate.Bucket{"doc-example-bucket": {
+			Name: "doc-example-bucket", Account: "111122223333", Region: "us-west-2",
+			Encryption: &generate.Encryption{Algorithm: "aws:kms", KMSMasterKeyID: "alias/app-data"},
+			Ownership:  "BucketOwnerEnforced",
+		}},
+		Keys: []*generate.Key{{
+			ARN: keyARN, Account: "111122223333", Region: "us-west-2", Manager: "CUSTOMER", State: "Enabled",
+			Aliases: []string{"alias/app-data"},
+			Policy:  mustDoc(t, `{"Version":"2012-10-17","Statement":[{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}`),
+		}},
+		Grantees: map[string]*generate.Grantee{roleARN: {Principal: p}},
+	}
+	return b, generate.Grant{Bucket: "doc-example-bucket", Grantee: p, Access: []string{"read"}, IAMPolicyName: "kmsgrant-doc-example-bucket"}
+}
+
+func kinds(cs []generate.Change) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Kind)
+	}
+	return out
+}
+
+func TestExecuteWritesInPlanOrder(t *testing.T) {
+	b, g := fakeSeed(t)
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := apply.Execute(context.Background(), b, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"bucket_encryption", "bucket_policy", "key_policy", "iam_policy"}
+	if diff := cmp.Diff(want, kinds(b.Written)); diff != "" {
+		t.Errorf("written (-want +got):\n%s", diff)
+	}
+	if b.Flushed != 1 {
+		t.Errorf("Flush called %d times, want 1", b.Flushed)
+	}
+	for _, o := range outcomes {
+		if !o.Done || o.Err != nil {
+			t.Errorf("%s: done=%v err=%v", o.Change.Kind, o.Done, o.Err)
+		}
+	}
+}
+
+func TestExecuteStopsAtFailedWrite(t *testing.T) {
+	b, g := fakeSeed(t)
+	b.FailWrite = 3
+	b.WriteErr = errors.New("AccessDenied")
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := apply.Execute(context.Background(), b, p)
+	var we *apply.WriteError
+	if !errors.As(err, &we) {
+		t.Fatalf("err = %v, want a *WriteError", err)
+	}
+	if !errors.Is(err, b.WriteErr) {
+		t.Errorf("err = %v does not wrap the write error", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"writing key_policy of " + keyARN + ": AccessDenied",
+		"written: bucket_encryption arn:aws:s3:::doc-example-bucket, bucket_policy arn:aws:s3:::doc-example-bucket",
+		"not written: key_policy " + keyARN + ", iam_policy " + roleARN,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if got := len(b.Written); got != 2 {
+		t.Errorf("%d writes made, want 2", got)
+	}
+	if b.Flushed != 0 {
+		t.Error("Flush called after a failed write")
+	}
+	if outcomes[2].Err == nil || outcomes[3].Done {
+		t.Errorf("outcomes = %+v", outcomes)
+	}
+}
+
+func TestExecuteReportsFlushFailure(t *testing.T) {
+	b, g := fakeSeed(t)
+	b.FlushErr = errors.New("disk full")
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := apply.Execute(context.Background(), b, p)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v, want the flush error", err)
+	}
+	for _, o := range outcomes {
+		if o.Done {
+			t.Errorf("%s reported done though nothing was made durable", o.Change.Kind)
+		}
+	}
+}
+
+func TestExecuteRefusesBlockedPlan(t *testing.T) {
+	b, g := fakeSeed(t)
+	b.Keys[0].State = "Disabled"
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Blocked() {
+		t.Fatal("plan with a disabled key is not blocked")
+	}
+	if _, err := apply.Execute(context.Background(), b, p); err == nil {
+		t.Fatal("Execute of a blocked plan succeeded")
+	}
+	if len(b.Written) != 0 {
+		t.Errorf("blocked plan wrote %v", kinds(b.Written))
+	}
+}
+
+func TestExecuteHonoursCancellation(t *testing.T) {
+	b, g := fakeSeed(t)
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := apply.Execute(ctx, b, p); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if len(b.Written) != 0 {
+		t.Errorf("cancelled apply wrote %v", kinds(b.Written))
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	b, g := fakeSeed(t)
+	ghost, _ := arns.ParsePrincipal("arn:aws:iam::444455556666:role/ghost", "aws")
+	g.Grantee = ghost
+	_, err := apply.Read(context.Background(), b, g)
+	if err == nil || err.Error() != "--grantee: arn:aws:iam::444455556666:role/ghost does not exist in account 444455556666" {
+		t.Errorf("err = %v", err)
+	}
+
+	b, g = fakeSeed(t)
+	g.Key = "alias/nope"
+	in, err := apply.Read(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.KeyProblem == nil || in.KeyProblem.Code != generate.CodeAliasNotFound {
+		t.Errorf("KeyProblem = %+v, want alias_not_found", in.KeyProblem)
+	}
+
+	b, g = fakeSeed(t)
+	b.Buckets["doc-example-bucket"].Encryption = &generate.Encryption{Algorithm: "aws:kms"}
+	in, err = apply.Read(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.KeyProblem == nil || in.KeyProblem.Code != generate.CodeAWSManagedKey {
+		t.Errorf("aws:kms without a key: KeyProblem = %+v, want aws_managed_key", in.KeyProblem)
+	}
+
+	b, g = fakeSeed(t)
+	b.Buckets["doc-example-bucket"].Encryption = &generate.Encryption{Algorithm: "AES256"}
+	in, err = apply.Read(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Key != nil || in.KeyProblem != nil {
+		t.Errorf("SSE-S3 bucket: key %+v, problem %+v, want neither", in.Key, in.KeyProblem)
+	}
+}
