@@ -24,6 +24,7 @@ const (
 func (p *planner) evaluate(target string, policies []eval.Policy, needs []need) (missing []need, grantedBy []string) {
 	seen := map[string]bool{}
 	for _, n := range needs {
+		n.req.PrincipalHasBoundary = p.in.Grantee != nil && p.in.Grantee.Boundary != nil
 		d := eval.Evaluate(policies, n.req)
 		for _, ref := range d.DeniedBy {
 			key := ref.Policy + "|" + ref.Label + "|" + ref.Match.String()

@@ -65,6 +65,9 @@ type Request struct {
 	Context map[string]Value
 	// Absent lists keys (lower case) known not to be in the request.
 	Absent map[string]bool
+	// PrincipalHasBoundary is set when the caller has a permissions
+	// boundary: a NotPrincipal Deny then applies to it whatever it lists.
+	PrincipalHasBoundary bool
 
 	// literalVariables is set for documents older than policy language
 	// 2012-10-17, where ${...} is plain text.
@@ -142,7 +145,7 @@ func Evaluate(policies []Policy, req Request) Decision {
 func Statement(st policy.Statement, kind Kind, req Request) Tri {
 	m := Yes
 	if kind == Resource {
-		m = and(m, principalMatch(st, req.Principal))
+		m = and(m, principalMatch(st, req.Principal, req.PrincipalHasBoundary))
 		if m == No {
 			return No
 		}
@@ -164,12 +167,12 @@ func Statement(st policy.Statement, kind Kind, req Request) Tri {
 	return m
 }
 
-func principalMatch(st policy.Statement, p arns.Principal) Tri {
+func principalMatch(st policy.Statement, p arns.Principal, hasBoundary bool) Tri {
 	switch {
 	case st.Principal != nil:
 		return principalIn(st.Principal, p)
 	case st.NotPrincipal != nil:
-		return notPrincipalApplies(st.NotPrincipal, p)
+		return notPrincipalApplies(st.NotPrincipal, p, hasBoundary)
 	}
 	// A resource policy statement without a principal applies to no one.
 	return No
@@ -180,8 +183,12 @@ func principalMatch(st policy.Statement, p arns.Principal) Tri {
 // excludes the account root, not its roles and users ("NotPrincipal" in the
 // IAM JSON policy reference). A user is surely excluded only with its account
 // listed too; a role acts through sessions whose ARNs kmsgrant cannot know,
-// so listing the role leaves the answer at Maybe.
-func notPrincipalApplies(el *policy.Principal, p arns.Principal) Tri {
+// so listing the role leaves the answer at Maybe. A NotPrincipal Deny always
+// applies to a principal with a permissions boundary, whatever it lists.
+func notPrincipalApplies(el *policy.Principal, p arns.Principal, hasBoundary bool) Tri {
+	if hasBoundary {
+		return Yes
+	}
 	if el.Wildcard {
 		return No
 	}

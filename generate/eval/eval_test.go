@@ -649,3 +649,19 @@ func TestValue(t *testing.T) {
 		})
 	}
 }
+
+// "The NotPrincipal element with a Deny effect will always deny any IAM
+// principal that has a permissions boundary policy attached, regardless of
+// the values specified in the NotPrincipal element" (IAM JSON policy
+// reference, NotPrincipal).
+func TestNotPrincipalDenyAlwaysAppliesWithBoundary(t *testing.T) {
+	st := mustStatement(t, `{"Effect":"Deny","NotPrincipal":{"AWS":["`+readerARN+`","arn:aws:iam::444455556666:root"]},"Action":"s3:*","Resource":"*"}`)
+	req := request()
+	if got := Statement(st, Resource, req); got != Maybe {
+		t.Errorf("without a boundary: %v, want maybe", got)
+	}
+	req.PrincipalHasBoundary = true
+	if got := Statement(st, Resource, req); got != Yes {
+		t.Errorf("with a boundary: %v, want yes", got)
+	}
+}
