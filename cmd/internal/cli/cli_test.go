@@ -1,0 +1,192 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/apply/applytest"
+	"github.com/kmsgrant/kmsgrant/cmd/internal/iostreams"
+	"github.com/kmsgrant/kmsgrant/cmd/internal/prompt"
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+func TestPlanFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    string
+		want    PlanOptions
+		wantErr string
+	}{
+		{
+			name: "defaults",
+			args: "--state s.json --bucket b1 --grantee 444455556666",
+			want: PlanOptions{Grant: GrantFlags{State: "s.json", Bucket: "b1", Grantee: "444455556666", Access: "read"}, Output: "text"},
+		},
+		{
+			name: "everything",
+			args: "--state s.json --bucket b1 --grantee arn:aws:iam::444455556666:role/r --prefix p/ --key alias/k --access read,list -o json --detailed-exitcode --iam-policy-name custom",
+			want: PlanOptions{Grant: GrantFlags{State: "s.json", Bucket: "b1", Grantee: "arn:aws:iam::444455556666:role/r", Prefix: "p/", Key: "alias/k", Access: "read,list", IAMPolicyName: "custom"}, Output: "json", DetailedExitcode: true},
+		},
+		{name: "bad output", args: "--state s --bucket b1 --grantee 444455556666 --output yaml", wantErr: `--output: unknown format "yaml" (want text or json)`},
+		{name: "positional argument", args: "--state s extra", wantErr: `unknown command "extra" for "plan"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			io, _, _, _ := iostreams.Test()
+			f := &Factory{IO: io}
+			var got *PlanOptions
+			cmd := NewCmdPlan(f, func(_ context.Context, o *PlanOptions) error { got = o; return nil })
+			cmd.SetArgs(strings.Fields(tc.args))
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Factory = nil
+			if diff := cmp.Diff(tc.want, *got); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGrantFromFlags(t *testing.T) {
+	base := GrantFlags{State: "s.json", Bucket: "doc-example-bucket", Grantee: "arn:aws:iam::444455556666:user/team/alice", Access: "write"}
+	g, blocker, err := base.grant()
+	if err != nil || blocker != nil {
+		t.Fatalf("grant() = %v, %v", blocker, err)
+	}
+	want := generate.Grant{
+		Bucket:        "doc-example-bucket",
+		Grantee:       arns.Principal{Kind: arns.User, Partition: "aws", Account: "444455556666", Path: "/team/", Name: "alice"},
+		Access:        []string{"read", "write"},
+		IAMPolicyName: "kmsgrant-doc-example-bucket",
+	}
+	if diff := cmp.Diff(want, g); diff != "" {
+		t.Errorf("grant (-want +got):\n%s", diff)
+	}
+
+	wild := base
+	wild.Grantee = "*"
+	if _, blocker, err := wild.grant(); err != nil || blocker == nil || blocker.Code != generate.CodeWildcardGrantee {
+		t.Errorf("wildcard grantee: blocker %+v, err %v", blocker, err)
+	}
+
+	badName := base
+	badName.IAMPolicyName = "has space"
+	if _, _, err := badName.grant(); err == nil || !strings.HasPrefix(err.Error(), "--iam-policy-name:") {
+		t.Errorf("bad policy name: err = %v", err)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		err        error
+		wantCode   int
+		wantStderr string
+	}{
+		{"success", nil, 0, ""},
+		{"plain error", errors.New("boom"), 1, "Error: boom\n"},
+		{"error with hint", &hintError{err: errors.New("boom"), hint: "try this"}, 1, "Error: boom\nhint: try this\n"},
+		{"changes present", &exitError{code: ExitChanges, silent: true}, 2, ""},
+		{"wrapped hint", errors.Join(&hintError{err: errors.New("inner"), hint: "h"}), 1, "Error: inner\nhint: h\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			if got := exitCode(tc.err, &stderr); got != tc.wantCode {
+				t.Errorf("exit code %d, want %d", got, tc.wantCode)
+			}
+			if diff := cmp.Diff(tc.wantStderr, stderr.String()); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+type fakePrompter struct {
+	answer bool
+	err    error
+	asked  int
+}
+
+func (p *fakePrompter) Confirm(string, string) (bool, error) {
+	p.asked++
+	return p.answer, p.err
+}
+
+func seedBackend(t *testing.T) *applytest.Backend {
+	t.Helper()
+	doc, err := policy.Parse([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := "arn:aws:iam::444455556666:role/reader"
+	p, _ := arns.ParsePrincipal(role, "aws")
+	return &applytest.Backend{
+		Buckets: map[string]*generate.Bucket{"doc-example-bucket": {
+			Name: "doc-example-bucket", Account: "111122223333", Region: "us-west-2", Ownership: "BucketOwnerEnforced",
+			Encryption: &generate.Encryption{Algorithm: "aws:kms", KMSMasterKeyID: "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+		}},
+		Keys: []*generate.Key{{ARN: "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+			Account: "111122223333", Region: "us-west-2", Manager: "CUSTOMER", State: "Enabled", Policy: doc}},
+		Grantees: map[string]*generate.Grantee{role: {Principal: p}},
+	}
+}
+
+func TestApplyConfirmation(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		tty         bool
+		autoApprove bool
+		prompter    *fakePrompter
+		wantErr     string
+		wantWrites  int
+		wantAsked   int
+	}{
+		{name: "no terminal refuses", prompter: &fakePrompter{answer: true}, wantErr: "refusing to apply without a terminal to confirm on; nothing was changed"},
+		{name: "no terminal with auto-approve applies", autoApprove: true, prompter: &fakePrompter{}, wantWrites: 3},
+		{name: "terminal and yes applies", tty: true, prompter: &fakePrompter{answer: true}, wantWrites: 3, wantAsked: 1},
+		{name: "terminal and anything else cancels", tty: true, prompter: &fakePrompter{answer: false}, wantErr: "apply cancelled; nothing was changed", wantAsked: 1},
+		{name: "terminal and Ctrl-C cancels", tty: true, prompter: &fakePrompter{err: prompt.ErrInterrupted}, wantErr: "apply cancelled; nothing was changed", wantAsked: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			io, _, out, _ := iostreams.Test()
+			io.SetTTY(tc.tty, tc.tty)
+			backend := seedBackend(t)
+			f := &Factory{IO: io, Prompter: tc.prompter, OpenState: func(string) (apply.Backend, error) { return backend, nil }}
+			opts := &ApplyOptions{Factory: f, AutoApprove: tc.autoApprove, Grant: GrantFlags{
+				State: "s.json", Bucket: "doc-example-bucket", Grantee: "arn:aws:iam::444455556666:role/reader", Access: "read"}}
+			err := applyRun(context.Background(), opts)
+			if tc.wantErr == "" && err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			if len(backend.Written) != tc.wantWrites {
+				t.Errorf("%d writes, want %d", len(backend.Written), tc.wantWrites)
+			}
+			if tc.prompter.asked != tc.wantAsked {
+				t.Errorf("asked %d times, want %d", tc.prompter.asked, tc.wantAsked)
+			}
+			if tc.wantWrites > 0 && !strings.Contains(out.String(), "Apply complete: 2 created, 1 updated.") {
+				t.Errorf("stdout lacks the summary:\n%s", out.String())
+			}
+		})
+	}
+}
