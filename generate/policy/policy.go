@@ -129,7 +129,7 @@ func cloneValues(v Values) Values {
 	if v.List == nil {
 		return v
 	}
-	return Values{List: append([]string(nil), v.List...), Single: v.Single}
+	return Values{List: append(make([]string, 0, len(v.List)), v.List...), Single: v.Single}
 }
 
 func clonePrincipal(p *Principal) *Principal {
