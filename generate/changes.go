@@ -199,6 +199,16 @@ func (p *planner) checkKey() bool {
 			"use a key in "+b.Region+" (a multi-Region replica there has its own key policy)")
 		usable = false
 	}
+	switch e := b.Encryption; {
+	case e == nil || e.Algorithm == "AES256":
+		p.warn(CodeOtherKey, p.sc.bucketARN,
+			fmt.Sprintf("the bucket's default encryption is SSE-S3, so objects written without naming a key are not encrypted with %s", k.ARN),
+			"set the bucket's default encryption to SSE-KMS with the key's full ARN if new objects should use it")
+	case e.KMSMasterKeyID == "":
+		p.warn(CodeOtherKey, p.sc.bucketARN,
+			fmt.Sprintf("the bucket's default encryption uses the AWS managed key aws/s3, which no other account can use; objects written without naming a key are not encrypted with %s", k.ARN),
+			"set the bucket's default encryption to the customer managed key's full ARN")
+	}
 	if b.Encryption != nil && b.Encryption.KMSMasterKeyID != "" {
 		id := b.Encryption.KMSMasterKeyID
 		if names(k, id) {
