@@ -21,7 +21,7 @@ func TestUnifiedDiff(t *testing.T) {
 			want: "--- old\n+++ new\n@@ -0,0 +1,2 @@\n+a\n+b\n",
 		},
 		{
-			name: "one line changed in the middle keeps three lines of context",
+			name:   "one line changed in the middle keeps three lines of context",
 			before: "1\n2\n3\n4\n5\n6\n7\n8\n9\n", after: "1\n2\n3\n4\nX\n6\n7\n8\n9\n",
 			want: "--- old\n+++ new\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+X\n 6\n 7\n 8\n",
 		},
