@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -130,4 +131,48 @@ func waitFor(t *testing.T, out *terminal, want string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("no %q on the terminal; got:\n%s", want, out.String())
+}
+
+// On a terminal the plan is coloured, unless NO_COLOR is set; the prompt
+// follows the same rule.
+func TestColourOnlyOnTerminalWithoutNoColor(t *testing.T) {
+	sgr := regexp.MustCompile(`\x1b\[[0-9;]*m`)
+	for _, tc := range []struct {
+		name      string
+		env       []string
+		wantColor bool
+	}{
+		{"terminal", nil, true},
+		{"terminal with NO_COLOR", []string{"NO_COLOR=1"}, false},
+		{"dumb terminal", []string{"TERM=dumb"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "plan", "--state", "../../examples/seed/state.json",
+				"--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:role/reader")
+			var env []string
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, "NO_COLOR=") && !strings.HasPrefix(kv, "TERM=") {
+					env = append(env, kv)
+				}
+			}
+			cmd.Env = append(append(env, runMainEnv+"=1", "TERM=xterm"), tc.env...)
+			ptmx, err := pty.Start(cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ptmx.Close()
+			out := &terminal{pty: ptmx}
+			done := make(chan struct{})
+			go func() { out.run(); close(done) }()
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("plan: %v\n%s", err, out.String())
+			}
+			<-done
+			if got := sgr.MatchString(out.String()); got != tc.wantColor {
+				t.Errorf("colour = %v, want %v:\n%q", got, tc.wantColor, out.String())
+			}
+		})
+	}
 }

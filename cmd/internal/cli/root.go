@@ -44,7 +44,7 @@ func NewFactory() *Factory {
 	io := iostreams.System()
 	return &Factory{
 		IO:       io,
-		Prompter: prompt.Survey{In: io.In, Out: io.PromptOut(), Err: io.ErrOut},
+		Prompter: prompt.Survey{In: io.In, Out: io.PromptOut(), Err: io.ErrOut, NoColor: !io.ColorEnabled()},
 		OpenState: func(path string) (apply.Backend, error) {
 			return statefile.Open(path)
 		},

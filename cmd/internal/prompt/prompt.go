@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/AlecAivazis/survey/v2"
+	"github.com/AlecAivazis/survey/v2/core"
 	"github.com/AlecAivazis/survey/v2/terminal"
 )
 
@@ -29,6 +30,8 @@ type Survey struct {
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
+	// NoColor draws the prompt without colour.
+	NoColor bool
 }
 
 // Confirm implements Prompter. Only the exact word yes approves, as in
@@ -39,6 +42,9 @@ func (s Survey) Confirm(message, help string) (bool, error) {
 	if !ok || !ok2 {
 		return false, fmt.Errorf("prompt: input and output must be terminals")
 	}
+	// survey keeps its colour switch in a package variable; kmsgrant asks
+	// one question per run, so setting it here is safe.
+	core.DisableColor = s.NoColor
 	var answer string
 	q := &survey.Input{Message: message, Help: help}
 	err := survey.AskOne(q, &answer, survey.WithStdio(in, out, s.Err))
