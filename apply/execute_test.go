@@ -20,7 +20,7 @@ const (
 	roleARN = "arn:aws:iam::444455556666:role/reader"
 )
 
-func mustDoc(t *testing.T, s string) *policy.Document {
+func mustDoc(t testing.TB, s string) *policy.Document {
 	t.Helper()
 	d, err := policy.Parse([]byte(s))
 	if err != nil {
@@ -30,7 +30,7 @@ func mustDoc(t *testing.T, s string) *policy.Document {
 }
 
 // fakeSeed is the seed scenario in the in-memory backend.
-func fakeSeed(t *testing.T) (*applytest.Backend, generate.Grant) {
+func fakeSeed(t testing.TB) (*applytest.Backend, generate.Grant) {
 	p, err := arns.ParsePrincipal(roleARN, "aws")
 	if err != nil {
 		t.Fatal(err)
