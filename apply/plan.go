@@ -25,7 +25,9 @@ type View struct {
 	Changes       []ChangeView       `json:"changes"`
 	Blockers      []generate.Finding `json:"blockers"`
 	Warnings      []generate.Finding `json:"warnings"`
-	Summary       Summary            `json:"summary"`
+	// NotChecked lists policies kmsgrant cannot see that can still deny.
+	NotChecked []generate.Finding `json:"not_checked"`
+	Summary    Summary            `json:"summary"`
 }
 
 // ChangeView is one change of the JSON plan.
@@ -69,6 +71,7 @@ func FromResult(res *generate.Result) *Plan {
 		Changes:       []ChangeView{},
 		Blockers:      append([]generate.Finding{}, res.Blockers...),
 		Warnings:      append([]generate.Finding{}, res.Warnings...),
+		NotChecked:    append([]generate.Finding{}, res.NotChecked...),
 	}
 	if res.Grant.Bucket != "" {
 		g := res.Grant

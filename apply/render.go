@@ -73,6 +73,13 @@ func (p *Plan) WriteText(w io.Writer, color bool) error {
 	}
 	writeFindings(&b, "Warnings", v.Warnings, c, yellow)
 	writeFindings(&b, "Blocked", v.Blockers, c, red)
+	if len(v.NotChecked) > 0 && !p.Blocked() {
+		b.WriteString(c.paint(bold, "Not checked (kmsgrant cannot see these; they can still deny):") + "\n")
+		for _, f := range v.NotChecked {
+			fmt.Fprintf(&b, "  - %s: %s\n", f.Target, f.Message)
+		}
+		b.WriteString("\n")
+	}
 	if p.Blocked() {
 		b.WriteString(c.paint(bold+red, fmt.Sprintf("Plan blocked by %d %s; nothing will be changed.", len(v.Blockers), plural(len(v.Blockers), "problem", "problems"))) + "\n")
 	} else {

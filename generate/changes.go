@@ -65,6 +65,9 @@ type Result struct {
 	Changes  []Change
 	Blockers []Finding
 	Warnings []Finding
+	// NotChecked lists what takes part in the decision but is not visible
+	// to kmsgrant.
+	NotChecked []Finding
 }
 
 // HasChanges reports whether applying the result would write anything.
@@ -120,7 +123,8 @@ func (p *planner) run() error {
 		return nil
 	}
 	partition := arns.PartitionOf(b.Region)
-	if p.g.Grantee.Kind == arns.Account {
+	if p.g.Grantee.Partition == "" {
+		// A bare account ID is in the bucket's partition.
 		p.g.Grantee.Partition = partition
 	}
 	p.sc = scope{
@@ -163,7 +167,30 @@ func (p *planner) run() error {
 			return err
 		}
 	}
-	return p.iamPolicy(keyUsable)
+	if err := p.iamPolicy(keyUsable); err != nil {
+		return err
+	}
+	p.r.NotChecked = uncheckedControls()
+	return nil
+}
+
+// uncheckedControls lists the policies that take part in the decision but
+// that kmsgrant cannot read, so a plan never implies more than it knows.
+func uncheckedControls() []Finding {
+	return []Finding{
+		{Code: CodeUncheckedControls, Target: "service control policies",
+			Message: "SCPs of the grantee's organization can deny the read",
+			Fix:     "ask the organization's administrators, or check with aws organizations list-policies-for-target"},
+		{Code: CodeUncheckedControls, Target: "resource control policies",
+			Message: "RCPs of the bucket owner's organization can deny the read",
+			Fix:     "ask the owner organization's administrators"},
+		{Code: CodeUncheckedControls, Target: "VPC endpoint policies",
+			Message: "an S3 or KMS VPC endpoint policy on the grantee's network path can deny the read",
+			Fix:     "check the endpoint policies of the VPCs the grantee reads from"},
+		{Code: CodeUncheckedControls, Target: "session policies",
+			Message: "a session policy passed when the grantee's role was assumed can narrow its access",
+			Fix:     "check how the role is assumed (aws sts assume-role --policy)"},
+	}
 }
 
 // checkKey checks the key and plans a bucket_encryption change where the
@@ -283,8 +310,12 @@ func (p *planner) checkObjects() {
 			continue
 		}
 		o := b.Objects[name]
-		if p.in.Key != nil && strings.HasPrefix(o.Algorithm, "aws:kms") && o.KMSKeyID != "" && o.KMSKeyID != p.in.Key.ARN {
-			otherKey = append(otherKey, name+" ("+o.KMSKeyID+")")
+		if strings.HasPrefix(o.Algorithm, "aws:kms") && (p.in.Key == nil || o.KMSKeyID != p.in.Key.ARN) {
+			keyID := o.KMSKeyID
+			if keyID == "" {
+				keyID = "aws/s3"
+			}
+			otherKey = append(otherKey, name+" ("+keyID+")")
 		}
 		if o.Owner != "" && o.Owner != b.Account && b.Ownership != "BucketOwnerEnforced" {
 			otherOwner = append(otherOwner, name)

@@ -36,4 +36,5 @@ const (
 	CodeObjectsOtherKey   = "objects_other_key"
 	CodePolicyUnreadable  = "policy_unreadable"
 	CodeUncheckedControls = "not_checked"
+	CodeEditedStatement   = "edited_statement"
 )

@@ -178,14 +178,22 @@ func (p *planner) manualIAM(needs []need) error {
 	}
 	doc := Merge(nil, sts)
 	target := p.g.Grantee.ARN()
-	p.r.Changes = append(p.r.Changes, Change{
+	c := Change{
 		Kind: KindIAMPolicy, Account: p.g.Grantee.Account, Target: target, PolicyName: p.g.IAMPolicyName,
 		Action: Manual, After: doc.Pretty(), Policy: doc,
-		Reason: "the grantee is a whole account: its administrator must attach this policy to the roles or users that read the bucket",
-	})
-	p.warn(CodeManualIAM, target,
-		fmt.Sprintf("account %s's IAM policies are not planned; attach the manual iam_policy shown to each principal that needs access", p.g.Grantee.Account),
-		"grant a specific role or user ARN instead to have kmsgrant write the IAM side too")
+	}
+	if p.g.Grantee.Kind == arns.Account {
+		c.Reason = "the grantee is a whole account: its administrator must attach this policy to the roles or users that read the bucket"
+		p.warn(CodeManualIAM, target,
+			fmt.Sprintf("account %s's IAM policies are not planned; attach the manual iam_policy shown to each principal that needs access", p.g.Grantee.Account),
+			"grant a specific role or user ARN instead to have kmsgrant write the IAM side too")
+	} else {
+		c.Reason = fmt.Sprintf("the %s's IAM policies could not be read, so whether they already allow the grant is unknown: attach this policy to it unless they do", p.g.Grantee.Kind)
+		p.warn(CodeManualIAM, target,
+			fmt.Sprintf("the IAM side of %s was not planned: its policies could not be read", target),
+			"give kmsgrant read access to IAM in account "+p.g.Grantee.Account+" to have it plan and write the IAM side too")
+	}
+	p.r.Changes = append(p.r.Changes, c)
 	return nil
 }
 
@@ -205,6 +213,11 @@ func (p *planner) policyChange(kind, account, target string, current *policy.Doc
 	sts, err := Statements(kind, missing, principal, p.sc)
 	if err != nil {
 		return Change{}, err
+	}
+	for _, sid := range editedStatements(current, sts) {
+		p.warn(CodeEditedStatement, target,
+			fmt.Sprintf("statement %q of the %s carries kmsgrant's Sid but was changed after kmsgrant wrote it; kmsgrant leaves it as it is and adds its own statement", sid, strings.ReplaceAll(kind, "_", " ")),
+			"remove the changed statement if it is no longer needed")
 	}
 	after := Merge(current, sts)
 	c.Policy, c.After = after, after.Pretty()

@@ -69,7 +69,8 @@ func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 	if !policyNameRE.MatchString(name) {
 		return out, nil, fmt.Errorf("--iam-policy-name: %q is not a valid IAM policy name (1-128 letters, digits and +=,.@_-)", name)
 	}
-	principal, err := arns.ParsePrincipal(g.Grantee, "aws")
+	// A bare account ID takes the bucket's partition, known once it is read.
+	principal, err := arns.ParsePrincipal(g.Grantee, "")
 	if errors.Is(err, arns.ErrWildcard) {
 		return out, &generate.Finding{Code: generate.CodeWildcardGrantee, Target: g.Grantee,
 			Message: fmt.Sprintf("grantee %q is a wildcard: %v", g.Grantee, err),
