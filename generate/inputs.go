@@ -75,6 +75,9 @@ type Grantee struct {
 	// Attached managed policies; Doc is nil when the document could not be
 	// read.
 	Attached []NamedPolicy
+	// Groups holds the inline and attached policies of a user's groups,
+	// named for reports; Doc is nil when a document could not be read.
+	Groups []NamedPolicy
 	// Boundary is the permissions boundary, nil when none is set.
 	Boundary *NamedPolicy
 }

@@ -124,6 +124,15 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 		}
 		policies = append(policies, eval.Policy{Name: "attached policy " + np.Name, Kind: eval.Identity, Doc: np.Doc})
 	}
+	for _, np := range gr.Groups {
+		if np.Doc == nil {
+			p.warn(CodePolicyUnreadable, p.g.Grantee.ARN(),
+				fmt.Sprintf("%s could not be read, so whether it denies the grant is not checked", np.Name),
+				"add the policy document to the state file (managed_policies) or allow iam:GetPolicyVersion")
+			continue
+		}
+		policies = append(policies, eval.Policy{Name: np.Name, Kind: eval.Identity, Doc: np.Doc})
+	}
 	target := p.g.Grantee.ARN()
 	missing, grantedBy := p.evaluate(target, policies, needs)
 	if gr.Boundary != nil {

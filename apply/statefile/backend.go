@@ -106,6 +106,17 @@ func (f *File) Grantee(_ context.Context, p arns.Principal) (*generate.Grantee, 
 	for _, a := range ident.AttachedPolicies {
 		g.Attached = append(g.Attached, generate.NamedPolicy{Name: a, Doc: f.doc("managed_policies", a)})
 	}
+	for _, name := range ident.Groups {
+		grp := acct.IAMGroups[name]
+		for _, pn := range sortedKeys(grp.InlinePolicies) {
+			g.Groups = append(g.Groups, generate.NamedPolicy{
+				Name: fmt.Sprintf("group %s inline policy %q", name, pn),
+				Doc:  f.doc("accounts", p.Account, "iam_groups", name, "inline_policies", pn)})
+		}
+		for _, a := range grp.AttachedPolicies {
+			g.Groups = append(g.Groups, generate.NamedPolicy{Name: fmt.Sprintf("group %s attached policy %s", name, a), Doc: f.doc("managed_policies", a)})
+		}
+	}
 	if ident.PermissionsBoundary != "" {
 		g.Boundary = &generate.NamedPolicy{Name: ident.PermissionsBoundary, Doc: f.doc("managed_policies", ident.PermissionsBoundary)}
 	}

@@ -273,6 +273,31 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 					return f.errPath(ip, fmt.Sprintf("%q is not a managed policy ARN", a))
 				}
 			}
+			for _, g := range ident.Groups {
+				if kind == "iam_roles" {
+					return f.errPath(append(ip, "groups"), "roles are not in groups; only users are")
+				}
+				if _, ok := acct.IAMGroups[g]; !ok {
+					return f.errPath(append(ip, "groups"), fmt.Sprintf("group %q is not in this account's iam_groups", g))
+				}
+			}
+		}
+	}
+	for _, name := range sortedKeys(acct.IAMGroups) {
+		grp := acct.IAMGroups[name]
+		gp := append(slices.Clone(p), "iam_groups", name)
+		if !iamNameRE.MatchString(name) || grp == nil {
+			return f.errPath(gp, "want a group object under a valid IAM name")
+		}
+		for _, pn := range sortedKeys(grp.InlinePolicies) {
+			if err := f.parsePolicy(append(slices.Clone(gp), "inline_policies", pn), grp.InlinePolicies[pn], true); err != nil {
+				return err
+			}
+		}
+		for _, a := range grp.AttachedPolicies {
+			if !strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":policy/") {
+				return f.errPath(gp, fmt.Sprintf("%q is not a managed policy ARN", a))
+			}
 		}
 	}
 	return nil

@@ -20,10 +20,11 @@ type state struct {
 }
 
 type account struct {
-	Buckets  map[string]*bucket   `json:"buckets"`
-	KMSKeys  map[string]*key      `json:"kms_keys"`
-	IAMRoles map[string]*identity `json:"iam_roles"`
-	IAMUsers map[string]*identity `json:"iam_users"`
+	Buckets   map[string]*bucket   `json:"buckets"`
+	KMSKeys   map[string]*key      `json:"kms_keys"`
+	IAMRoles  map[string]*identity `json:"iam_roles"`
+	IAMUsers  map[string]*identity `json:"iam_users"`
+	IAMGroups map[string]*group    `json:"iam_groups"`
 }
 
 type bucket struct {
@@ -58,4 +59,11 @@ type identity struct {
 	InlinePolicies      map[string]json.RawMessage `json:"inline_policies"`
 	AttachedPolicies    []string                   `json:"attached_policies"`
 	PermissionsBoundary string                     `json:"permissions_boundary"`
+	// Groups names the groups a user is in (users only).
+	Groups []string `json:"groups"`
+}
+
+type group struct {
+	InlinePolicies   map[string]json.RawMessage `json:"inline_policies"`
+	AttachedPolicies []string                   `json:"attached_policies"`
 }
