@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/apply/internal/jsonedit"
 	"github.com/kmsgrant/kmsgrant/generate"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
 var _ apply.Backend = (*File)(nil)
@@ -134,14 +136,11 @@ func orRoot(path string) string {
 // Flush writes them.
 func (f *File) Write(_ context.Context, c generate.Change) error {
 	var path []string
-	var value []byte
 	switch c.Kind {
 	case generate.KindBucketPolicy:
 		path = []string{"accounts", c.Account, "buckets", bucketName(c.Target), "policy"}
-		value = c.Policy.Compact()
 	case generate.KindKeyPolicy:
 		path = []string{"accounts", c.Account, "kms_keys", c.Target, "policy"}
-		value = c.Policy.Compact()
 	case generate.KindIAMPolicy:
 		if c.Grantee == nil {
 			return fmt.Errorf("iam_policy change for %s names no role or user", c.Target)
@@ -151,14 +150,18 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 			kind = "iam_users"
 		}
 		path = []string{"accounts", c.Account, kind, c.Grantee.Name, "inline_policies", c.PolicyName}
-		value = c.Policy.Compact()
 	case generate.KindBucketEncryption:
 		path = []string{"accounts", c.Account, "buckets", bucketName(c.Target), "default_encryption", "kms_master_key_id"}
-		value = []byte(fmt.Sprintf("%q", c.Encryption.KMSMasterKeyID))
 	default:
 		return fmt.Errorf("unknown change kind %q", c.Kind)
 	}
-	data, err := jsonedit.Set(f.data, path, value)
+	var data []byte
+	var err error
+	if c.Kind == generate.KindBucketEncryption {
+		data, err = jsonedit.Set(f.data, path, []byte(fmt.Sprintf("%q", c.Encryption.KMSMasterKeyID)))
+	} else {
+		data, err = f.editPolicy(path, c.Policy)
+	}
 	if err != nil {
 		return fmt.Errorf("writing %s of %s to %s: %w", c.Kind, c.Target, f.name, err)
 	}
@@ -170,6 +173,32 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 	}
 	f.data, f.st, f.docs, f.dirty = next.data, next.st, next.docs, true
 	return nil
+}
+
+// editPolicy writes doc at path. Where doc is the document already there
+// with statements changed or appended, only those statements are edited, so
+// the statements kmsgrant did not touch keep their lines in the file.
+func (f *File) editPolicy(path []string, doc *policy.Document) ([]byte, error) {
+	old := f.doc(path...)
+	if old == nil || old.StatementIsObject() || doc.StatementIsObject() ||
+		old.Version != doc.Version || old.ID != doc.ID || len(doc.Statements) < len(old.Statements) {
+		return jsonedit.Set(f.data, path, doc.Compact())
+	}
+	data := f.data
+	var err error
+	list := append(slices.Clone(path), "Statement")
+	for i, st := range doc.Statements {
+		switch {
+		case i >= len(old.Statements):
+			data, err = jsonedit.Append(data, list, []byte(st.String()))
+		case st.String() != old.Statements[i].String():
+			data, err = jsonedit.Set(data, append(slices.Clone(list), strconv.Itoa(i)), []byte(st.String()))
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
 }
 
 func bucketName(bucketARN string) string {

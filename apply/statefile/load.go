@@ -80,8 +80,8 @@ func Parse(name string, data []byte) (*File, error) {
 	if err := dec.Decode(&st); err != nil {
 		return nil, f.decodeError(err)
 	}
-	if dec.More() {
-		return nil, f.errAt(dec.InputOffset(), "", "unexpected data after the top-level object")
+	if rest := bytes.TrimSpace(data[dec.InputOffset():]); len(rest) > 0 {
+		return nil, f.errAt(int64(len(data)-len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"))), "", "unexpected data after the top-level object")
 	}
 	f.st = &st
 	if err := f.check(); err != nil {
@@ -98,8 +98,14 @@ func (f *File) decodeError(err error) error {
 		// Offset counts the offending byte; point at it, not past it.
 		return f.errAt(max(syn.Offset-1, 0), "", "invalid JSON: "+syn.Error())
 	case errors.As(err, &typ):
-		path := dotted(jsonedit.PathAt(f.data, typ.Offset))
-		return f.errAt(typ.Offset, path, fmt.Sprintf("want %s, got JSON %s", goTypeName(typ.Type.String()), typ.Value))
+		// The offset is just past the offending value; report where it
+		// starts, like every other message.
+		path := jsonedit.PathAt(f.data, typ.Offset)
+		offset := typ.Offset
+		if start, ok := jsonedit.Offset(f.data, path); ok {
+			offset = start
+		}
+		return f.errAt(offset, dotted(path), fmt.Sprintf("want %s, got JSON %s", goTypeName(typ.Type.String()), typ.Value))
 	case errors.Is(err, io.EOF):
 		return &Error{File: f.name, Msg: "empty file; want a JSON object with format_version \"1\""}
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -141,7 +147,8 @@ func dotted(path []string) string { return strings.Join(path, ".") }
 var (
 	regionRE     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$`)
 	iamPathRE    = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
-	iamNameRE    = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	iamNameRE    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)  // roles and users
+	groupNameRE  = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`) // groups
 	keyStates    = []string{"Enabled", "Disabled", "PendingDeletion", "PendingImport", "PendingReplicaDeletion", "Unavailable", "Creating", "Updating"}
 	algorithms   = []string{"AES256", "aws:kms", "aws:kms:dsse"}
 	ownershipSet = []string{"", "BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"}
@@ -286,7 +293,7 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 	for _, name := range sortedKeys(acct.IAMGroups) {
 		grp := acct.IAMGroups[name]
 		gp := append(slices.Clone(p), "iam_groups", name)
-		if !iamNameRE.MatchString(name) || grp == nil {
+		if !groupNameRE.MatchString(name) || grp == nil {
 			return f.errPath(gp, "want a group object under a valid IAM name")
 		}
 		for _, pn := range sortedKeys(grp.InlinePolicies) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -57,6 +58,10 @@ func TestApplyPromptOnTerminal(t *testing.T) {
 				close(done)
 			}()
 			waitFor(t, out, "Apply these changes?")
+			// The prompt asks the terminal where the cursor is, twice,
+			// before it reads an answer; typing earlier would be read as
+			// the terminal's reply.
+			waitUntil(t, out, "two cursor position requests", func() bool { return out.answeredCPRs() >= 2 })
 			if _, err := ptmx.Write([]byte(tc.answer + "\r")); err != nil {
 				t.Fatal(err)
 			}
@@ -93,6 +98,8 @@ type terminal struct {
 	pty io.ReadWriter
 	mu  sync.Mutex
 	buf bytes.Buffer
+	// cprs counts the cursor position requests answered.
+	cprs int
 }
 
 func (t *terminal) run() {
@@ -105,12 +112,21 @@ func (t *terminal) run() {
 			t.mu.Unlock()
 			for range bytes.Count(chunk[:n], []byte("\x1b[6n")) {
 				_, _ = t.pty.Write([]byte("\x1b[1;1R"))
+				t.mu.Lock()
+				t.cprs++
+				t.mu.Unlock()
 			}
 		}
 		if err != nil {
 			return
 		}
 	}
+}
+
+func (t *terminal) answeredCPRs() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.cprs
 }
 
 func (t *terminal) String() string {
@@ -123,14 +139,19 @@ func (t *terminal) String() string {
 // guards against a hung prompt; it is not a timing assertion.
 func waitFor(t *testing.T, out *terminal, want string) {
 	t.Helper()
+	waitUntil(t, out, fmt.Sprintf("%q on the terminal", want), func() bool { return strings.Contains(out.String(), want) })
+}
+
+func waitUntil(t *testing.T, out *terminal, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if strings.Contains(out.String(), want) {
+		if cond() {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("no %q on the terminal; got:\n%s", want, out.String())
+	t.Fatalf("no %s; got:\n%s", what, out.String())
 }
 
 // On a terminal the plan is coloured, unless NO_COLOR is set; the prompt

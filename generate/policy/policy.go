@@ -151,6 +151,12 @@ func New() *Document {
 	return &Document{Version: DefaultVersion, hasVersion: true}
 }
 
+// StatementIsObject reports whether Statement is written as one object
+// rather than a list.
+func (d *Document) StatementIsObject() bool {
+	return d.statementWasObject && len(d.Statements) == 1
+}
+
 // Append adds statements at the end, turning a single-object Statement into
 // a list.
 func (d *Document) Append(s ...Statement) {

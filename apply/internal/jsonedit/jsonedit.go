@@ -10,15 +10,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Set returns data with the value at path (a list of object keys) replaced
-// by value, creating missing objects along the path. Objects and arrays are
-// written indented to match the line they land on.
+// by value, creating missing objects along the path (and replacing a null
+// one). Objects and arrays are written indented to match the file. Where a
+// key appears twice in one object, the last one is edited, since that is
+// the one encoding/json reads.
 func Set(data []byte, path []string, value []byte) ([]byte, error) {
 	if len(path) == 0 {
 		return nil, errors.New("jsonedit: empty path")
+	}
+	for _, k := range path {
+		if !utf8.ValidString(k) {
+			return nil, fmt.Errorf("jsonedit: key %q is not valid UTF-8", k)
+		}
 	}
 	if !json.Valid(value) {
 		return nil, errors.New("jsonedit: value is not JSON")
@@ -27,119 +36,220 @@ func Set(data []byte, path []string, value []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	unit := indentUnit(data)
+	rest := path[loc.depth:]
 	if loc.found {
-		indent := lineIndent(data, loc.start)
-		v := format(value, indent)
-		return splice(data, loc.start, loc.end, v), nil
+		if len(rest) > 0 {
+			// A null object on the way: it becomes the objects the
+			// rest of the path needs.
+			value = nest(rest, value)
+		}
+		v := format(value, lineIndent(data, loc.value.start), unit)
+		if old := data[loc.value.start:loc.value.end]; isContainer(old) && !bytes.Contains(old, []byte("\n")) {
+			// A one-line object or array stays on one line.
+			v = compact(value)
+		}
+		return splice(data, loc.value.start, loc.value.end, v), nil
 	}
 	// Wrap the value in objects for the keys that do not exist yet.
-	rest := path[loc.depth:]
-	for i := len(rest) - 1; i >= 1; i-- {
-		k, _ := json.Marshal(rest[i])
-		value = []byte(fmt.Sprintf("{%s:%s}", k, value))
-	}
+	value = nest(rest[1:], value)
 	key, _ := json.Marshal(rest[0])
-	closeAt := loc.end - 1 // the parent's closing brace
-	between := data[loc.lastEnd:closeAt]
-	sep := ","
-	if loc.empty {
-		sep = ""
-	}
-	if loc.empty && isContainer(value) {
+	obj := loc.object
+	closeAt := obj.end - 1
+	multiline := bytes.Contains(data[obj.start:obj.end], []byte("\n"))
+	switch {
+	case loc.last == nil && isContainer(value) || loc.last == nil && multiline:
 		// An empty object such as "inline_policies": {} grows into an
 		// indented block, like the file around it.
-		outer := lineIndent(data, loc.open)
-		member := outer + "  "
-		insert := fmt.Sprintf("{\n%s%s: %s\n%s}", member, key, format(value, member), outer)
-		return splice(data, loc.open, loc.end, []byte(insert)), nil
+		outer := lineIndent(data, obj.start)
+		member := outer + unit
+		insert := fmt.Sprintf("{\n%s%s: %s\n%s}", member, key, format(value, member, unit), outer)
+		return splice(data, obj.start, obj.end, []byte(insert)), nil
+	case loc.last == nil:
+		insert := fmt.Sprintf("{%s: %s}", key, compact(value))
+		return splice(data, obj.start, obj.end, []byte(insert)), nil
+	case bytes.Contains(data[loc.last.end:closeAt], []byte("\n")):
+		// Insert right after the last member, indented like it.
+		member := lineIndent(data, loc.last.start)
+		insert := fmt.Sprintf(",\n%s%s: %s", member, key, format(value, member, unit))
+		return splice(data, loc.last.end, loc.last.end, []byte(insert)), nil
 	}
-	if bytes.Contains(between, []byte("\n")) {
-		closing := lineIndent(data, closeAt)
-		member := closing + "  "
-		insert := fmt.Sprintf("%s\n%s%s: %s", sep, member, key, format(value, member))
-		// Insert right after the last member, keeping the newline and
-		// indentation that precede the closing brace.
-		return splice(data, loc.lastEnd, loc.lastEnd, []byte(insert)), nil
-	}
-	var compact bytes.Buffer
-	_ = json.Compact(&compact, value)
-	insert := fmt.Sprintf("%s %s: %s", sep, key, compact.Bytes())
-	if loc.empty {
-		insert += " "
-	}
-	return splice(data, loc.lastEnd, loc.lastEnd, []byte(insert)), nil
+	insert := fmt.Sprintf(", %s: %s", key, compact(value))
+	return splice(data, loc.last.end, loc.last.end, []byte(insert)), nil
 }
 
+// nest wraps value in one object per key, innermost last.
+func nest(keys []string, value []byte) []byte {
+	for i := len(keys) - 1; i >= 0; i-- {
+		k, _ := json.Marshal(keys[i])
+		value = []byte(fmt.Sprintf("{%s:%s}", k, value))
+	}
+	return value
+}
+
+// span is a byte range [start, end) of data.
+type span struct{ start, end int64 }
+
 type location struct {
+	// found: value spans the value at path[:depth]. With depth short of
+	// the path, that value is a null to replace with objects.
 	found bool
-	// start and end span the value when found; otherwise end is just past
-	// the closing brace of the deepest existing object.
-	start, end int64
+	value span
 	// depth is how many keys of the path exist.
 	depth int
-	// open is the offset of the deepest existing object's opening brace,
-	// lastEnd the end of its last member (or of the brace when empty).
-	open, lastEnd int64
-	empty         bool
+	// object is the deepest existing object on the path, when not found;
+	// last is the value of its last member, nil when it is empty.
+	object span
+	last   *span
 }
 
 func locate(data []byte, path []string) (location, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := expectObject(dec); err != nil {
+	cur, err := rootObject(data)
+	if err != nil {
 		return location{}, err
 	}
-	open := dec.InputOffset() - 1
-	for depth := 0; ; {
-		lastEnd, empty := dec.InputOffset(), true
-		for dec.More() {
-			empty = false
-			tok, err := dec.Token()
+	for depth, key := range path {
+		where := strings.Join(path[:depth], ".")
+		var v span
+		if data[cur.start] == '[' {
+			// Arrays are walked by index, never grown by Set.
+			elems, err := arrayElements(data, cur)
 			if err != nil {
-				return location{}, err
+				return location{}, fmt.Errorf("%s: %w", where, err)
 			}
-			key, _ := tok.(string)
-			if key == path[depth] && depth == len(path)-1 {
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return location{}, err
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(elems) {
+				return location{}, fmt.Errorf("%s: no element %s in the array", where, key)
+			}
+			v = elems[i]
+		} else {
+			members, err := objectMembers(data, cur)
+			if err != nil {
+				return location{}, fmt.Errorf("%s: %w", where, err)
+			}
+			var match *member
+			for i := range members {
+				if members[i].key == key {
+					match = &members[i]
 				}
-				end := dec.InputOffset()
-				return location{found: true, start: end - int64(len(raw)), end: end}, nil
 			}
-			if key == path[depth] {
-				if err := expectObject(dec); err != nil {
-					return location{}, fmt.Errorf("%s: %w", strings.Join(path[:depth+1], "."), err)
+			if match == nil {
+				loc := location{depth: depth, object: cur}
+				if len(members) > 0 {
+					loc.last = &members[len(members)-1].value
 				}
-				depth++
-				open = dec.InputOffset() - 1
-				lastEnd, empty = dec.InputOffset(), true
-				continue
+				return loc, nil
 			}
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return location{}, err
-			}
-			lastEnd = dec.InputOffset()
+			v = match.value
 		}
-		if _, err := dec.Token(); err != nil { // the closing brace
-			return location{}, err
+		if depth == len(path)-1 || string(data[v.start:v.end]) == "null" {
+			return location{found: true, value: v, depth: depth + 1}, nil
 		}
-		return location{depth: depth, end: dec.InputOffset(), open: open, lastEnd: lastEnd, empty: empty}, nil
+		if data[v.start] != '{' && data[v.start] != '[' {
+			return location{}, fmt.Errorf("%s: not a JSON object", strings.Join(path[:depth+1], "."))
+		}
+		cur = v
 	}
+	panic("unreachable")
 }
 
-func expectObject(dec *json.Decoder) error {
-	tok, err := dec.Token()
-	if err == io.EOF {
-		return errors.New("empty document")
+// Append returns data with value added at the end of the array at path,
+// indented like the elements before it.
+func Append(data []byte, path []string, value []byte) ([]byte, error) {
+	if !json.Valid(value) {
+		return nil, errors.New("jsonedit: value is not JSON")
 	}
+	loc, err := locate(data, path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return errors.New("not a JSON object")
+	if !loc.found || loc.depth != len(path) || data[loc.value.start] != '[' {
+		return nil, fmt.Errorf("%s: not an array", strings.Join(path, "."))
 	}
-	return nil
+	arr := loc.value
+	elems, err := arrayElements(data, arr)
+	if err != nil {
+		return nil, err
+	}
+	unit := indentUnit(data)
+	if len(elems) == 0 {
+		outer := lineIndent(data, arr.start)
+		inner := outer + unit
+		insert := fmt.Sprintf("[\n%s%s\n%s]", inner, format(value, inner, unit), outer)
+		return splice(data, arr.start, arr.end, []byte(insert)), nil
+	}
+	last := elems[len(elems)-1]
+	if bytes.Contains(data[last.end:arr.end-1], []byte("\n")) {
+		indent := lineIndent(data, last.start)
+		insert := fmt.Sprintf(",\n%s%s", indent, format(value, indent, unit))
+		return splice(data, last.end, last.end, []byte(insert)), nil
+	}
+	return splice(data, last.end, last.end, append([]byte(", "), compact(value)...)), nil
+}
+
+func rootObject(data []byte) (span, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		if err == io.EOF {
+			return span{}, errors.New("empty document")
+		}
+		return span{}, err
+	}
+	end := dec.InputOffset()
+	if len(raw) == 0 || raw[0] != '{' {
+		return span{}, errors.New("not a JSON object")
+	}
+	return span{end - int64(len(raw)), end}, nil
+}
+
+type member struct {
+	key   string
+	value span
+}
+
+// objectMembers lists the members of the object at obj, in order.
+func objectMembers(data []byte, obj span) ([]member, error) {
+	dec := json.NewDecoder(bytes.NewReader(data[obj.start:obj.end]))
+	if _, err := dec.Token(); err != nil { // {
+		return nil, err
+	}
+	var out []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		end := obj.start + dec.InputOffset()
+		out = append(out, member{key: key, value: span{end - int64(len(raw)), end}})
+	}
+	return out, nil
+}
+
+// indentUnit guesses one level of the file's indentation from the first
+// member of the top-level object: two spaces when it cannot tell.
+func indentUnit(data []byte) string {
+	root, err := rootObject(data)
+	if err != nil {
+		return "  "
+	}
+	members, err := objectMembers(data, root)
+	if err != nil || len(members) == 0 {
+		return "  "
+	}
+	first := members[0].value.start
+	if !bytes.Contains(data[root.start:first], []byte("\n")) {
+		return "  "
+	}
+	if unit := lineIndent(data, first); unit != "" {
+		return unit
+	}
+	return "  "
 }
 
 // lineIndent returns the leading whitespace of the line holding offset.
@@ -154,15 +264,20 @@ func lineIndent(data []byte, offset int64) string {
 
 // format indents objects and arrays so that they continue the line they
 // start on; scalars are written compactly.
-func format(value []byte, indent string) []byte {
+func format(value []byte, indent, unit string) []byte {
 	var out bytes.Buffer
 	trimmed := bytes.TrimSpace(value)
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		if err := json.Indent(&out, trimmed, indent, "  "); err == nil {
+	if isContainer(trimmed) {
+		if err := json.Indent(&out, trimmed, indent, unit); err == nil {
 			return out.Bytes()
 		}
 	}
-	_ = json.Compact(&out, trimmed)
+	return compact(trimmed)
+}
+
+func compact(value []byte) []byte {
+	var out bytes.Buffer
+	_ = json.Compact(&out, value) // value was checked with json.Valid
 	return out.Bytes()
 }
 
@@ -178,17 +293,64 @@ func splice(data []byte, start, end int64, insert []byte) []byte {
 	return append(out, data[end:]...)
 }
 
-// Offset returns the byte offset of the value at path, for error messages;
-// ok is false when the path does not exist.
+// Offset returns the byte offset of the value at path (object keys, and
+// array indexes as decimal strings), for error messages; the empty path is
+// the top-level value. ok is false when the path does not exist.
 func Offset(data []byte, path []string) (offset int64, ok bool) {
-	if len(path) == 0 {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var raw json.RawMessage
+	if dec.Decode(&raw) != nil {
 		return 0, false
 	}
-	loc, err := locate(data, path)
-	if err != nil || !loc.found {
-		return 0, false
+	cur := span{dec.InputOffset() - int64(len(raw)), dec.InputOffset()}
+	for _, k := range path {
+		var next *span
+		switch data[cur.start] {
+		case '{':
+			members, err := objectMembers(data, cur)
+			if err != nil {
+				return 0, false
+			}
+			for i := range members {
+				if members[i].key == k {
+					next = &members[i].value
+				}
+			}
+		case '[':
+			i, err := strconv.Atoi(k)
+			if err != nil {
+				return 0, false
+			}
+			elems, err := arrayElements(data, cur)
+			if err != nil || i < 0 || i >= len(elems) {
+				return 0, false
+			}
+			next = &elems[i]
+		}
+		if next == nil {
+			return 0, false
+		}
+		cur = *next
 	}
-	return loc.start, true
+	return cur.start, true
+}
+
+// arrayElements lists the spans of the elements of the array at arr.
+func arrayElements(data []byte, arr span) ([]span, error) {
+	dec := json.NewDecoder(bytes.NewReader(data[arr.start:arr.end]))
+	if _, err := dec.Token(); err != nil { // [
+		return nil, err
+	}
+	var out []span
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		end := arr.start + dec.InputOffset()
+		out = append(out, span{end - int64(len(raw)), end})
+	}
+	return out, nil
 }
 
 // Position turns a byte offset into a 1-based line and column.
@@ -248,6 +410,10 @@ func PathAt(data []byte, offset int64) []string {
 			top := stack[len(stack)-1]
 			if top.object && top.expectKey {
 				if d, ok := tok.(json.Delim); ok && d == '}' {
+					if dec.InputOffset() >= offset {
+						p := path()
+						return p[:len(p)-1]
+					}
 					stack = stack[:len(stack)-1]
 					valueDone()
 					continue
@@ -266,6 +432,12 @@ func PathAt(data []byte, offset int64) []string {
 				}
 				stack = append(stack, &frame{object: d == '{', expectKey: d == '{'})
 			case ']', '}':
+				if dec.InputOffset() >= offset {
+					// The offset is at the closing bracket: the
+					// container itself.
+					p := path()
+					return p[:len(p)-1]
+				}
 				stack = stack[:len(stack)-1]
 				valueDone()
 			}
