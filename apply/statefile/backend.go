@@ -212,8 +212,8 @@ func (f *File) Flush(context.Context) error {
 	if !f.dirty {
 		return nil
 	}
-	dir := filepath.Dir(f.name)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.name)+".tmp-*")
+	dir := filepath.Dir(f.target)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.target)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("writing state file: %w", err)
 	}
@@ -233,7 +233,7 @@ func (f *File) Flush(context.Context) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing state file: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), f.name); err != nil {
+	if err := os.Rename(tmp.Name(), f.target); err != nil {
 		return fmt.Errorf("writing state file: %w", err)
 	}
 	f.dirty = false

@@ -991,3 +991,45 @@ func TestWriteKeepsUntouchedStatements(t *testing.T) {
 		}
 	}
 }
+
+// A state file reached through a symbolic link is updated where it lives;
+// the link stays a link.
+func TestFlushThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.json")
+	data, err := os.ReadFile("../../examples/seed/state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(real, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	f, err := Open(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	b, _ := f.Bucket(ctx, "doc-example-bucket")
+	enc := *b.Encryption
+	enc.KMSMasterKeyID = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	if err := f.Write(ctx, generate.Change{Kind: generate.KindBucketEncryption, Account: "111122223333", Target: "arn:aws:s3:::doc-example-bucket", Encryption: &enc}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("link.json is no longer a symbolic link (%v)", err)
+	}
+	got, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(got, data) {
+		t.Error("the linked file was not updated")
+	}
+}

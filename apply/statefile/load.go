@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -22,6 +23,9 @@ import (
 // rename.
 type File struct {
 	name string
+	// target is the file Flush replaces: name with symbolic links
+	// resolved, so a linked state file is updated, not replaced by a copy.
+	target string
 	data []byte
 	perm os.FileMode
 	st   *state
@@ -68,12 +72,15 @@ func Open(name string) (*File, error) {
 		return nil, err
 	}
 	f.perm = info.Mode().Perm()
+	if f.target, err = filepath.EvalSymlinks(name); err != nil {
+		return nil, fmt.Errorf("reading state file: %w", err)
+	}
 	return f, nil
 }
 
 // Parse checks state file contents; name is used in messages and by Flush.
 func Parse(name string, data []byte) (*File, error) {
-	f := &File{name: name, data: data, perm: 0o644, docs: map[string]*policy.Document{}}
+	f := &File{name: name, target: name, data: data, perm: 0o644, docs: map[string]*policy.Document{}}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var st state
