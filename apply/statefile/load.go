@@ -26,9 +26,9 @@ type File struct {
 	// target is the file Flush replaces: name with symbolic links
 	// resolved, so a linked state file is updated, not replaced by a copy.
 	target string
-	data []byte
-	perm os.FileMode
-	st   *state
+	data   []byte
+	perm   os.FileMode
+	st     *state
 	// docs holds every parsed policy document, by its JSON path.
 	docs map[string]*policy.Document
 	// dirty is set once a write changed data.
