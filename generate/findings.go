@@ -11,19 +11,17 @@ type Finding struct {
 
 // Blocker codes: a plan with any of them changes nothing.
 const (
-	CodeAWSManagedKey      = "aws_managed_key"
-	CodeRegionMismatch     = "region_mismatch"
-	CodeKeyNotFound        = "key_not_found"
-	CodeAliasNotFound      = "alias_not_found"
-	CodeKeyDisabled        = "key_disabled"
-	CodeBucketNotFound     = "bucket_not_found"
-	CodeWildcardGrantee    = "wildcard_grantee"
-	CodeNotCrossAccount    = "not_cross_account"
-	CodeExplicitDeny       = "explicit_deny"
-	CodePolicyTooLarge     = "policy_too_large"
-	CodeBoundaryDenies     = "permissions_boundary"
-	CodeKeyPolicyMissing   = "key_policy_unreadable"
-	CodeNoKeyForEncryption = "no_kms_key"
+	CodeAWSManagedKey   = "aws_managed_key"
+	CodeRegionMismatch  = "region_mismatch"
+	CodeKeyNotFound     = "key_not_found"
+	CodeAliasNotFound   = "alias_not_found"
+	CodeKeyDisabled     = "key_disabled"
+	CodeBucketNotFound  = "bucket_not_found"
+	CodeWildcardGrantee = "wildcard_grantee"
+	CodeNotCrossAccount = "not_cross_account"
+	CodeExplicitDeny    = "explicit_deny"
+	CodePolicyTooLarge  = "policy_too_large"
+	CodeBoundaryDenies  = "permissions_boundary"
 )
 
 // Warning codes: worth reading, but the plan goes on.

@@ -156,15 +156,6 @@ func actions(r *Result) []string {
 	return out
 }
 
-// actionOf maps each change kind to its action.
-func actionOf(r *Result) map[string]Action {
-	out := map[string]Action{}
-	for _, c := range r.Changes {
-		out[c.Kind] = c.Action
-	}
-	return out
-}
-
 // codeTarget is a finding without its prose.
 type codeTarget struct{ Code, Target string }
 
@@ -174,15 +165,6 @@ func codeTargets(fs []Finding) []codeTarget {
 		out = append(out, codeTarget{f.Code, f.Target})
 	}
 	return out
-}
-
-func hasCode(fs []Finding, code string) bool {
-	for _, f := range fs {
-		if f.Code == code {
-			return true
-		}
-	}
-	return false
 }
 
 // kmsgrantStatements returns the statements of d whose Sid starts with

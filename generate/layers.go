@@ -181,7 +181,7 @@ func (p *planner) checkBoundary(target string, boundary *NamedPolicy, needs []ne
 // manualIAM plans the IAM statements an account's administrator must attach
 // themselves: kmsgrant cannot write in an account it was only given the ID of.
 func (p *planner) manualIAM(needs []need) error {
-	sts, err := Statements(KindIAMPolicy, needs, "", p.sc)
+	sts, err := statements(KindIAMPolicy, needs, "", p.sc)
 	if err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func (p *planner) policyChange(kind, account, target string, current *policy.Doc
 		return c, nil
 	}
 	principal := p.g.Grantee.ARN()
-	sts, err := Statements(kind, missing, principal, p.sc)
+	sts, err := statements(kind, missing, principal, p.sc)
 	if err != nil {
 		return Change{}, err
 	}

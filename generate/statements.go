@@ -20,11 +20,11 @@ const (
 	KindBucketEncryption = "bucket_encryption"
 )
 
-// Statements returns the least-privilege statements that grant the given
+// statements returns the least-privilege statements that grant the given
 // requests in one kind of policy: one statement per part, holding only the
 // actions still missing. principal is the grantee's ARN (unused for
 // iam_policy).
-func Statements(kind string, missing []need, principal string, sc scope) ([]policy.Statement, error) {
+func statements(kind string, missing []need, principal string, sc scope) ([]policy.Statement, error) {
 	byPart := map[templates.Part][]string{}
 	var parts []templates.Part
 	for _, n := range missing {

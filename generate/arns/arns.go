@@ -225,23 +225,6 @@ func ObjectsARN(partition, bucket, prefix string) string {
 	return BucketARN(partition, bucket) + "/" + prefix + "*"
 }
 
-// RoleARN builds a role ARN from its path and name.
-func RoleARN(partition, account, path, name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", partition, account, normalPath(path), name)
-}
-
-// UserARN builds a user ARN from its path and name.
-func UserARN(partition, account, path, name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:user%s%s", partition, account, normalPath(path), name)
-}
-
-func normalPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	return p
-}
-
 // AccountOfPrincipal returns the account a principal value in a policy
 // names: an account ID or any IAM/STS ARN. ok is false for other values.
 func AccountOfPrincipal(v string) (account string, ok bool) {

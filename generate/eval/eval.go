@@ -7,7 +7,6 @@
 package eval
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate/arns"
@@ -456,15 +455,4 @@ func operator(op string, values []string, v Value) Tri {
 		return anyValue(func(w string) Tri { return equalMatch(strings.ToLower(w), v, true) })
 	}
 	return Maybe
-}
-
-// Describe explains a Tri for messages.
-func Describe(t Tri, what string) string {
-	switch t {
-	case Yes:
-		return what
-	case Maybe:
-		return fmt.Sprintf("might %s (a condition kmsgrant cannot check)", what)
-	}
-	return "does not " + what
 }

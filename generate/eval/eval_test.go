@@ -610,24 +610,6 @@ func TestTriLogic(t *testing.T) {
 	}
 }
 
-func TestDescribe(t *testing.T) {
-	tests := []struct {
-		tri  Tri
-		want string
-	}{
-		{Yes, "allow s3:GetObject"},
-		{Maybe, "might allow s3:GetObject (a condition kmsgrant cannot check)"},
-		{No, "does not allow s3:GetObject"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.tri.String(), func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, Describe(tc.tri, "allow s3:GetObject")); diff != "" {
-				t.Errorf("Describe mismatch (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 func TestValue(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -52,9 +52,6 @@ func (s *IOStreams) SetTTY(stdin, stdout bool) {
 // stdout are both terminals.
 func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stdoutTTY }
 
-// SetColorEnabled turns colour on or off, for tests.
-func (s *IOStreams) SetColorEnabled(on bool) { s.color = on }
-
 // ColorEnabled reports whether stdout should carry colour.
 func (s *IOStreams) ColorEnabled() bool { return s.color }
 
