@@ -6,17 +6,33 @@ package apply
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/kmsgrant/kmsgrant/generate"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 )
 
-// Errors a Backend returns for things that do not exist.
+// Errors a Backend returns for things that do not exist. The key errors
+// are the planner's, which reports them as blockers.
 var (
-	ErrKeyNotFound     = errors.New("key not found")
-	ErrAliasNotFound   = errors.New("alias not found")
+	ErrKeyNotFound     = generate.ErrKeyNotFound
+	ErrAliasNotFound   = generate.ErrAliasNotFound
 	ErrGranteeNotFound = errors.New("grantee not found")
 )
+
+// GranteeNotFoundError says which role or user does not exist and where
+// the backend looked. It matches ErrGranteeNotFound.
+type GranteeNotFoundError struct {
+	Grantee string
+	Where   string
+}
+
+func (e *GranteeNotFoundError) Error() string {
+	return fmt.Sprintf("%s does not exist (%s)", e.Grantee, e.Where)
+}
+
+// Is makes errors.Is(err, ErrGranteeNotFound) hold.
+func (e *GranteeNotFoundError) Is(target error) bool { return target == ErrGranteeNotFound }
 
 // Backend reads and writes the accounts one grant touches: the bucket owner's
 // and the grantee's.

@@ -177,8 +177,8 @@ func TestReadErrors(t *testing.T) {
 	ghost, _ := arns.ParsePrincipal("arn:aws:iam::444455556666:role/ghost", "aws")
 	g.Grantee = ghost
 	_, err := apply.Read(context.Background(), b, g)
-	if err == nil || err.Error() != "--grantee: arn:aws:iam::444455556666:role/ghost does not exist in account 444455556666" {
-		t.Errorf("err = %v", err)
+	if !errors.Is(err, apply.ErrGranteeNotFound) {
+		t.Errorf("err = %v, want ErrGranteeNotFound", err)
 	}
 
 	b, g = fakeSeed(t)
@@ -187,18 +187,19 @@ func TestReadErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.KeyProblem == nil || in.KeyProblem.Code != generate.CodeAliasNotFound {
-		t.Errorf("KeyProblem = %+v, want alias_not_found", in.KeyProblem)
+	if !errors.Is(in.KeyErr, apply.ErrAliasNotFound) || in.KeyRef != "alias/nope" {
+		t.Errorf("KeyRef, KeyErr = %q, %v; want alias/nope, ErrAliasNotFound", in.KeyRef, in.KeyErr)
 	}
 
+	// aws:kms without a key ID means the AWS managed key aws/s3.
 	b, g = fakeSeed(t)
 	b.Buckets["doc-example-bucket"].Encryption = &generate.Encryption{Algorithm: "aws:kms"}
 	in, err = apply.Read(context.Background(), b, g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.KeyProblem == nil || in.KeyProblem.Code != generate.CodeAWSManagedKey {
-		t.Errorf("aws:kms without a key: KeyProblem = %+v, want aws_managed_key", in.KeyProblem)
+	if in.KeyRef != "alias/aws/s3" || !errors.Is(in.KeyErr, apply.ErrAliasNotFound) {
+		t.Errorf("aws:kms without a key: KeyRef, KeyErr = %q, %v", in.KeyRef, in.KeyErr)
 	}
 
 	b, g = fakeSeed(t)
@@ -207,7 +208,7 @@ func TestReadErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.Key != nil || in.KeyProblem != nil {
-		t.Errorf("SSE-S3 bucket: key %+v, problem %+v, want neither", in.Key, in.KeyProblem)
+	if in.Key != nil || in.KeyRef != "" || in.KeyErr != nil {
+		t.Errorf("SSE-S3 bucket: key %+v, ref %q, err %v; want none", in.Key, in.KeyRef, in.KeyErr)
 	}
 }

@@ -3,8 +3,6 @@ package apply
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
@@ -25,8 +23,7 @@ func Read(ctx context.Context, b Backend, g generate.Grant) (generate.Inputs, er
 	}
 	in.Bucket = bucket
 	if ref := keyRef(g.Key, bucket.Encryption); ref != "" {
-		in.Key, in.KeyProblem, err = resolveKey(ctx, b, ref, bucket)
-		if err != nil {
+		if err := resolveKey(ctx, b, &in, ref); err != nil {
 			return in, err
 		}
 	}
@@ -34,9 +31,6 @@ func Read(ctx context.Context, b Backend, g generate.Grant) (generate.Inputs, er
 	// reports; reading its IAM side would only add a confusing error.
 	if g.Grantee.Kind != arns.Account && g.Grantee.Account != bucket.Account {
 		in.Grantee, err = b.Grantee(ctx, g.Grantee)
-		if errors.Is(err, ErrGranteeNotFound) {
-			return in, fmt.Errorf("--grantee: %s does not exist in account %s", g.Grantee.ARN(), g.Grantee.Account)
-		}
 		if err != nil {
 			return in, err
 		}
@@ -58,33 +52,15 @@ func keyRef(flag string, enc *generate.Encryption) string {
 	return enc.KMSMasterKeyID
 }
 
-func resolveKey(ctx context.Context, b Backend, ref string, bucket *generate.Bucket) (*generate.Key, *generate.Finding, error) {
+func resolveKey(ctx context.Context, b Backend, in *generate.Inputs, ref string) error {
 	parsed, err := arns.ParseKeyRef(ref)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--key: %w", err)
+		return err
 	}
-	key, err := b.Key(ctx, parsed, bucket.Account, bucket.Region)
-	where := fmt.Sprintf("account %s, %s", bucket.Account, bucket.Region)
-	if parsed.Region != "" {
-		where = fmt.Sprintf("account %s, %s", parsed.Account, parsed.Region)
+	in.KeyRef = ref
+	in.Key, err = b.Key(ctx, parsed, in.Bucket.Account, in.Bucket.Region)
+	if errors.Is(err, ErrKeyNotFound) || errors.Is(err, ErrAliasNotFound) {
+		in.KeyErr, err = err, nil
 	}
-	switch {
-	case errors.Is(err, ErrAliasNotFound) && strings.HasPrefix(parsed.ID, "alias/aws/"):
-		// alias/aws/* names are reserved for AWS managed keys, which exist
-		// in every account once a service first uses them.
-		return nil, &generate.Finding{Code: generate.CodeAWSManagedKey, Target: ref,
-			Message: fmt.Sprintf("%s is an AWS managed key; its key policy cannot be changed, so no other account can ever use it", parsed.ID),
-			Fix:     "create a customer managed key, set it as the bucket's default encryption by ARN, and re-encrypt existing objects with it"}, nil
-	case errors.Is(err, ErrAliasNotFound):
-		return nil, &generate.Finding{Code: generate.CodeAliasNotFound, Target: ref,
-			Message: fmt.Sprintf("alias %s does not exist in %s (aliases resolve in the bucket owner's account and Region)", parsed.ID, where),
-			Fix:     "name the key by its full key ARN, or create the alias in the bucket owner's account"}, nil
-	case errors.Is(err, ErrKeyNotFound):
-		return nil, &generate.Finding{Code: generate.CodeKeyNotFound, Target: ref,
-			Message: fmt.Sprintf("key %s does not exist in %s", ref, where),
-			Fix:     "check the key ARN; key IDs resolve in the bucket owner's account and Region"}, nil
-	case err != nil:
-		return nil, nil, err
-	}
-	return key, nil, nil
+	return err
 }

@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -198,9 +199,8 @@ func uncheckedControls() []Finding {
 // statements should be planned.
 func (p *planner) checkKey() bool {
 	b, k := p.in.Bucket, p.in.Key
-	if p.in.KeyProblem != nil {
-		f := *p.in.KeyProblem
-		p.r.Blockers = append(p.r.Blockers, f)
+	if p.in.KeyErr != nil {
+		p.keyNotResolved()
 		return false
 	}
 	if k == nil {
@@ -212,9 +212,7 @@ func (p *planner) checkKey() bool {
 	usable := true
 	switch {
 	case k.Manager == KeyManagerAWS:
-		p.block(CodeAWSManagedKey, k.ARN,
-			"the key is AWS managed (such as aws/s3); its key policy cannot be changed, so no other account can ever use it",
-			"create a customer managed key, set it as the bucket's default encryption by ARN, and re-encrypt existing objects with it")
+		p.block(CodeAWSManagedKey, k.ARN, "the key is AWS managed (such as aws/s3); "+awsManagedKeyProblem, awsManagedKeyFix)
 		usable = false
 	case k.State != KeyStateEnabled:
 		p.block(CodeKeyDisabled, k.ARN, fmt.Sprintf("the key's state is %s; nothing can decrypt with it", k.State),
@@ -252,6 +250,36 @@ func (p *planner) checkKey() bool {
 	}
 	return usable
 }
+
+// keyNotResolved reports a key reference that names nothing. Key IDs and
+// alias names resolve in the bucket owner's account and Region; ARNs name
+// their own.
+func (p *planner) keyNotResolved() {
+	b, ref := p.in.Bucket, p.in.KeyRef
+	where := fmt.Sprintf("account %s, %s", b.Account, b.Region)
+	parsed, _ := arns.ParseKeyRef(ref)
+	if parsed.Region != "" {
+		where = fmt.Sprintf("account %s, %s", parsed.Account, parsed.Region)
+	}
+	switch {
+	case errors.Is(p.in.KeyErr, ErrAliasNotFound) && strings.HasPrefix(parsed.ID, "alias/aws/"):
+		// alias/aws/* names are reserved for AWS managed keys, which exist
+		// in every account once a service first uses them.
+		p.block(CodeAWSManagedKey, ref, parsed.ID+" is an AWS managed key; "+awsManagedKeyProblem, awsManagedKeyFix)
+	case errors.Is(p.in.KeyErr, ErrAliasNotFound):
+		p.block(CodeAliasNotFound, ref,
+			fmt.Sprintf("alias %s does not exist in %s (aliases resolve in the bucket owner's account and Region)", parsed.ID, where),
+			"name the key by its full key ARN, or create the alias in the bucket owner's account")
+	default:
+		p.block(CodeKeyNotFound, ref, fmt.Sprintf("key %s does not exist in %s", ref, where),
+			"check the key ARN; key IDs resolve in the bucket owner's account and Region")
+	}
+}
+
+const (
+	awsManagedKeyProblem = "its key policy cannot be changed, so no other account can ever use it"
+	awsManagedKeyFix     = "create a customer managed key, set it as the bucket's default encryption by ARN, and re-encrypt existing objects with it"
+)
 
 // names reports whether a key reference, as the bucket's default encryption
 // holds it, names key k when resolved in the bucket owner's account.

@@ -13,8 +13,6 @@ import (
 const awsManagedKeyARN = "arn:aws:kms:us-west-2:111122223333:key/abcd1234-a123-456a-a12b-a123b4cd56ef"
 
 func TestChangesBlockers(t *testing.T) {
-	keyNotFound := &Finding{Code: CodeKeyNotFound, Target: otherKeyARN, Message: "key does not exist", Fix: "check the key ARN"}
-	aliasNotFound := &Finding{Code: CodeAliasNotFound, Target: "alias/missing", Message: "alias does not exist", Fix: "name the key by ARN"}
 	bucketDeny := func(statement string) func(*Inputs) {
 		return func(in *Inputs) { in.Bucket.Policy = docOf(denyInsecureTransport, statement) }
 	}
@@ -65,14 +63,23 @@ func TestChangesBlockers(t *testing.T) {
 			want: []codeTarget{{CodeRegionMismatch, strings.Replace(seedKeyARN, seedRegion, "us-east-1", 1)}},
 		},
 		{
-			name:  "key problem passes through: key not found",
-			mod:   func(in *Inputs, g *Grant) { in.Key, in.KeyProblem = nil, keyNotFound },
-			exact: []Finding{*keyNotFound},
+			name: "key not found, by ARN: located in the ARN's account and Region",
+			mod:  func(in *Inputs, g *Grant) { in.Key, in.KeyRef, in.KeyErr = nil, otherKeyARN, ErrKeyNotFound },
+			exact: []Finding{{Code: CodeKeyNotFound, Target: otherKeyARN,
+				Message: "key " + otherKeyARN + " does not exist in account 111122223333, us-west-2",
+				Fix:     "check the key ARN; key IDs resolve in the bucket owner's account and Region"}},
 		},
 		{
-			name:  "key problem passes through: alias not found",
-			mod:   func(in *Inputs, g *Grant) { in.Key, in.KeyProblem = nil, aliasNotFound },
-			exact: []Finding{*aliasNotFound},
+			name: "alias not found: located in the bucket owner's account and Region",
+			mod:  func(in *Inputs, g *Grant) { in.Key, in.KeyRef, in.KeyErr = nil, "alias/missing", ErrAliasNotFound },
+			exact: []Finding{{Code: CodeAliasNotFound, Target: "alias/missing",
+				Message: "alias alias/missing does not exist in account 111122223333, us-west-2 (aliases resolve in the bucket owner's account and Region)",
+				Fix:     "name the key by its full key ARN, or create the alias in the bucket owner's account"}},
+		},
+		{
+			name: "alias/aws/s3 not listed is the AWS managed key",
+			mod:  func(in *Inputs, g *Grant) { in.Key, in.KeyRef, in.KeyErr = nil, "alias/aws/s3", ErrAliasNotFound },
+			want: []codeTarget{{CodeAWSManagedKey, "alias/aws/s3"}},
 		},
 		{
 			name: "bucket not found",

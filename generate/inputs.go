@@ -1,6 +1,8 @@
 package generate
 
 import (
+	"errors"
+
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
@@ -11,13 +13,26 @@ type Inputs struct {
 	// Bucket is nil when the bucket does not exist.
 	Bucket *Bucket
 	// Key is the resolved key; nil when the grant has none (SSE-S3) or when
-	// KeyProblem says why it could not be resolved.
-	Key        *Key
-	KeyProblem *Finding
+	// KeyErr says why KeyRef could not be resolved.
+	Key *Key
+	// KeyRef is the key reference the grant is about: --key, or what the
+	// bucket's default encryption names ("alias/aws/s3" for aws:kms without
+	// a key).
+	KeyRef string
+	// KeyErr is ErrKeyNotFound or ErrAliasNotFound when KeyRef names
+	// nothing.
+	KeyErr error
 	// Grantee is the grantee's IAM side; nil for an account grantee or when
 	// it cannot be read, which makes the IAM change manual.
 	Grantee *Grantee
 }
+
+// Errors a backend reports when a key reference names nothing; the planner
+// turns them into blockers.
+var (
+	ErrKeyNotFound   = errors.New("key not found")
+	ErrAliasNotFound = errors.New("alias not found")
+)
 
 // Bucket is an S3 bucket's configuration.
 type Bucket struct {

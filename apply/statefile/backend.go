@@ -86,20 +86,27 @@ func (f *File) Key(_ context.Context, ref arns.KeyRef, account, region string) (
 // Grantee implements apply.Backend. The role or user must exist with the
 // path the ARN gives.
 func (f *File) Grantee(_ context.Context, p arns.Principal) (*generate.Grantee, error) {
+	kind := "iam_roles"
+	if p.Kind == arns.User {
+		kind = "iam_users"
+	}
+	notFound := &apply.GranteeNotFoundError{Grantee: p.ARN(),
+		Where: fmt.Sprintf("%s has no accounts.%s.%s.%s", f.name, p.Account, kind, p.Name)}
 	acct := f.st.Accounts[p.Account]
 	if acct == nil {
-		return nil, apply.ErrGranteeNotFound
+		return nil, notFound
 	}
-	ids, kind := acct.IAMRoles, "iam_roles"
+	ids := acct.IAMRoles
 	if p.Kind == arns.User {
-		ids, kind = acct.IAMUsers, "iam_users"
+		ids = acct.IAMUsers
 	}
 	ident, ok := ids[p.Name]
 	if !ok {
-		return nil, apply.ErrGranteeNotFound
+		return nil, notFound
 	}
 	if path := orRoot(ident.Path); path != p.Path {
-		return nil, fmt.Errorf("--grantee: %s has path %s, but the ARN gives %s", p.Name, path, p.Path)
+		notFound.Where = fmt.Sprintf("%s has %s %s with path %s, not %s", f.name, p.Kind, p.Name, path, p.Path)
+		return nil, notFound
 	}
 	g := &generate.Grantee{Principal: p}
 	for _, name := range sortedKeys(ident.InlinePolicies) {

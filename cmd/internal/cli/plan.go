@@ -85,6 +85,9 @@ func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backen
 		return nil, nil, fmt.Errorf("--state: %w", err)
 	}
 	p, err := apply.NewPlan(ctx, backend, g)
+	if errors.Is(err, apply.ErrGranteeNotFound) {
+		return nil, nil, fmt.Errorf("--grantee: %w", err)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
