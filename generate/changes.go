@@ -134,9 +134,10 @@ func (p *planner) run() error {
 		objectsARN: arns.BucketARN(partition, b.Name) + "/" + p.g.Prefix,
 		prefix:     p.g.Prefix,
 		region:     b.Region,
+		owner:      b.Account,
 	}
 	if p.in.Key != nil {
-		p.sc.keyARN = p.in.Key.ARN
+		p.sc.keyARN, p.sc.keyAccount = p.in.Key.ARN, p.in.Key.Account
 	}
 	p.r.Grant = Resolved{
 		Bucket: b.Name, BucketARN: p.sc.bucketARN, Prefix: p.g.Prefix, ObjectsARN: p.sc.objectsARN + "*",

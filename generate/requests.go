@@ -23,6 +23,9 @@ type scope struct {
 	prefix     string
 	keyARN     string
 	region     string
+	// owner is the bucket's account, keyAccount the key's.
+	owner      string
+	keyAccount string
 }
 
 // s3Needs returns the S3 requests the grant's access levels need.
@@ -31,7 +34,7 @@ func s3Needs(g Grant, sc scope) []need {
 	for _, name := range g.Access {
 		level, _ := templates.LevelNamed(name)
 		for _, a := range level.ObjectActions {
-			out = append(out, need{templates.Objects, s3Request(g.Grantee, a, eval.StartingWith(sc.objectsARN), nil)})
+			out = append(out, need{templates.Objects, s3Request(g.Grantee, a, eval.StartingWith(sc.objectsARN), sc.owner, nil)})
 		}
 		for _, a := range level.BucketActions {
 			ctx := map[string]eval.Value{}
@@ -40,7 +43,7 @@ func s3Needs(g Grant, sc scope) []need {
 				// starts with it.
 				ctx["s3:prefix"] = eval.StartingWith(sc.prefix)
 			}
-			out = append(out, need{templates.Bucket, s3Request(g.Grantee, a, eval.Exactly(sc.bucketARN), ctx)})
+			out = append(out, need{templates.Bucket, s3Request(g.Grantee, a, eval.Exactly(sc.bucketARN), sc.owner, ctx)})
 		}
 	}
 	return dedupe(out)
@@ -61,25 +64,48 @@ func kmsNeeds(g Grant, sc scope, bucketKey bool) []need {
 		level, _ := templates.LevelNamed(name)
 		for _, a := range level.KeyActions {
 			for _, ec := range contexts {
+				// S3 calls KMS in a forward access session: the
+				// grantee's identity, with aws:CalledVia naming S3 and
+				// aws:ViaAWSService true ("Forward access sessions",
+				// IAM User Guide).
 				ctx := map[string]eval.Value{
 					"kms:viaservice":                   eval.Exactly(arns.ServiceHost("s3", sc.region)),
 					"kms:calleraccount":                eval.Exactly(g.Grantee.Account),
 					"kms:encryptioncontext:aws:s3:arn": ec,
+					"aws:viaawsservice":                eval.Exactly("true"),
+					"aws:calledvia":                    eval.Exactly("s3.amazonaws.com"),
+					"aws:calledviafirst":               eval.Exactly("s3.amazonaws.com"),
+					"aws:calledvialast":                eval.Exactly("s3.amazonaws.com"),
 				}
-				out = append(out, need{templates.Key, s3Request(g.Grantee, a, eval.Exactly(sc.keyARN), ctx)})
+				req := s3Request(g.Grantee, a, eval.Exactly(sc.keyARN), sc.keyAccount, ctx)
+				for _, k := range calledVia {
+					delete(req.Absent, k)
+				}
+				out = append(out, need{templates.Key, req})
 			}
 		}
 	}
 	return dedupe(out)
 }
 
+// calledVia are the keys a service fills in when it calls another on the
+// grantee's behalf; a direct call has none of them.
+var calledVia = []string{"aws:calledvia", "aws:calledviafirst", "aws:calledvialast"}
+
 // s3Request builds a request with the context every request of the grantee
-// carries. For an account grantee the caller could be any principal of the
-// account, so aws:PrincipalArn stays unknown.
-func s3Request(p arns.Principal, action string, resource eval.Value, extra map[string]eval.Value) eval.Request {
+// carries: the grantee's own call, made directly (so no aws:CalledVia)
+// over HTTPS. For an account grantee the caller could be any principal of
+// the account, so aws:PrincipalArn stays unknown.
+func s3Request(p arns.Principal, action string, resource eval.Value, resourceAccount string, extra map[string]eval.Value) eval.Request {
 	ctx := map[string]eval.Value{
-		"aws:principalaccount": eval.Exactly(p.Account),
-		"aws:securetransport":  eval.Exactly("true"),
+		"aws:principalaccount":      eval.Exactly(p.Account),
+		"aws:securetransport":       eval.Exactly("true"),
+		"aws:resourceaccount":       eval.Exactly(resourceAccount),
+		"aws:principalisawsservice": eval.Exactly("false"),
+	}
+	absent := map[string]bool{}
+	for _, k := range calledVia {
+		absent[k] = true
 	}
 	if p.Kind != arns.Account {
 		ctx["aws:principalarn"] = eval.Exactly(p.ARN())
@@ -91,7 +117,7 @@ func s3Request(p arns.Principal, action string, resource eval.Value, extra map[s
 	for k, v := range extra {
 		ctx[strings.ToLower(k)] = v
 	}
-	return eval.Request{Principal: p, Action: action, Resource: resource, Context: ctx}
+	return eval.Request{Principal: p, Action: action, Resource: resource, Context: ctx, Absent: absent}
 }
 
 func dedupe(in []need) []need {

@@ -189,7 +189,7 @@ func (f *File) check() error {
 		if _, ok := arns.AccountOfPrincipal(a); !strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":policy/") || (!ok && !strings.Contains(a, ":iam::aws:policy/")) {
 			return f.errPath(p, "want a managed policy ARN such as arn:aws:iam::aws:policy/NAME")
 		}
-		if err := f.parsePolicy(p, st.ManagedPolicies[a], true); err != nil {
+		if err := f.parsePolicy(p, st.ManagedPolicies[a], true, identityPolicy); err != nil {
 			return err
 		}
 	}
@@ -206,7 +206,7 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 		if b == nil || !regionRE.MatchString(b.Region) {
 			return f.errPath(append(bp, "region"), "want a Region such as us-west-2")
 		}
-		if err := f.parsePolicy(append(slices.Clone(bp), "policy"), b.Policy, false); err != nil {
+		if err := f.parsePolicy(append(slices.Clone(bp), "policy"), b.Policy, false, resourcePolicy); err != nil {
 			return err
 		}
 		if e := b.DefaultEncryption; e != nil {
@@ -251,7 +251,7 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 		if len(bytes.TrimSpace(k.Policy)) == 0 {
 			return f.errPath(kp, "missing policy: every KMS key has a key policy")
 		}
-		if err := f.parsePolicy(append(slices.Clone(kp), "policy"), k.Policy, true); err != nil {
+		if err := f.parsePolicy(append(slices.Clone(kp), "policy"), k.Policy, true, resourcePolicy); err != nil {
 			return err
 		}
 		for _, al := range k.Aliases {
@@ -278,7 +278,7 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 				return f.errPath(append(ip, "path"), "an IAM path starts and ends with /")
 			}
 			for _, pn := range sortedKeys(ident.InlinePolicies) {
-				if err := f.parsePolicy(append(slices.Clone(ip), "inline_policies", pn), ident.InlinePolicies[pn], true); err != nil {
+				if err := f.parsePolicy(append(slices.Clone(ip), "inline_policies", pn), ident.InlinePolicies[pn], true, identityPolicy); err != nil {
 					return err
 				}
 			}
@@ -304,7 +304,7 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 			return f.errPath(gp, "want a group object under a valid IAM name")
 		}
 		for _, pn := range sortedKeys(grp.InlinePolicies) {
-			if err := f.parsePolicy(append(slices.Clone(gp), "inline_policies", pn), grp.InlinePolicies[pn], true); err != nil {
+			if err := f.parsePolicy(append(slices.Clone(gp), "inline_policies", pn), grp.InlinePolicies[pn], true, identityPolicy); err != nil {
 				return err
 			}
 		}
@@ -317,9 +317,15 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 	return nil
 }
 
+// Policy kinds, for the checks AWS makes beyond the grammar.
+const (
+	resourcePolicy = iota
+	identityPolicy
+)
+
 // parsePolicy parses and remembers the policy at path. A missing or null
 // policy is allowed only where AWS allows none.
-func (f *File) parsePolicy(path []string, raw json.RawMessage, required bool) error {
+func (f *File) parsePolicy(path []string, raw json.RawMessage, required bool, kind int) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		if required {
@@ -328,6 +334,11 @@ func (f *File) parsePolicy(path []string, raw json.RawMessage, required bool) er
 		return nil
 	}
 	doc, err := policy.Parse(raw)
+	if err == nil && kind == resourcePolicy {
+		err = doc.CheckResourcePolicy()
+	} else if err == nil {
+		err = doc.CheckIdentityPolicy()
+	}
 	if err != nil {
 		return f.errPath(path, "not a valid policy: "+err.Error())
 	}

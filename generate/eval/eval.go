@@ -170,8 +170,12 @@ func principalMatch(st policy.Statement, p arns.Principal, hasBoundary bool) Tri
 	switch {
 	case st.Principal != nil:
 		return principalIn(st.Principal, p)
-	case st.NotPrincipal != nil:
+	case st.NotPrincipal != nil && st.Effect == policy.Deny:
 		return notPrincipalApplies(st.NotPrincipal, p, hasBoundary)
+	case st.NotPrincipal != nil:
+		// NotPrincipal with Allow is not supported by AWS ("NotPrincipal",
+		// IAM JSON policy reference): it grants nothing.
+		return No
 	}
 	// A resource policy statement without a principal applies to no one.
 	return No
@@ -238,6 +242,12 @@ func principalIn(el *policy.Principal, p arns.Principal) Tri {
 			if acct, _ := arns.AccountOfPrincipal(v); acct == p.Account {
 				return Yes
 			}
+		case p.Kind == arns.Account:
+			// The caller may be any principal of the account: a statement
+			// naming one of them applies to some callers.
+			if acct, ok := arns.AccountOfPrincipal(v); ok && acct == p.Account {
+				result = Maybe
+			}
 		}
 	}
 	if len(el.Types["CanonicalUser"].List) > 0 {
@@ -283,9 +293,9 @@ func resourceMatch(st policy.Statement, req Request) Tri {
 	case st.NotResource.IsSet():
 		return not(anyOf(st.NotResource))
 	}
-	// Key policies may omit nothing, but a missing Resource in a resource
-	// policy means the resource the policy is attached to.
-	return Yes
+	// AWS rejects statements without Resource or NotResource in the
+	// policies kmsgrant reads, so one that has neither grants nothing.
+	return No
 }
 
 // valueMatch matches one wildcard pattern against a request value.

@@ -103,7 +103,9 @@ func TestStatementPrincipal(t *testing.T) {
 		{name: "role ARN does not name a user", principal: `{"AWS":"` + readerARN + `"}`, caller: bob, want: No},
 		{name: "account grantee named by root ARN", principal: `{"AWS":"arn:aws:iam::444455556666:root"}`, caller: accountB, want: Yes},
 		{name: "account grantee named by account ID", principal: `{"AWS":"444455556666"}`, caller: accountB, want: Yes},
-		{name: "account grantee not covered by one of its roles", principal: `{"AWS":"` + readerARN + `"}`, caller: accountB, want: No},
+		// Some callers of the account are that role: an Allow does not
+		// cover the account, a Deny may apply.
+		{name: "account grantee partly covered by one of its roles", principal: `{"AWS":"` + readerARN + `"}`, caller: accountB, want: Maybe},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,7 +240,7 @@ func TestStatementResource(t *testing.T) {
 		{name: "NotResource covering the prefix does not apply", element: `"NotResource":"arn:aws:s3:::b/*"`, resource: StartingWith("arn:aws:s3:::b/reports/"), want: No},
 		{name: "NotResource carving out part of the prefix", element: `"NotResource":"arn:aws:s3:::b/reports/secret/*"`, resource: StartingWith("arn:aws:s3:::b/reports/"), want: Maybe},
 		{name: "NotResource carving out another object", element: `"NotResource":"arn:aws:s3:::b/reports/secret/*"`, resource: Exactly(objectARN), want: Yes},
-		{name: "no Resource element", element: ``, resource: Exactly(objectARN), want: Yes},
+		{name: "no Resource element grants nothing", element: ``, resource: Exactly(objectARN), want: No},
 		{
 			name: "known user name substituted", element: `"Resource":"arn:aws:s3:::b/home/${aws:username}/*"`, resource: Exactly("arn:aws:s3:::b/home/Bob/x"),
 			caller: &bob, context: map[string]Value{"aws:username": Exactly("Bob")}, want: Yes,
@@ -645,5 +647,13 @@ func TestNotPrincipalDenyAlwaysAppliesWithBoundary(t *testing.T) {
 	req.PrincipalHasBoundary = true
 	if got := Statement(st, Resource, req); got != Yes {
 		t.Errorf("with a boundary: %v, want yes", got)
+	}
+}
+
+// NotPrincipal is supported with Deny only; an Allow with it grants nothing.
+func TestNotPrincipalAllowGrantsNothing(t *testing.T) {
+	st := mustStatement(t, `{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}`)
+	if got := Statement(st, Resource, request()); got != No {
+		t.Errorf("Allow with NotPrincipal = %v, want no", got)
 	}
 }

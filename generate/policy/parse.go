@@ -305,3 +305,41 @@ func ParseStatement(data []byte) (Statement, error) {
 	}
 	return parseStatement(data, "")
 }
+
+// CheckResourcePolicy checks what AWS requires of bucket and key policy
+// statements beyond the grammar: each names who it applies to (Principal or
+// NotPrincipal) and what (Resource or NotResource).
+func (d *Document) CheckResourcePolicy() error {
+	for i, s := range d.Statements {
+		path := d.statementPath(i)
+		switch {
+		case s.Principal == nil && s.NotPrincipal == nil:
+			return errorf(path, "a resource policy statement needs Principal or NotPrincipal")
+		case !s.Resource.IsSet() && !s.NotResource.IsSet():
+			return errorf(path, "needs Resource or NotResource")
+		}
+	}
+	return nil
+}
+
+// CheckIdentityPolicy checks what AWS requires of IAM policy statements
+// beyond the grammar: no Principal, and a Resource or NotResource.
+func (d *Document) CheckIdentityPolicy() error {
+	for i, s := range d.Statements {
+		path := d.statementPath(i)
+		switch {
+		case s.Principal != nil || s.NotPrincipal != nil:
+			return errorf(path, "an IAM policy statement cannot have Principal or NotPrincipal")
+		case !s.Resource.IsSet() && !s.NotResource.IsSet():
+			return errorf(path, "needs Resource or NotResource")
+		}
+	}
+	return nil
+}
+
+func (d *Document) statementPath(i int) string {
+	if d.statementWasObject {
+		return "Statement"
+	}
+	return fmt.Sprintf("Statement[%d]", i)
+}

@@ -501,3 +501,54 @@ func TestParseStatementErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckPolicyKinds(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		doc         string
+		resourceErr string
+		identityErr string
+	}{
+		{
+			name:        "resource policy statement",
+			doc:         `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`,
+			identityErr: "Statement[0]: an IAM policy statement cannot have Principal or NotPrincipal",
+		},
+		{
+			name:        "identity policy statement",
+			doc:         `{"Statement":{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::b/*"}}`,
+			resourceErr: "Statement: a resource policy statement needs Principal or NotPrincipal",
+		},
+		{
+			name:        "no resource at all",
+			doc:         `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Allow","Principal":"*","Action":"s3:*"}]}`,
+			resourceErr: "Statement[0]: a resource policy statement needs Principal or NotPrincipal",
+			identityErr: "Statement[1]: an IAM policy statement cannot have Principal or NotPrincipal",
+		},
+		{
+			name:        "resource policy without Resource",
+			doc:         `{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"111122223333"},"Action":"s3:*"}]}`,
+			resourceErr: "Statement[0]: needs Resource or NotResource",
+			identityErr: "Statement[0]: an IAM policy statement cannot have Principal or NotPrincipal",
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Parse([]byte(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			errText := func(err error) string {
+				if err == nil {
+					return ""
+				}
+				return err.Error()
+			}
+			if got := errText(d.CheckResourcePolicy()); got != tt.resourceErr {
+				t.Errorf("CheckResourcePolicy() = %q, want %q", got, tt.resourceErr)
+			}
+			if got := errText(d.CheckIdentityPolicy()); got != tt.identityErr {
+				t.Errorf("CheckIdentityPolicy() = %q, want %q", got, tt.identityErr)
+			}
+		})
+	}
+}
