@@ -18,7 +18,15 @@ var (
 	ErrKeyNotFound     = generate.ErrKeyNotFound
 	ErrAliasNotFound   = generate.ErrAliasNotFound
 	ErrGranteeNotFound = errors.New("grantee not found")
+	// ErrStale is returned when a document changed after it was read.
+	ErrStale = errors.New("changed since it was read")
 )
+
+// Transactional is implemented by backends whose writes take effect only
+// at Flush, all together: when one fails, nothing was written.
+type Transactional interface {
+	WritesAtFlush() bool
+}
 
 // GranteeNotFoundError says which role or user does not exist and where
 // the backend looked. It matches ErrGranteeNotFound.

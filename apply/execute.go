@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -24,6 +25,9 @@ type WriteError struct {
 }
 
 func (e *WriteError) Error() string {
+	if !slices.ContainsFunc(e.Outcomes, func(o Outcome) bool { return o.Done }) {
+		return e.Err.Error() + "; nothing was written"
+	}
 	var done, notDone []string
 	for _, o := range e.Outcomes {
 		name := o.Change.Kind + " " + o.Change.Target
@@ -64,6 +68,12 @@ func Execute(ctx context.Context, b Backend, p *Plan) ([]Outcome, error) {
 		c := outcomes[i].Change
 		if err := b.Write(ctx, c); err != nil {
 			outcomes[i].Err = err
+			if t, ok := b.(Transactional); ok && t.WritesAtFlush() {
+				// The writes before this one never reached the disk.
+				for j := range outcomes {
+					outcomes[j].Done = false
+				}
+			}
 			return outcomes, &WriteError{Outcomes: outcomes, Err: fmt.Errorf("writing %s of %s: %w", c.Kind, c.Target, err)}
 		}
 		outcomes[i].Done = true

@@ -120,6 +120,27 @@ func TestExecuteStopsAtFailedWrite(t *testing.T) {
 	}
 }
 
+// With a backend that writes only at Flush, a failed write means nothing
+// was written, and the error says so.
+func TestExecuteTransactionalFailure(t *testing.T) {
+	b, g := fakeSeed(t)
+	b.AtFlush = true
+	b.FailWrite = 2
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := apply.Execute(context.Background(), b, p)
+	if err == nil || !strings.HasSuffix(err.Error(), "; nothing was written") {
+		t.Fatalf("err = %v, want it to end in \"nothing was written\"", err)
+	}
+	for _, o := range outcomes {
+		if o.Done {
+			t.Errorf("%s reported done", o.Change.Kind)
+		}
+	}
+}
+
 func TestExecuteReportsFlushFailure(t *testing.T) {
 	b, g := fakeSeed(t)
 	b.FlushErr = errors.New("disk full")

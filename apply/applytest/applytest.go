@@ -25,6 +25,9 @@ type Backend struct {
 	WriteErr  error
 	// FlushErr is returned by Flush.
 	FlushErr error
+	// AtFlush makes the backend transactional, like the state file:
+	// writes take effect only at Flush.
+	AtFlush bool
 
 	Written []generate.Change
 	Flushed int
@@ -86,6 +89,9 @@ func (b *Backend) Write(_ context.Context, c generate.Change) error {
 	b.Written = append(b.Written, c)
 	return nil
 }
+
+// WritesAtFlush implements apply.Transactional.
+func (b *Backend) WritesAtFlush() bool { return b.AtFlush }
 
 // Flush implements apply.Backend.
 func (b *Backend) Flush(context.Context) error {

@@ -2,6 +2,7 @@ package statefile
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -170,13 +171,13 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 		data, err = f.editPolicy(path, c.Policy)
 	}
 	if err != nil {
-		return fmt.Errorf("writing %s of %s to %s: %w", c.Kind, c.Target, f.name, err)
+		return fmt.Errorf("editing %s: %w", f.name, err)
 	}
 	// Re-read what was written, so later reads in this run see it and a
 	// broken edit is caught before it reaches the disk.
 	next, err := Parse(f.name, data)
 	if err != nil {
-		return fmt.Errorf("writing %s of %s: the edited state file does not check: %w", c.Kind, c.Target, err)
+		return fmt.Errorf("the edited state file does not check: %w", err)
 	}
 	f.data, f.st, f.docs, f.dirty = next.data, next.st, next.docs, true
 	return nil
@@ -219,6 +220,19 @@ func (f *File) Flush(context.Context) error {
 	if !f.dirty {
 		return nil
 	}
+	if f.read != ([sha256.Size]byte{}) {
+		// Someone else may have edited the file while the plan was shown.
+		// (A write that lands between this check and the rename below
+		// is still lost; kmsgrant narrows that window, it cannot close
+		// it without a lock every editor honours.)
+		current, err := os.ReadFile(f.target)
+		if err != nil {
+			return fmt.Errorf("writing state file: %w", err)
+		}
+		if sha256.Sum256(current) != f.read {
+			return fmt.Errorf("state file %s changed since kmsgrant read it; nothing was written: %w", f.name, apply.ErrStale)
+		}
+	}
 	dir := filepath.Dir(f.target)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.target)+".tmp-*")
 	if err != nil {
@@ -246,6 +260,10 @@ func (f *File) Flush(context.Context) error {
 	f.dirty = false
 	return nil
 }
+
+// WritesAtFlush implements apply.Transactional: nothing reaches the disk
+// before Flush.
+func (f *File) WritesAtFlush() bool { return true }
 
 // Bytes returns the file's current contents, with writes not yet flushed.
 func (f *File) Bytes() []byte { return f.data }

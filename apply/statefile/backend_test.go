@@ -730,28 +730,28 @@ func TestWriteRefused(t *testing.T) {
 				return generate.Change{Kind: generate.KindBucketEncryption, Account: owner, Target: "arn:aws:s3:::plain-bucket",
 					Encryption: &generate.Encryption{Algorithm: "aws:kms", KMSMasterKeyID: key1ARN}}
 			},
-			want: "writing bucket_encryption of arn:aws:s3:::plain-bucket: the edited state file does not check: STATE: accounts.111122223333.buckets.plain-bucket.default_encryption.sse_algorithm: want AES256, aws:kms or aws:kms:dsse",
+			want: "the edited state file does not check: STATE: accounts.111122223333.buckets.plain-bucket.default_encryption.sse_algorithm: want AES256, aws:kms or aws:kms:dsse",
 		},
 		{
 			name: "bucket_policy of a bucket not in the file has no region",
 			change: func(t *testing.T) generate.Change {
 				return generate.Change{Kind: generate.KindBucketPolicy, Account: owner, Target: "arn:aws:s3:::new-bucket", Policy: mustPolicy(t, plainBucketPoly)}
 			},
-			want: "writing bucket_policy of arn:aws:s3:::new-bucket: the edited state file does not check: STATE: accounts.111122223333.buckets.new-bucket.region: want a Region such as us-west-2",
+			want: "the edited state file does not check: STATE: accounts.111122223333.buckets.new-bucket.region: want a Region such as us-west-2",
 		},
 		{
 			name: "key_policy of a key not in the file",
 			change: func(t *testing.T) generate.Change {
 				return generate.Change{Kind: generate.KindKeyPolicy, Account: owner, Target: "arn:aws:kms:us-west-2:111122223333:key/00000000-0000-0000-0000-000000000000", Policy: mustPolicy(t, plainBucketPoly)}
 			},
-			want: "writing key_policy of arn:aws:kms:us-west-2:111122223333:key/00000000-0000-0000-0000-000000000000: the edited state file does not check: STATE: accounts.111122223333.kms_keys.arn:aws:kms:us-west-2:111122223333:key/00000000-0000-0000-0000-000000000000.key_manager: want AWS or CUSTOMER",
+			want: "the edited state file does not check: STATE: accounts.111122223333.kms_keys.arn:aws:kms:us-west-2:111122223333:key/00000000-0000-0000-0000-000000000000.key_manager: want AWS or CUSTOMER",
 		},
 		{
 			name: "key_policy of a key named by alias",
 			change: func(t *testing.T) generate.Change {
 				return generate.Change{Kind: generate.KindKeyPolicy, Account: owner, Target: "alias/app-data", Policy: mustPolicy(t, plainBucketPoly)}
 			},
-			want: `writing key_policy of alias/app-data: the edited state file does not check: STATE:47:27: accounts.111122223333.kms_keys.alias/app-data: keys are listed by full key ARN: "alias/app-data" is not a key ARN (it is the alias name form)`,
+			want: `the edited state file does not check: STATE:47:27: accounts.111122223333.kms_keys.alias/app-data: keys are listed by full key ARN: "alias/app-data" is not a key ARN (it is the alias name form)`,
 		},
 		{
 			name: "iam_policy without a grantee",
@@ -1032,5 +1032,42 @@ func TestFlushThroughSymlink(t *testing.T) {
 	}
 	if bytes.Equal(got, data) {
 		t.Error("the linked file was not updated")
+	}
+}
+
+// Someone edits the state file between the plan and the write: apply
+// refuses rather than lose their change.
+func TestFlushRefusesAFileChangedSinceRead(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "state.json")
+	data, err := os.ReadFile("../../examples/seed/state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	b, _ := f.Bucket(ctx, "doc-example-bucket")
+	enc := *b.Encryption
+	enc.KMSMasterKeyID = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	if err := f.Write(ctx, generate.Change{Kind: generate.KindBucketEncryption, Account: "111122223333", Target: "arn:aws:s3:::doc-example-bucket", Encryption: &enc}); err != nil {
+		t.Fatal(err)
+	}
+	edited := bytes.Replace(data, []byte(`"DenyInsecureTransport"`), []byte(`"DenyInsecureTransportEdited"`), 1)
+	if err := os.WriteFile(name, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = f.Flush(ctx)
+	if !errors.Is(err, apply.ErrStale) {
+		t.Fatalf("Flush error = %v, want ErrStale", err)
+	}
+	got, _ := os.ReadFile(name)
+	if !bytes.Equal(got, edited) {
+		t.Error("Flush overwrote the other edit")
 	}
 }

@@ -2,6 +2,7 @@ package statefile
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +34,9 @@ type File struct {
 	docs map[string]*policy.Document
 	// dirty is set once a write changed data.
 	dirty bool
+	// read is the digest of the bytes as read from disk, so Flush can
+	// refuse to overwrite changes made by someone else since.
+	read [sha256.Size]byte
 }
 
 // Error is a problem with a state file, located by file, line and column
@@ -71,6 +75,7 @@ func Open(name string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.read = sha256.Sum256(data)
 	f.perm = info.Mode().Perm()
 	if f.target, err = filepath.EvalSymlinks(name); err != nil {
 		return nil, fmt.Errorf("reading state file: %w", err)
@@ -91,6 +96,9 @@ func Parse(name string, data []byte) (*File, error) {
 		return nil, f.errAt(int64(len(data)-len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"))), "", "unexpected data after the top-level object")
 	}
 	f.st = &st
+	if err := f.checkKeyCase(); err != nil {
+		return nil, err
+	}
 	if err := f.check(); err != nil {
 		return nil, err
 	}

@@ -915,3 +915,39 @@ func writeBack(t *testing.T, f *File) {
 		t.Fatalf("policies after writing them back unchanged (-before +after):\n%s", diff)
 	}
 }
+
+// encoding/json matches keys without regard to case, but kmsgrant edits
+// the exact key: a key that differs from a known one only in case is
+// refused, at its place.
+func TestParseRefusesKeysInAnotherCase(t *testing.T) {
+	for _, tt := range []struct {
+		name, data, want string
+	}{
+		{
+			name: "bucket Policy",
+			data: "{\"format_version\": \"1\", \"accounts\": {\"111122223333\": {\"buckets\": {\"b1\": {\"region\": \"us-west-2\",\n  \"Policy\": {\"Statement\": []}}}}}}",
+			want: `state.json:2:13: accounts.111122223333.buckets.b1.Policy: keys are case-sensitive: did you mean "policy"?`,
+		},
+		{
+			name: "top-level Format_Version",
+			data: `{"Format_Version": "1"}`,
+			want: `state.json:1:20: Format_Version: keys are case-sensitive: did you mean "format_version"?`,
+		},
+		{
+			name: "role Inline_Policies",
+			data: `{"format_version": "1", "accounts": {"444455556666": {"iam_roles": {"r": {"Inline_Policies": {}}}}}}`,
+			want: `state.json:1:94: accounts.444455556666.iam_roles.r.Inline_Policies: keys are case-sensitive: did you mean "inline_policies"?`,
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("state.json", []byte(tt.data))
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("Parse error = %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+	// Unknown keys that are not a known key in another case are kept.
+	if _, err := Parse("state.json", []byte(`{"format_version": "1", "x_notes": "kept", "accounts": {}}`)); err != nil {
+		t.Fatal(err)
+	}
+}
