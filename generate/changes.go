@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -373,9 +374,10 @@ func prettyEncryption(e *Encryption) string {
 	if e == nil {
 		return ""
 	}
-	doc := fmt.Sprintf("{\n  \"sse_algorithm\": %q,\n", e.Algorithm)
-	if e.KMSMasterKeyID != "" {
-		doc += fmt.Sprintf("  \"kms_master_key_id\": %q,\n", e.KMSMasterKeyID)
+	// The struct's field order and tags give the state file's shape.
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		panic(fmt.Sprintf("generate: marshalling an encryption setting: %v", err))
 	}
-	return doc + fmt.Sprintf("  \"bucket_key_enabled\": %t\n}\n", e.BucketKeyEnabled)
+	return string(b) + "\n"
 }

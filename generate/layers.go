@@ -116,22 +116,12 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 		policies = append(policies, eval.Policy{Name: fmt.Sprintf("inline policy %q", np.Name), Kind: eval.Identity, Doc: np.Doc})
 	}
 	for _, np := range gr.Attached {
-		if np.Doc == nil {
-			p.warn(CodePolicyUnreadable, np.Name,
-				fmt.Sprintf("attached policy %s could not be read, so whether it denies the grant is not checked", np.Name),
-				"add the policy document to the state file (managed_policies) or allow iam:GetPolicyVersion")
-			continue
-		}
-		policies = append(policies, eval.Policy{Name: "attached policy " + np.Name, Kind: eval.Identity, Doc: np.Doc})
+		target := np.Name
+		np.Name = "attached policy " + np.Name
+		policies = p.readable(policies, np, target)
 	}
 	for _, np := range gr.Groups {
-		if np.Doc == nil {
-			p.warn(CodePolicyUnreadable, p.g.Grantee.ARN(),
-				fmt.Sprintf("%s could not be read, so whether it denies the grant is not checked", np.Name),
-				"add the policy document to the state file (managed_policies) or allow iam:GetPolicyVersion")
-			continue
-		}
-		policies = append(policies, eval.Policy{Name: np.Name, Kind: eval.Identity, Doc: np.Doc})
+		policies = p.readable(policies, np, p.g.Grantee.ARN())
 	}
 	target := p.g.Grantee.ARN()
 	missing, grantedBy := p.evaluate(target, policies, needs)
@@ -158,11 +148,22 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 	return nil
 }
 
+// readable adds an identity policy to those evaluated, or, when its
+// document could not be read, warns that it was not checked: it could deny.
+// target is the policy's ARN where it has one.
+func (p *planner) readable(policies []eval.Policy, np NamedPolicy, target string) []eval.Policy {
+	if np.Doc == nil {
+		p.warn(CodePolicyUnreadable, target,
+			fmt.Sprintf("%s could not be read, so whether it allows or denies the grant is not checked", np.Name),
+			"add the policy document to the state file (managed_policies) or allow iam:GetPolicyVersion")
+		return policies
+	}
+	return append(policies, eval.Policy{Name: np.Name, Kind: eval.Identity, Doc: np.Doc})
+}
+
 func (p *planner) checkBoundary(target string, boundary *NamedPolicy, needs []need) {
 	if boundary.Doc == nil {
-		p.warn(CodePolicyUnreadable, boundary.Name,
-			fmt.Sprintf("permissions boundary %s could not be read; it must also allow the grant", boundary.Name),
-			"add the boundary's document to the state file (managed_policies)")
+		p.readable(nil, NamedPolicy{Name: "permissions boundary " + boundary.Name}, boundary.Name)
 		return
 	}
 	policies := []eval.Policy{{Name: "permissions boundary " + boundary.Name, Kind: eval.Identity, Doc: boundary.Doc}}

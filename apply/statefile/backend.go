@@ -3,6 +3,7 @@ package statefile
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -166,7 +167,10 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 	var data []byte
 	var err error
 	if c.Kind == generate.KindBucketEncryption {
-		data, err = jsonedit.Set(f.data, path, []byte(fmt.Sprintf("%q", c.Encryption.KMSMasterKeyID)))
+		var id []byte
+		if id, err = json.Marshal(c.Encryption.KMSMasterKeyID); err == nil {
+			data, err = jsonedit.Set(f.data, path, id)
+		}
 	} else {
 		data, err = f.editPolicy(path, c.Policy)
 	}
