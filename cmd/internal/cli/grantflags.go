@@ -14,6 +14,13 @@ import (
 // GrantFlags are the flags that describe a grant, shared by plan and apply.
 type GrantFlags struct {
 	State         string
+	// Live AWS: credentials and endpoints, used without --state.
+	OwnerProfile   string
+	GranteeProfile string
+	Region         string
+	EndpointURL    string
+	CheckObjects   int
+
 	Bucket        string
 	Prefix        string
 	Key           string
@@ -24,7 +31,12 @@ type GrantFlags struct {
 
 func (g *GrantFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&g.State, "state", "", "account-state `FILE` to plan against (required)")
+	fl.StringVar(&g.State, "state", "", "account-state `FILE` to plan against instead of live AWS")
+	fl.StringVar(&g.OwnerProfile, "owner-profile", "", "AWS `PROFILE` of the account that owns the bucket and key (default: the SDK's default chain)")
+	fl.StringVar(&g.GranteeProfile, "grantee-profile", "", "AWS `PROFILE` of the grantee's account, to read and write its IAM policy")
+	fl.StringVar(&g.Region, "region", "", "`REGION` for the first calls (the bucket's own Region is used after that)")
+	fl.StringVar(&g.EndpointURL, "endpoint-url", "", "send every AWS call to `URL` (an AWS-compatible endpoint such as LocalStack)")
+	fl.IntVar(&g.CheckObjects, "check-objects", 0, "look at up to `N` objects under the prefix for the key they are really encrypted with")
 	fl.StringVar(&g.Bucket, "bucket", "", "`NAME` of the bucket to share (required)")
 	fl.StringVar(&g.Grantee, "grantee", "", "IAM role or user ARN, or 12-digit account ID, to grant (required)")
 	fl.StringVar(&g.Prefix, "prefix", "", "limit the grant to object keys starting with `P`")
@@ -40,8 +52,6 @@ var policyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 	var out generate.Grant
 	switch {
-	case g.State == "":
-		return out, nil, &hintError{err: errors.New("--state is required"), hint: "kmsgrant plans against an account-state file; try --state examples/seed/state.json"}
 	case g.Bucket == "":
 		return out, nil, errors.New("--bucket is required")
 	case g.Grantee == "":
@@ -49,6 +59,12 @@ func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 	}
 	if err := arns.ValidateBucketName(g.Bucket); err != nil {
 		return out, nil, fmt.Errorf("--bucket: %w", err)
+	}
+	if g.State != "" && (g.OwnerProfile != "" || g.GranteeProfile != "" || g.EndpointURL != "" || g.CheckObjects != 0) {
+		return out, nil, errors.New("--state plans against a file: --owner-profile, --grantee-profile, --endpoint-url and --check-objects are for live AWS")
+	}
+	if g.CheckObjects < 0 {
+		return out, nil, fmt.Errorf("--check-objects: want a number of objects, not %d", g.CheckObjects)
 	}
 	if err := generate.ValidatePrefix(g.Prefix); err != nil {
 		return out, nil, fmt.Errorf("--prefix: %w", err)

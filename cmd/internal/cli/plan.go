@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/apply/live"
 	"github.com/kmsgrant/kmsgrant/generate"
 )
 
@@ -80,11 +81,16 @@ func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backen
 	if blocker != nil {
 		return nil, apply.FromResult(generate.Blocked(*blocker)), nil
 	}
-	backend, err := f.OpenState(flags.State)
+	backend, err := openBackend(ctx, f, flags, g)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--state: %w", err)
+		return nil, nil, err
 	}
 	p, err := apply.NewPlan(ctx, backend, g)
+	if n, ok := backend.(interface{ Notes() []string }); ok {
+		for _, note := range n.Notes() {
+			fmt.Fprintln(f.IO.ErrOut, "note: "+note)
+		}
+	}
 	if errors.Is(err, apply.ErrGranteeNotFound) {
 		return nil, nil, fmt.Errorf("--grantee: %w", err)
 	}
@@ -92,6 +98,26 @@ func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backen
 		return nil, nil, err
 	}
 	return backend, p, nil
+}
+
+// openBackend opens the state file, or, without --state, live AWS.
+func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, g generate.Grant) (apply.Backend, error) {
+	if flags.State != "" {
+		b, err := f.OpenState(flags.State)
+		if err != nil {
+			return nil, fmt.Errorf("--state: %w", err)
+		}
+		return b, nil
+	}
+	b, err := f.OpenLive(ctx, live.Options{
+		OwnerProfile: flags.OwnerProfile, GranteeProfile: flags.GranteeProfile,
+		Region: flags.Region, EndpointURL: flags.EndpointURL,
+		GranteeAccount: g.Grantee.Account, Prefix: g.Prefix, CheckObjects: flags.CheckObjects,
+	})
+	if err != nil {
+		return nil, &hintError{err: err, hint: "kmsgrant reads AWS with the SDK's credentials; pass --state FILE to plan against an account-state file instead"}
+	}
+	return b, nil
 }
 
 func errBlocked(p *apply.Plan) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/apply/live"
 	"github.com/kmsgrant/kmsgrant/apply/statefile"
 	"github.com/kmsgrant/kmsgrant/cmd/internal/iostreams"
 	"github.com/kmsgrant/kmsgrant/cmd/internal/prompt"
@@ -36,6 +37,7 @@ type Factory struct {
 	IO        *iostreams.IOStreams
 	Prompter  prompt.Prompter
 	OpenState func(path string) (apply.Backend, error)
+	OpenLive  func(ctx context.Context, opts live.Options) (apply.Backend, error)
 	Version   string
 }
 
@@ -47,6 +49,9 @@ func NewFactory() *Factory {
 		Prompter: prompt.Survey{In: io.In, Out: io.PromptOut(), Err: io.ErrOut, NoColor: !io.ColorEnabled()},
 		OpenState: func(path string) (apply.Backend, error) {
 			return statefile.Open(path)
+		},
+		OpenLive: func(ctx context.Context, opts live.Options) (apply.Backend, error) {
+			return live.New(ctx, opts)
 		},
 		Version: buildVersion(),
 	}

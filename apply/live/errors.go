@@ -1,0 +1,42 @@
+package live
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/aws/smithy-go"
+)
+
+// errorCode returns the AWS error code of err, "" for other errors. The
+// not-found answers kmsgrant expects (NoSuchBucketPolicy and friends) are
+// not modeled error types, so they are told apart by code.
+func errorCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}
+
+func isCode(err error, codes ...string) bool {
+	c := errorCode(err)
+	for _, want := range codes {
+		if c == want {
+			return true
+		}
+	}
+	return false
+}
+
+func isAccessDenied(err error) bool {
+	return isCode(err, "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AllAccessDisabled")
+}
+
+// callError says which call failed on what, and, for AccessDenied, which
+// permission the credentials lack: a person can act on that.
+func callError(err error, what, arn, permission string, who *identity) error {
+	if isAccessDenied(err) {
+		return fmt.Errorf("%s %s needs %s for %s: %w", what, arn, permission, who.name(), err)
+	}
+	return fmt.Errorf("%s %s (%s): %w", what, arn, who.name(), err)
+}

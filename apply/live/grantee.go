@@ -1,0 +1,347 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+// Grantee implements apply.Backend. Without credentials for the grantee's
+// account, or when they cannot read IAM, it answers nil: the plan then shows
+// the IAM side for the account's administrator to attach.
+func (b *Backend) Grantee(ctx context.Context, p arns.Principal) (*generate.Grantee, error) {
+	if b.grantee == nil || b.iamAPI == nil {
+		return nil, nil
+	}
+	r := &iamReader{b: b, ctx: ctx, managed: map[string]*managedDoc{}}
+	g, err := r.read(p)
+	if isAccessDenied(err) {
+		b.note(fmt.Sprintf("%s cannot read IAM in account %s (%v), so the IAM side is shown for its administrator to attach", b.grantee.name(), p.Account, err))
+		return nil, nil
+	}
+	return g, err
+}
+
+// iamReader reads one grantee's policies, each managed policy at most once.
+type iamReader struct {
+	b   *Backend
+	ctx context.Context
+
+	mu      sync.Mutex
+	managed map[string]*managedDoc
+}
+
+type managedDoc struct {
+	once sync.Once
+	doc  *policy.Document
+	err  error
+}
+
+func (r *iamReader) read(p arns.Principal) (*generate.Grantee, error) {
+	g := &generate.Grantee{Principal: p}
+	notFound := &apply.GranteeNotFoundError{Grantee: p.ARN(),
+		Where: fmt.Sprintf("account %s has no %s named %s", p.Account, p.Kind, p.Name)}
+	var path, boundary string
+	var inline, attached []string
+	var groups []string
+	api := r.b.iamAPI
+	name := aws.String(p.Name)
+
+	var err error
+	if p.Kind == arns.Role {
+		err = parallel(
+			func() error {
+				out, err := api.GetRole(r.ctx, &iam.GetRoleInput{RoleName: name})
+				if err != nil {
+					return err
+				}
+				path = aws.ToString(out.Role.Path)
+				if pb := out.Role.PermissionsBoundary; pb != nil {
+					boundary = aws.ToString(pb.PermissionsBoundaryArn)
+				}
+				return nil
+			},
+			func() (err error) { inline, err = r.listRolePolicies(name); return },
+			func() (err error) { attached, err = r.listAttachedRolePolicies(name); return },
+		)
+	} else {
+		err = parallel(
+			func() error {
+				out, err := api.GetUser(r.ctx, &iam.GetUserInput{UserName: name})
+				if err != nil {
+					return err
+				}
+				path = aws.ToString(out.User.Path)
+				if pb := out.User.PermissionsBoundary; pb != nil {
+					boundary = aws.ToString(pb.PermissionsBoundaryArn)
+				}
+				return nil
+			},
+			func() (err error) { inline, err = r.listUserPolicies(name); return },
+			func() (err error) { attached, err = r.listAttachedUserPolicies(name); return },
+			func() (err error) { groups, err = r.listGroupsForUser(name); return },
+		)
+	}
+	switch {
+	case isCode(err, "NoSuchEntity"):
+		return nil, notFound
+	case err != nil:
+		return nil, fmt.Errorf("reading IAM %s %s (%s): %w", p.Kind, p.ARN(), r.b.grantee.name(), err)
+	}
+	if path != p.Path {
+		notFound.Where = fmt.Sprintf("account %s has %s %s with path %s, not %s", p.Account, p.Kind, p.Name, path, p.Path)
+		return nil, notFound
+	}
+
+	// Second round: every document, at once.
+	g.Inline = make([]generate.NamedPolicy, len(inline))
+	g.Attached = make([]generate.NamedPolicy, len(attached))
+	var fs []func() error
+	for i, pn := range inline {
+		g.Inline[i].Name = pn
+		fs = append(fs, func() (err error) {
+			g.Inline[i].Doc, err = r.inlineDoc(p, pn)
+			return
+		})
+	}
+	for i, a := range attached {
+		g.Attached[i].Name = a
+		fs = append(fs, func() error { g.Attached[i].Doc = r.managedDoc(a); return nil })
+	}
+	if boundary != "" {
+		g.Boundary = &generate.NamedPolicy{Name: boundary}
+		fs = append(fs, func() error { g.Boundary.Doc = r.managedDoc(boundary); return nil })
+	}
+	var groupPolicies [][]generate.NamedPolicy = make([][]generate.NamedPolicy, len(groups))
+	for i, grp := range groups {
+		fs = append(fs, func() (err error) { groupPolicies[i], err = r.groupPolicies(grp); return })
+	}
+	if err := parallel(fs...); err != nil {
+		return nil, err
+	}
+	for _, gp := range groupPolicies {
+		g.Groups = append(g.Groups, gp...)
+	}
+	return g, nil
+}
+
+func titled(k arns.PrincipalKind) string {
+	if k == arns.Role {
+		return "Role"
+	}
+	return "User"
+}
+
+func (r *iamReader) inlineDoc(p arns.Principal, name string) (*policy.Document, error) {
+	var doc *string
+	var err error
+	if p.Kind == arns.Role {
+		var out *iam.GetRolePolicyOutput
+		if out, err = r.b.iamAPI.GetRolePolicy(r.ctx, &iam.GetRolePolicyInput{RoleName: aws.String(p.Name), PolicyName: &name}); err == nil {
+			doc = out.PolicyDocument
+		}
+	} else {
+		var out *iam.GetUserPolicyOutput
+		if out, err = r.b.iamAPI.GetUserPolicy(r.ctx, &iam.GetUserPolicyInput{UserName: aws.String(p.Name), PolicyName: &name}); err == nil {
+			doc = out.PolicyDocument
+		}
+	}
+	if err != nil {
+		return nil, callError(err, "reading inline policy "+name+" of", p.ARN(), "iam:Get"+titled(p.Kind)+"Policy", r.b.grantee)
+	}
+	return decodeDocument(aws.ToString(doc), fmt.Sprintf("inline policy %s of %s", name, p.ARN()))
+}
+
+// decodeDocument decodes a policy document as IAM returns it: URL-encoded.
+// PathUnescape, not QueryUnescape, which would turn a literal "+" into a
+// space.
+func decodeDocument(encoded, what string) (*policy.Document, error) {
+	text, err := url.PathUnescape(encoded)
+	if err != nil {
+		return nil, fmt.Errorf("decoding the %s: %w", what, err)
+	}
+	return parsePolicy(text, what)
+}
+
+// managedDoc reads a managed policy's default version once; a policy that
+// cannot be read is nil, which the planner reports as not checked.
+func (r *iamReader) managedDoc(arn string) *policy.Document {
+	r.mu.Lock()
+	m, ok := r.managed[arn]
+	if !ok {
+		m = &managedDoc{}
+		r.managed[arn] = m
+	}
+	r.mu.Unlock()
+	m.once.Do(func() {
+		pol, err := r.b.iamAPI.GetPolicy(r.ctx, &iam.GetPolicyInput{PolicyArn: &arn})
+		if err != nil {
+			m.err = err
+			return
+		}
+		v, err := r.b.iamAPI.GetPolicyVersion(r.ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: pol.Policy.DefaultVersionId})
+		if err != nil {
+			m.err = err
+			return
+		}
+		m.doc, m.err = decodeDocument(aws.ToString(v.PolicyVersion.Document), "managed policy "+arn)
+	})
+	if m.err != nil {
+		r.b.note(fmt.Sprintf("managed policy %s could not be read: %v", arn, m.err))
+	}
+	return m.doc
+}
+
+func (r *iamReader) groupPolicies(group string) ([]generate.NamedPolicy, error) {
+	api, name := r.b.iamAPI, aws.String(group)
+	var inline, attached []string
+	err := parallel(
+		func() error {
+			var marker *string
+			for {
+				out, err := api.ListGroupPolicies(r.ctx, &iam.ListGroupPoliciesInput{GroupName: name, Marker: marker})
+				if err != nil {
+					return err
+				}
+				inline = append(inline, out.PolicyNames...)
+				if !out.IsTruncated {
+					return nil
+				}
+				marker = out.Marker
+			}
+		},
+		func() error {
+			var marker *string
+			for {
+				out, err := api.ListAttachedGroupPolicies(r.ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: name, Marker: marker})
+				if err != nil {
+					return err
+				}
+				for _, a := range out.AttachedPolicies {
+					attached = append(attached, aws.ToString(a.PolicyArn))
+				}
+				if !out.IsTruncated {
+					return nil
+				}
+				marker = out.Marker
+			}
+		},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("reading the policies of group %s: %w", group, err)
+	}
+	out := make([]generate.NamedPolicy, len(inline)+len(attached))
+	var fs []func() error
+	for i, pn := range inline {
+		out[i].Name = fmt.Sprintf("group %s inline policy %q", group, pn)
+		fs = append(fs, func() error {
+			res, err := api.GetGroupPolicy(r.ctx, &iam.GetGroupPolicyInput{GroupName: name, PolicyName: aws.String(pn)})
+			if err != nil {
+				return err
+			}
+			out[i].Doc, err = decodeDocument(aws.ToString(res.PolicyDocument), out[i].Name)
+			return err
+		})
+	}
+	for j, a := range attached {
+		i := len(inline) + j
+		out[i].Name = fmt.Sprintf("group %s attached policy %s", group, a)
+		fs = append(fs, func() error { out[i].Doc = r.managedDoc(a); return nil })
+	}
+	return out, parallel(fs...)
+}
+
+func (r *iamReader) listRolePolicies(name *string) ([]string, error) {
+	var names []string
+	var marker *string
+	for {
+		out, err := r.b.iamAPI.ListRolePolicies(r.ctx, &iam.ListRolePoliciesInput{RoleName: name, Marker: marker})
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, out.PolicyNames...)
+		if !out.IsTruncated {
+			return names, nil
+		}
+		marker = out.Marker
+	}
+}
+
+func (r *iamReader) listUserPolicies(name *string) ([]string, error) {
+	var names []string
+	var marker *string
+	for {
+		out, err := r.b.iamAPI.ListUserPolicies(r.ctx, &iam.ListUserPoliciesInput{UserName: name, Marker: marker})
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, out.PolicyNames...)
+		if !out.IsTruncated {
+			return names, nil
+		}
+		marker = out.Marker
+	}
+}
+
+func (r *iamReader) listAttachedRolePolicies(name *string) ([]string, error) {
+	var arns []string
+	var marker *string
+	for {
+		out, err := r.b.iamAPI.ListAttachedRolePolicies(r.ctx, &iam.ListAttachedRolePoliciesInput{RoleName: name, Marker: marker})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range out.AttachedPolicies {
+			arns = append(arns, aws.ToString(a.PolicyArn))
+		}
+		if !out.IsTruncated {
+			return arns, nil
+		}
+		marker = out.Marker
+	}
+}
+
+func (r *iamReader) listAttachedUserPolicies(name *string) ([]string, error) {
+	var arns []string
+	var marker *string
+	for {
+		out, err := r.b.iamAPI.ListAttachedUserPolicies(r.ctx, &iam.ListAttachedUserPoliciesInput{UserName: name, Marker: marker})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range out.AttachedPolicies {
+			arns = append(arns, aws.ToString(a.PolicyArn))
+		}
+		if !out.IsTruncated {
+			return arns, nil
+		}
+		marker = out.Marker
+	}
+}
+
+func (r *iamReader) listGroupsForUser(name *string) ([]string, error) {
+	var groups []string
+	var marker *string
+	for {
+		out, err := r.b.iamAPI.ListGroupsForUser(r.ctx, &iam.ListGroupsForUserInput{UserName: name, Marker: marker})
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range out.Groups {
+			groups = append(groups, aws.ToString(g.GroupName))
+		}
+		if !out.IsTruncated {
+			return groups, nil
+		}
+		marker = out.Marker
+	}
+}

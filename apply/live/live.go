@@ -1,0 +1,260 @@
+// Package live is the AWS backend: it reads and writes the bucket owner's
+// and the grantee's accounts through aws-sdk-go-v2, behind the same
+// apply.Backend interface as the state file, so plans are made by the same
+// planner from the same inputs.
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+)
+
+var _ apply.Backend = (*Backend)(nil)
+
+// Options say which credentials and endpoints to use.
+type Options struct {
+	// OwnerProfile and GranteeProfile name shared-config profiles; ""
+	// means the SDK's default chain (AWS_PROFILE, environment, SSO,
+	// instance roles).
+	OwnerProfile   string
+	GranteeProfile string
+	// Region is for the first calls; the bucket's own Region decides the
+	// S3 and KMS clients after that.
+	Region string
+	// EndpointURL sends every call to an AWS-compatible endpoint such as
+	// LocalStack; S3 then uses path-style addressing. AWS_ENDPOINT_URL
+	// works too, through the SDK.
+	EndpointURL string
+	// GranteeAccount is the account the grant names for the grantee; the
+	// grantee credentials must be in it.
+	GranteeAccount string
+	// Prefix and CheckObjects: with CheckObjects > 0, up to that many
+	// objects under Prefix are looked at (HeadObject) for their real
+	// encryption and owner.
+	Prefix       string
+	CheckObjects int
+
+	// OwnerConfig and GranteeConfig replace loading the shared config,
+	// for tests.
+	OwnerConfig   *aws.Config
+	GranteeConfig *aws.Config
+	// InvalidPrincipalRetry is how long a write that AWS refuses because
+	// a principal it names does not exist yet is retried (IAM is
+	// eventually consistent); default 30 seconds.
+	InvalidPrincipalRetry time.Duration
+}
+
+var errNoCredentials = errors.New("no AWS credentials found (set a profile with --owner-profile/--grantee-profile, or AWS_PROFILE, or the AWS_ACCESS_KEY_ID environment)")
+
+// identity is one account's credentials and what they are.
+type identity struct {
+	profile string
+	account string
+	cfg     aws.Config
+}
+
+// name says how the credentials were chosen, for messages.
+func (i *identity) name() string {
+	if i.profile == "" {
+		return "default credentials"
+	}
+	return fmt.Sprintf("profile %q", i.profile)
+}
+
+// Backend reads and writes through the AWS SDK.
+type Backend struct {
+	opts    Options
+	owner   *identity
+	grantee *identity // nil when no usable grantee credentials were given
+
+	// Clients, made per Region on first use; replaced by tests.
+	s3For  func(region string) S3API
+	kmsFor func(region string) KMSAPI
+	iamAPI IAMAPI
+
+	mu sync.Mutex
+	// regions remembers each bucket's Region, read once.
+	regions map[string]string
+	// notes are things the user should know that are not errors, such as
+	// missing grantee credentials.
+	notes []string
+}
+
+// New loads credentials, checks which accounts they are, and returns the
+// backend.
+func New(ctx context.Context, opts Options) (*Backend, error) {
+	if opts.InvalidPrincipalRetry == 0 {
+		opts.InvalidPrincipalRetry = 30 * time.Second
+	}
+	owner, err := loadIdentity(ctx, opts, opts.OwnerProfile, opts.OwnerConfig)
+	if err != nil {
+		return nil, fmt.Errorf("owner credentials (%s): %w", profileName(opts.OwnerProfile), err)
+	}
+	if opts.GranteeAccount != "" && owner.account == opts.GranteeAccount {
+		return nil, fmt.Errorf("owner credentials (%s) are for account %s, the grantee's account; use --owner-profile for the account that owns the bucket and key",
+			owner.name(), owner.account)
+	}
+	b := &Backend{opts: opts, owner: owner, regions: map[string]string{}}
+	grantee, err := loadIdentity(ctx, opts, opts.GranteeProfile, opts.GranteeConfig)
+	switch {
+	case err != nil && (opts.GranteeProfile != "" || opts.GranteeConfig != nil):
+		return nil, fmt.Errorf("grantee credentials (%s): %w", profileName(opts.GranteeProfile), err)
+	case err != nil:
+		b.note("no grantee-account credentials could be loaded, so the IAM side is shown for its administrator to attach")
+	case opts.GranteeAccount != "" && grantee.account != opts.GranteeAccount:
+		if opts.GranteeProfile != "" || opts.GranteeConfig != nil {
+			return nil, fmt.Errorf("grantee credentials (%s) are for account %s, but the grantee is in account %s", grantee.name(), grantee.account, opts.GranteeAccount)
+		}
+		// The default chain found credentials, but for another account:
+		// there are simply no grantee credentials.
+		b.note(fmt.Sprintf("no credentials for the grantee's account %s were given (--grantee-profile), so the IAM side is shown for its administrator to attach", opts.GranteeAccount))
+	default:
+		b.grantee = grantee
+	}
+	b.s3For = b.cachedS3()
+	b.kmsFor = b.cachedKMS()
+	if b.grantee != nil {
+		b.iamAPI = iam.NewFromConfig(b.grantee.cfg, func(o *iam.Options) {
+			if opts.EndpointURL != "" {
+				o.BaseEndpoint = aws.String(opts.EndpointURL)
+			}
+		})
+	}
+	return b, nil
+}
+
+func profileName(p string) string {
+	if p == "" {
+		return "default credentials"
+	}
+	return fmt.Sprintf("profile %q", p)
+}
+
+func loadIdentity(ctx context.Context, opts Options, profile string, given *aws.Config) (*identity, error) {
+	var cfg aws.Config
+	if given != nil {
+		cfg = given.Copy()
+	} else {
+		// The SDK's own warnings (such as falling back to IMDSv1) would
+		// interleave with the plan; kmsgrant reports failures itself.
+		loaders := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
+		if profile != "" {
+			loaders = append(loaders, config.WithSharedConfigProfile(profile))
+		}
+		if opts.Region != "" {
+			loaders = append(loaders, config.WithRegion(opts.Region))
+		}
+		var err error
+		if cfg, err = config.LoadDefaultConfig(ctx, loaders...); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Credentials == nil {
+		return nil, errNoCredentials
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, fmt.Errorf("%w: %v", errNoCredentials, err)
+	}
+	client := sts.NewFromConfig(cfg, func(o *sts.Options) {
+		if opts.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(opts.EndpointURL)
+		}
+	})
+	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, fmt.Errorf("asking STS which account they are in: %w", err)
+	}
+	return &identity{profile: profile, account: aws.ToString(out.Account), cfg: cfg}, nil
+}
+
+func (b *Backend) cachedS3() func(string) S3API {
+	var mu sync.Mutex
+	clients := map[string]S3API{}
+	return func(region string) S3API {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := clients[region]; ok {
+			return c
+		}
+		c := s3.NewFromConfig(b.owner.cfg, func(o *s3.Options) {
+			o.Region = region
+			if b.opts.EndpointURL != "" {
+				o.BaseEndpoint = aws.String(b.opts.EndpointURL)
+				o.UsePathStyle = true
+			}
+		})
+		clients[region] = c
+		return c
+	}
+}
+
+func (b *Backend) cachedKMS() func(string) KMSAPI {
+	var mu sync.Mutex
+	clients := map[string]KMSAPI{}
+	return func(region string) KMSAPI {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := clients[region]; ok {
+			return c
+		}
+		c := kms.NewFromConfig(b.owner.cfg, func(o *kms.Options) {
+			o.Region = region
+			if b.opts.EndpointURL != "" {
+				o.BaseEndpoint = aws.String(b.opts.EndpointURL)
+			}
+		})
+		clients[region] = c
+		return c
+	}
+}
+
+func (b *Backend) note(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.notes = append(b.notes, s)
+}
+
+// Notes returns what the backend wants the user to know: missing grantee
+// credentials, for example.
+func (b *Backend) Notes() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.notes...)
+}
+
+// OwnerAccount is the account the owner credentials are in.
+func (b *Backend) OwnerAccount() string { return b.owner.account }
+
+// Flush implements apply.Backend: every write already took effect.
+func (b *Backend) Flush(context.Context) error { return nil }
+
+// parallel runs fs at once and returns the first error.
+func parallel(fs ...func() error) error {
+	errs := make([]error, len(fs))
+	var wg sync.WaitGroup
+	for i, f := range fs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,241 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+// bucketRegion turns GetBucketLocation's answer into a Region: "" is
+// us-east-1 and "EU" the legacy name of eu-west-1.
+func bucketRegion(constraint string) string {
+	switch constraint {
+	case "":
+		return "us-east-1"
+	case "EU":
+		return "eu-west-1"
+	}
+	return constraint
+}
+
+// Bucket implements apply.Backend. Every call carries ExpectedBucketOwner,
+// so a mistyped name that belongs to someone else's account is never read.
+func (b *Backend) Bucket(ctx context.Context, name string) (*generate.Bucket, error) {
+	arn := arns.BucketARN(arns.PartitionOf(b.owner.cfg.Region), name)
+	owner := aws.String(b.owner.account)
+	loc, err := b.s3For(b.owner.cfg.Region).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: &name, ExpectedBucketOwner: owner})
+	switch {
+	case isCode(err, "NoSuchBucket"):
+		return nil, nil
+	case isAccessDenied(err):
+		return nil, fmt.Errorf("reading the Region of bucket %s needs s3:GetBucketLocation for %s, and the bucket must belong to its account %s: %w",
+			name, b.owner.name(), b.owner.account, err)
+	case err != nil:
+		return nil, callError(err, "reading the Region of bucket", arn, "s3:GetBucketLocation", b.owner)
+	}
+	region := bucketRegion(string(loc.LocationConstraint))
+	b.mu.Lock()
+	b.regions[name] = region
+	b.mu.Unlock()
+	arn = arns.BucketARN(arns.PartitionOf(region), name)
+	client := b.s3For(region)
+	out := &generate.Bucket{Name: name, Account: b.owner.account, Region: region}
+
+	err = parallel(
+		func() error {
+			p, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name, ExpectedBucketOwner: owner})
+			switch {
+			case isCode(err, "NoSuchBucketPolicy"):
+				return nil
+			case err != nil:
+				return callError(err, "reading the bucket policy of", arn, "s3:GetBucketPolicy", b.owner)
+			}
+			out.Policy, err = parsePolicy(aws.ToString(p.Policy), "bucket policy of "+arn)
+			return err
+		},
+		func() error {
+			e, err := client.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &name, ExpectedBucketOwner: owner})
+			switch {
+			case isCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
+				return nil
+			case err != nil:
+				return callError(err, "reading the default encryption of", arn, "s3:GetEncryptionConfiguration", b.owner)
+			}
+			out.Encryption = encryptionOf(e.ServerSideEncryptionConfiguration)
+			return nil
+		},
+		func() error {
+			o, err := client.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &name, ExpectedBucketOwner: owner})
+			switch {
+			case isCode(err, "OwnershipControlsNotFoundError"):
+				return nil
+			case err != nil:
+				return callError(err, "reading the object ownership of", arn, "s3:GetBucketOwnershipControls", b.owner)
+			}
+			if o.OwnershipControls != nil && len(o.OwnershipControls.Rules) > 0 {
+				out.Ownership = string(o.OwnershipControls.Rules[0].ObjectOwnership)
+			}
+			return nil
+		},
+		func() error {
+			var err error
+			out.Objects, err = b.objects(ctx, client, name, arn)
+			return err
+		},
+	)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func encryptionOf(c *s3types.ServerSideEncryptionConfiguration) *generate.Encryption {
+	if c == nil || len(c.Rules) == 0 || c.Rules[0].ApplyServerSideEncryptionByDefault == nil {
+		return nil
+	}
+	r := c.Rules[0]
+	return &generate.Encryption{
+		Algorithm:        string(r.ApplyServerSideEncryptionByDefault.SSEAlgorithm),
+		KMSMasterKeyID:   aws.ToString(r.ApplyServerSideEncryptionByDefault.KMSMasterKeyID),
+		BucketKeyEnabled: aws.ToBool(r.BucketKeyEnabled),
+	}
+}
+
+// objects looks at up to CheckObjects objects under the prefix, to find
+// those encrypted otherwise than the grant assumes.
+func (b *Backend) objects(ctx context.Context, client S3API, bucket, arn string) (map[string]generate.Object, error) {
+	n := b.opts.CheckObjects
+	if n <= 0 {
+		return nil, nil
+	}
+	owner := aws.String(b.owner.account)
+	list, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: aws.String(b.opts.Prefix),
+		MaxKeys: aws.Int32(int32(min(n, 1000))), ExpectedBucketOwner: owner, FetchOwner: aws.Bool(true)})
+	if err != nil {
+		return nil, callError(err, "listing the objects of", arn, "s3:ListBucket", b.owner)
+	}
+	out := map[string]generate.Object{}
+	var fs []func() error
+	results := make([]generate.Object, len(list.Contents))
+	for i, o := range list.Contents {
+		key := aws.ToString(o.Key)
+		if o.Owner != nil {
+			results[i].Owner = aws.ToString(o.Owner.ID)
+		}
+		fs = append(fs, func() error {
+			h, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key, ExpectedBucketOwner: owner})
+			if err != nil {
+				return callError(err, "reading the encryption of", arn+"/"+key, "s3:GetObject", b.owner)
+			}
+			results[i].Algorithm = string(h.ServerSideEncryption)
+			results[i].KMSKeyID = aws.ToString(h.SSEKMSKeyId)
+			return nil
+		})
+	}
+	if err := parallel(fs...); err != nil {
+		return nil, err
+	}
+	for i, o := range list.Contents {
+		if results[i].Owner != "" && !arns.IsAccountID(results[i].Owner) {
+			// ListObjectsV2 names owners by canonical ID, which is not
+			// an account ID: leave it out rather than misreport it.
+			results[i].Owner = ""
+		}
+		out[aws.ToString(o.Key)] = results[i]
+	}
+	return out, nil
+}
+
+// Key implements apply.Backend. DescribeKey takes all four forms and
+// resolves aliases and key IDs in the owner's account and the Region given.
+func (b *Backend) Key(ctx context.Context, ref arns.KeyRef, account, region string) (*generate.Key, error) {
+	if ref.Region != "" {
+		region = ref.Region
+	}
+	id := keyRefString(ref, region)
+	client := b.kmsFor(region)
+	d, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &id})
+	switch {
+	case isCode(err, "NotFoundException") && (ref.Form == arns.AliasName || ref.Form == arns.AliasARN):
+		return nil, apply.ErrAliasNotFound
+	case isCode(err, "NotFoundException"):
+		return nil, apply.ErrKeyNotFound
+	case err != nil:
+		return nil, callError(err, "describing key", id, "kms:DescribeKey", b.owner)
+	}
+	m := d.KeyMetadata
+	keyARN := aws.ToString(m.Arn)
+	parsed, err := arns.ParseKeyARN(keyARN)
+	if err != nil {
+		return nil, fmt.Errorf("DescribeKey answered an unexpected key ARN: %w", err)
+	}
+	out := &generate.Key{
+		ARN: keyARN, Account: parsed.Account, Region: parsed.Region,
+		Manager: string(m.KeyManager), State: string(m.KeyState),
+	}
+	err = parallel(
+		func() error {
+			p, err := client.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &keyARN, PolicyName: aws.String("default")})
+			if err != nil {
+				return callError(err, "reading the key policy of", keyARN, "kms:GetKeyPolicy", b.owner)
+			}
+			out.Policy, err = parsePolicy(aws.ToString(p.Policy), "key policy of "+keyARN)
+			return err
+		},
+		func() error {
+			if parsed.Account != b.owner.account {
+				return nil // ListAliases lists the caller's own aliases only
+			}
+			var marker *string
+			for {
+				l, err := client.ListAliases(ctx, &kms.ListAliasesInput{KeyId: aws.String(parsed.ID), Marker: marker})
+				if err != nil {
+					return callError(err, "listing the aliases of", keyARN, "kms:ListAliases", b.owner)
+				}
+				for _, a := range l.Aliases {
+					out.Aliases = append(out.Aliases, aws.ToString(a.AliasName))
+				}
+				if !l.Truncated {
+					return nil
+				}
+				marker = l.NextMarker
+			}
+		},
+	)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// keyRefString writes a parsed key reference back in the form KMS takes.
+func keyRefString(ref arns.KeyRef, region string) string {
+	switch ref.Form {
+	case arns.KeyARN:
+		return arns.KeyARNOf(region, ref.Account, ref.ID)
+	case arns.AliasARN:
+		return fmt.Sprintf("arn:%s:kms:%s:%s:%s", ref.Partition, region, ref.Account, ref.ID)
+	}
+	return ref.ID
+}
+
+func parsePolicy(text, what string) (*policy.Document, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	d, err := policy.Parse([]byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("the %s is not a policy kmsgrant can read: %w", what, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,119 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+)
+
+// Write implements apply.Backend. A write AWS refuses because a principal
+// it names does not exist yet (a role created moments ago: IAM is
+// eventually consistent) is retried with backoff; throttling is retried by
+// the SDK's standard retryer.
+func (b *Backend) Write(ctx context.Context, c generate.Change) error {
+	return b.retryInvalidPrincipal(ctx, func() error { return b.write(ctx, c) })
+}
+
+func (b *Backend) write(ctx context.Context, c generate.Change) error {
+	switch c.Kind {
+	case generate.KindBucketPolicy:
+		bucket, region := b.bucketOf(c.Target)
+		_, err := b.s3For(region).PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{
+			Bucket: &bucket, Policy: aws.String(string(c.Policy.Compact())), ExpectedBucketOwner: aws.String(b.owner.account)})
+		if err != nil {
+			return callError(err, "writing the bucket policy of", c.Target, "s3:PutBucketPolicy", b.owner)
+		}
+	case generate.KindBucketEncryption:
+		bucket, region := b.bucketOf(c.Target)
+		_, err := b.s3For(region).PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
+			Bucket: &bucket, ExpectedBucketOwner: aws.String(b.owner.account),
+			ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
+				ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{
+					SSEAlgorithm:   s3types.ServerSideEncryption(c.Encryption.Algorithm),
+					KMSMasterKeyID: aws.String(c.Encryption.KMSMasterKeyID),
+				},
+				BucketKeyEnabled: aws.Bool(c.Encryption.BucketKeyEnabled),
+			}}},
+		})
+		if err != nil {
+			return callError(err, "writing the default encryption of", c.Target, "s3:PutEncryptionConfiguration", b.owner)
+		}
+	case generate.KindKeyPolicy:
+		key, err := arns.ParseKeyARN(c.Target)
+		if err != nil {
+			return err
+		}
+		// BypassPolicyLockoutSafetyCheck stays false: KMS then refuses a
+		// policy that would lock the caller out of the key.
+		_, err = b.kmsFor(key.Region).PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{
+			KeyId: aws.String(c.Target), PolicyName: aws.String("default"), Policy: aws.String(string(c.Policy.Compact()))})
+		if err != nil {
+			return callError(err, "writing the key policy of", c.Target, "kms:PutKeyPolicy", b.owner)
+		}
+	case generate.KindIAMPolicy:
+		if b.grantee == nil || b.iamAPI == nil || c.Grantee == nil {
+			return fmt.Errorf("writing inline policy %s of %s needs credentials for account %s (--grantee-profile)", c.PolicyName, c.Target, c.Account)
+		}
+		doc := aws.String(string(c.Policy.Compact()))
+		var err error
+		if c.Grantee.Kind == arns.Role {
+			_, err = b.iamAPI.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName, PolicyDocument: doc})
+		} else {
+			_, err = b.iamAPI.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName, PolicyDocument: doc})
+		}
+		if err != nil {
+			return callError(err, "writing inline policy "+c.PolicyName+" of", c.Target, "iam:Put"+titled(c.Grantee.Kind)+"Policy", b.grantee)
+		}
+	default:
+		return fmt.Errorf("unknown change kind %q", c.Kind)
+	}
+	return nil
+}
+
+// bucketOf returns the bucket name of a bucket ARN and the Region read for
+// it.
+func (b *Backend) bucketOf(bucketARN string) (name, region string) {
+	name = bucketARN[strings.LastIndex(bucketARN, ":")+1:]
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r, ok := b.regions[name]; ok {
+		return name, r
+	}
+	return name, b.owner.cfg.Region
+}
+
+// isInvalidPrincipal reports AWS's answer to a policy naming a principal it
+// cannot find (yet): S3's MalformedPolicy "Invalid principal in policy",
+// KMS's MalformedPolicyDocumentException.
+func isInvalidPrincipal(err error) bool {
+	return isCode(err, "MalformedPolicy", "MalformedPolicyDocumentException", "MalformedPolicyDocument") &&
+		strings.Contains(strings.ToLower(err.Error()), "principal")
+}
+
+func (b *Backend) retryInvalidPrincipal(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(b.opts.InvalidPrincipalRetry)
+	wait := min(500*time.Millisecond, b.opts.InvalidPrincipalRetry/8)
+	for {
+		err := f()
+		if err == nil || !isInvalidPrincipal(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 8*time.Second)
+	}
+}
