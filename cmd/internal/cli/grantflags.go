@@ -13,7 +13,7 @@ import (
 
 // GrantFlags are the flags that describe a grant, shared by plan and apply.
 type GrantFlags struct {
-	State         string
+	State string
 	// Live AWS: credentials and endpoints, used without --state.
 	OwnerProfile   string
 	GranteeProfile string
