@@ -11,31 +11,47 @@ import (
 // awsManagedS3Key is the key S3 uses for aws:kms encryption that names none.
 const awsManagedS3Key = "alias/aws/s3"
 
-// Read gathers what the planner needs for a grant.
+// Read gathers what the planner needs for a grant. The grantee's IAM side
+// is read at the same time as the owner's bucket and key: a live plan's time
+// is round trips, and the two chains do not depend on each other.
 func Read(ctx context.Context, b Backend, g generate.Grant) (generate.Inputs, error) {
 	var in generate.Inputs
-	bucket, err := b.Bucket(ctx, g.Bucket)
-	if err != nil {
+	var grantee *generate.Grantee
+	var granteeErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if g.Grantee.Kind != arns.Account {
+			grantee, granteeErr = b.Grantee(ctx, g.Grantee)
+		}
+	}()
+	err := readOwnerSide(ctx, b, g, &in)
+	<-done
+	if err != nil || in.Bucket == nil {
 		return in, err
 	}
-	if bucket == nil {
-		return in, nil
+	// A grantee in the bucket's own account is a blocker the planner
+	// reports; what reading its IAM side said would only confuse.
+	if g.Grantee.Kind != arns.Account && g.Grantee.Account != in.Bucket.Account {
+		if granteeErr != nil {
+			return in, granteeErr
+		}
+		in.Grantee = grantee
+	}
+	return in, nil
+}
+
+// readOwnerSide reads the bucket, then the key it names (or --key).
+func readOwnerSide(ctx context.Context, b Backend, g generate.Grant, in *generate.Inputs) error {
+	bucket, err := b.Bucket(ctx, g.Bucket)
+	if err != nil || bucket == nil {
+		return err
 	}
 	in.Bucket = bucket
 	if ref := keyRef(g.Key, bucket.Encryption); ref != "" {
-		if err := resolveKey(ctx, b, &in, ref); err != nil {
-			return in, err
-		}
+		return resolveKey(ctx, b, in, ref)
 	}
-	// A grantee in the bucket's own account is a blocker the planner
-	// reports; reading its IAM side would only add a confusing error.
-	if g.Grantee.Kind != arns.Account && g.Grantee.Account != bucket.Account {
-		in.Grantee, err = b.Grantee(ctx, g.Grantee)
-		if err != nil {
-			return in, err
-		}
-	}
-	return in, nil
+	return nil
 }
 
 // keyRef picks the key a grant is about: --key, else the one the bucket's

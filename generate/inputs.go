@@ -90,11 +90,18 @@ type Grantee struct {
 	// Attached managed policies; Doc is nil when the document could not be
 	// read.
 	Attached []NamedPolicy
-	// Groups holds the inline and attached policies of a user's groups,
-	// named for reports; Doc is nil when a document could not be read.
-	Groups []NamedPolicy
+	// Groups are a user's groups with their policies.
+	Groups []Group
 	// Boundary is the permissions boundary, nil when none is set.
 	Boundary *NamedPolicy
+}
+
+// Group is an IAM group: its inline policies by name, its attached policies
+// by ARN (Doc nil when a document could not be read).
+type Group struct {
+	Name     string
+	Inline   []NamedPolicy
+	Attached []NamedPolicy
 }
 
 // NamedPolicy is a policy with the name or ARN that identifies it.

@@ -120,8 +120,16 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 		np.Name = "attached policy " + np.Name
 		policies = p.readable(policies, np, target)
 	}
-	for _, np := range gr.Groups {
-		policies = p.readable(policies, np, p.g.Grantee.ARN())
+	for _, grp := range gr.Groups {
+		for _, np := range grp.Inline {
+			np.Name = fmt.Sprintf("group %s inline policy %q", grp.Name, np.Name)
+			policies = p.readable(policies, np, p.g.Grantee.ARN())
+		}
+		for _, np := range grp.Attached {
+			target := np.Name
+			np.Name = fmt.Sprintf("group %s attached policy %s", grp.Name, np.Name)
+			policies = p.readable(policies, np, target)
+		}
 	}
 	target := p.g.Grantee.ARN()
 	missing, grantedBy := p.evaluate(target, policies, needs)

@@ -121,15 +121,12 @@ func (r *iamReader) read(p arns.Principal) (*generate.Grantee, error) {
 		g.Boundary = &generate.NamedPolicy{Name: boundary}
 		fs = append(fs, func() error { g.Boundary.Doc = r.managedDoc(boundary); return nil })
 	}
-	var groupPolicies [][]generate.NamedPolicy = make([][]generate.NamedPolicy, len(groups))
+	g.Groups = make([]generate.Group, len(groups))
 	for i, grp := range groups {
-		fs = append(fs, func() (err error) { groupPolicies[i], err = r.groupPolicies(grp); return })
+		fs = append(fs, func() (err error) { g.Groups[i], err = r.group(grp); return })
 	}
 	if err := parallel(fs...); err != nil {
 		return nil, err
-	}
-	for _, gp := range groupPolicies {
-		g.Groups = append(g.Groups, gp...)
 	}
 	return g, nil
 }
@@ -201,7 +198,7 @@ func (r *iamReader) managedDoc(arn string) *policy.Document {
 	return m.doc
 }
 
-func (r *iamReader) groupPolicies(group string) ([]generate.NamedPolicy, error) {
+func (r *iamReader) group(group string) (generate.Group, error) {
 	api, name := r.b.iamAPI, aws.String(group)
 	var inline, attached []string
 	err := parallel(
@@ -237,25 +234,24 @@ func (r *iamReader) groupPolicies(group string) ([]generate.NamedPolicy, error) 
 		},
 	)
 	if err != nil {
-		return nil, fmt.Errorf("reading the policies of group %s: %w", group, err)
+		return generate.Group{}, fmt.Errorf("reading the policies of group %s: %w", group, err)
 	}
-	out := make([]generate.NamedPolicy, len(inline)+len(attached))
+	out := generate.Group{Name: group, Inline: make([]generate.NamedPolicy, len(inline)), Attached: make([]generate.NamedPolicy, len(attached))}
 	var fs []func() error
 	for i, pn := range inline {
-		out[i].Name = fmt.Sprintf("group %s inline policy %q", group, pn)
+		out.Inline[i].Name = pn
 		fs = append(fs, func() error {
 			res, err := api.GetGroupPolicy(r.ctx, &iam.GetGroupPolicyInput{GroupName: name, PolicyName: aws.String(pn)})
 			if err != nil {
 				return err
 			}
-			out[i].Doc, err = decodeDocument(aws.ToString(res.PolicyDocument), out[i].Name)
+			out.Inline[i].Doc, err = decodeDocument(aws.ToString(res.PolicyDocument), fmt.Sprintf("inline policy %s of group %s", pn, group))
 			return err
 		})
 	}
-	for j, a := range attached {
-		i := len(inline) + j
-		out[i].Name = fmt.Sprintf("group %s attached policy %s", group, a)
-		fs = append(fs, func() error { out[i].Doc = r.managedDoc(a); return nil })
+	for i, a := range attached {
+		out.Attached[i].Name = a
+		fs = append(fs, func() error { out.Attached[i].Doc = r.managedDoc(a); return nil })
 	}
 	return out, parallel(fs...)
 }

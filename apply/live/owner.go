@@ -30,28 +30,57 @@ func bucketRegion(constraint string) string {
 
 // Bucket implements apply.Backend. Every call carries ExpectedBucketOwner,
 // so a mistyped name that belongs to someone else's account is never read.
+//
+// The bucket's Region decides where its configuration is read, but asking
+// for the Region first would cost a round trip: the configuration is read
+// from the Region of the credentials at the same time, and read again only
+// when the bucket turns out to live elsewhere.
 func (b *Backend) Bucket(ctx context.Context, name string) (*generate.Bucket, error) {
-	arn := arns.BucketARN(arns.PartitionOf(b.owner.cfg.Region), name)
-	owner := aws.String(b.owner.account)
-	loc, err := b.s3For(b.owner.cfg.Region).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: &name, ExpectedBucketOwner: owner})
+	guess := b.owner.cfg.Region
+	var region string
+	var locErr error
+	var guessed *generate.Bucket
+	var guessErr error
+	_ = parallel(
+		func() error {
+			loc, err := b.s3For(guess).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: &name, ExpectedBucketOwner: aws.String(b.owner.account)})
+			if err == nil {
+				region = bucketRegion(string(loc.LocationConstraint))
+			}
+			locErr = err
+			return nil
+		},
+		func() error {
+			guessed, guessErr = b.bucketConfig(ctx, name, guess)
+			return nil
+		},
+	)
 	switch {
-	case isCode(err, "NoSuchBucket"):
+	case isCode(locErr, "NoSuchBucket"):
 		return nil, nil
-	case isAccessDenied(err):
+	case isAccessDenied(locErr):
 		return nil, fmt.Errorf("reading the Region of bucket %s needs s3:GetBucketLocation for %s, and the bucket must belong to its account %s: %w",
-			name, b.owner.name(), b.owner.account, err)
-	case err != nil:
-		return nil, callError(err, "reading the Region of bucket", arn, "s3:GetBucketLocation", b.owner)
+			name, b.owner.name(), b.owner.account, locErr)
+	case locErr != nil:
+		return nil, callError(locErr, "reading the Region of bucket", name, "s3:GetBucketLocation", b.owner)
 	}
-	region := bucketRegion(string(loc.LocationConstraint))
 	b.mu.Lock()
 	b.regions[name] = region
 	b.mu.Unlock()
-	arn = arns.BucketARN(arns.PartitionOf(region), name)
+	if region == guess {
+		return guessed, guessErr
+	}
+	return b.bucketConfig(ctx, name, region)
+}
+
+// bucketConfig reads a bucket's policy, default encryption, ownership
+// controls and (with CheckObjects) some objects, all at once, from region.
+func (b *Backend) bucketConfig(ctx context.Context, name, region string) (*generate.Bucket, error) {
+	arn := arns.BucketARN(arns.PartitionOf(region), name)
+	owner := aws.String(b.owner.account)
 	client := b.s3For(region)
 	out := &generate.Bucket{Name: name, Account: b.owner.account, Region: region}
-
-	err = parallel(
+	err := parallel(
 		func() error {
 			p, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name, ExpectedBucketOwner: owner})
 			switch {

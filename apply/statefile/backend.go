@@ -95,6 +95,9 @@ func (f *File) Grantee(_ context.Context, p arns.Principal) (*generate.Grantee, 
 	notFound := &apply.GranteeNotFoundError{Grantee: p.ARN(),
 		Where: fmt.Sprintf("%s has no accounts.%s.%s.%s", f.name, p.Account, kind, p.Name)}
 	acct := f.st.Accounts[p.Account]
+	if acct != nil && acct.IAMUnreadable {
+		return nil, nil
+	}
 	if acct == nil {
 		return nil, notFound
 	}
@@ -119,14 +122,14 @@ func (f *File) Grantee(_ context.Context, p arns.Principal) (*generate.Grantee, 
 	}
 	for _, name := range ident.Groups {
 		grp := acct.IAMGroups[name]
+		group := generate.Group{Name: name}
 		for _, pn := range sortedKeys(grp.InlinePolicies) {
-			g.Groups = append(g.Groups, generate.NamedPolicy{
-				Name: fmt.Sprintf("group %s inline policy %q", name, pn),
-				Doc:  f.doc("accounts", p.Account, "iam_groups", name, "inline_policies", pn)})
+			group.Inline = append(group.Inline, generate.NamedPolicy{Name: pn, Doc: f.doc("accounts", p.Account, "iam_groups", name, "inline_policies", pn)})
 		}
 		for _, a := range grp.AttachedPolicies {
-			g.Groups = append(g.Groups, generate.NamedPolicy{Name: fmt.Sprintf("group %s attached policy %s", name, a), Doc: f.doc("managed_policies", a)})
+			group.Attached = append(group.Attached, generate.NamedPolicy{Name: a, Doc: f.doc("managed_policies", a)})
 		}
+		g.Groups = append(g.Groups, group)
 	}
 	if ident.PermissionsBoundary != "" {
 		g.Boundary = &generate.NamedPolicy{Name: ident.PermissionsBoundary, Doc: f.doc("managed_policies", ident.PermissionsBoundary)}

@@ -27,10 +27,11 @@ var (
 				"default_encryption": {fields: map[string]*shape{"sse_algorithm": nil, "kms_master_key_id": nil, "bucket_key_enabled": nil}},
 				"objects":            {each: &shape{fields: map[string]*shape{"sse_algorithm": nil, "sse_kms_key_id": nil, "owner": nil}}},
 			}}},
-			"kms_keys":   {each: &shape{fields: map[string]*shape{"key_manager": nil, "key_state": nil, "policy": nil, "aliases": nil}}},
-			"iam_roles":  {each: identityShape},
-			"iam_users":  {each: identityShape},
-			"iam_groups": {each: &shape{fields: map[string]*shape{"inline_policies": nil, "attached_policies": nil}}},
+			"kms_keys":       {each: &shape{fields: map[string]*shape{"key_manager": nil, "key_state": nil, "policy": nil, "aliases": nil}}},
+			"iam_roles":      {each: identityShape},
+			"iam_users":      {each: identityShape},
+			"iam_groups":     {each: &shape{fields: map[string]*shape{"inline_policies": nil, "attached_policies": nil}}},
+			"iam_unreadable": nil,
 		}}},
 	}}
 )

@@ -25,6 +25,10 @@ type account struct {
 	IAMRoles  map[string]*identity `json:"iam_roles"`
 	IAMUsers  map[string]*identity `json:"iam_users"`
 	IAMGroups map[string]*group    `json:"iam_groups"`
+	// IAMUnreadable records that the account's IAM could not be read
+	// (a snapshot taken without its credentials): its roles and users
+	// are unknown, and their IAM side is planned as manual.
+	IAMUnreadable bool `json:"iam_unreadable"`
 }
 
 type bucket struct {

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/apply/statefile"
+)
+
+// SnapshotOptions are the options of `kmsgrant snapshot`.
+type SnapshotOptions struct {
+	Factory *Factory
+	Grant   GrantFlags
+	Out     string
+}
+
+// NewCmdSnapshot builds `kmsgrant snapshot`.
+func NewCmdSnapshot(f *Factory, runF func(context.Context, *SnapshotOptions) error) *cobra.Command {
+	opts := &SnapshotOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "snapshot --bucket NAME --grantee PRINCIPAL [--key KEY] [--out FILE]",
+		Short: "Write what a plan reads as an account-state file",
+		Long: `Snapshot reads exactly what plan reads for the grant and writes it in the
+account-state file format (to --out, or stdout), so that
+'kmsgrant plan --state FILE' gives the same plan offline: for review, or to
+attach to a bug report.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return snapshotRun(cmd.Context(), opts)
+		},
+	}
+	opts.Grant.register(cmd)
+	cmd.Flags().StringVar(&opts.Out, "out", "", "write the snapshot to `FILE` instead of stdout")
+	return cmd
+}
+
+func snapshotRun(ctx context.Context, opts *SnapshotOptions) error {
+	f := opts.Factory
+	g, blocker, err := opts.Grant.grant()
+	if err != nil {
+		return err
+	}
+	if blocker != nil {
+		return fmt.Errorf("--grantee: %s", blocker.Message)
+	}
+	backend, err := openBackend(ctx, f, &opts.Grant, g)
+	if err != nil {
+		return err
+	}
+	in, err := apply.Read(ctx, backend, g)
+	if errors.Is(err, apply.ErrGranteeNotFound) {
+		return fmt.Errorf("--grantee: %w", err)
+	}
+	if err != nil {
+		return err
+	}
+	if in.Bucket == nil {
+		return fmt.Errorf("--bucket: bucket %q does not exist", g.Bucket)
+	}
+	data, err := statefile.Snapshot(in, g.Grantee)
+	if err != nil {
+		return err
+	}
+	if opts.Out == "" {
+		_, err = f.IO.Out.Write(data)
+		return err
+	}
+	return writeNewFile(opts.Out, data)
+}
+
+// writeNewFile writes data to name through a temporary file in the same
+// folder and a rename, so name is never half written.
+func writeNewFile(name string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("--out: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
+}
