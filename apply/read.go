@@ -41,17 +41,39 @@ func Read(ctx context.Context, b Backend, g generate.Grant) (generate.Inputs, er
 	return in, nil
 }
 
-// readOwnerSide reads the bucket, then the key it names (or --key).
+// readOwnerSide reads the bucket, and the key it names (or --key). A key
+// named by ARN needs nothing from the bucket to be found, so it is read at
+// the same time.
 func readOwnerSide(ctx context.Context, b Backend, g generate.Grant, in *generate.Inputs) error {
+	ref, err := arns.ParseKeyRef(g.Key)
+	if g.Key == "" || err != nil || ref.Region == "" {
+		bucket, err := b.Bucket(ctx, g.Bucket)
+		if err != nil || bucket == nil {
+			return err
+		}
+		in.Bucket = bucket
+		if ref := keyRef(g.Key, bucket.Encryption); ref != "" {
+			return resolveKey(ctx, b, in, ref)
+		}
+		return nil
+	}
+	var key generate.Inputs
+	var keyErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The ARN gives account and Region; the bucket's are not needed.
+		key.Bucket = &generate.Bucket{Account: ref.Account, Region: ref.Region}
+		keyErr = resolveKey(ctx, b, &key, g.Key)
+	}()
 	bucket, err := b.Bucket(ctx, g.Bucket)
+	<-done
 	if err != nil || bucket == nil {
 		return err
 	}
 	in.Bucket = bucket
-	if ref := keyRef(g.Key, bucket.Encryption); ref != "" {
-		return resolveKey(ctx, b, in, ref)
-	}
-	return nil
+	in.Key, in.KeyRef, in.KeyErr = key.Key, key.KeyRef, key.KeyErr
+	return keyErr
 }
 
 // keyRef picks the key a grant is about: --key, else the one the bucket's

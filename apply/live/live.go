@@ -99,17 +99,28 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 	if opts.InvalidPrincipalRetry == 0 {
 		opts.InvalidPrincipalRetry = 30 * time.Second
 	}
-	owner, err := loadIdentity(ctx, opts, opts.OwnerProfile, opts.OwnerConfig)
-	if err != nil {
-		return nil, fmt.Errorf("owner credentials (%s): %w", profileName(opts.OwnerProfile), err)
+	// Both accounts are asked who they are at once: one round trip.
+	var owner, grantee *identity
+	var ownerErr, granteeErr error
+	_ = parallel(
+		func() error {
+			owner, ownerErr = loadIdentity(ctx, opts, opts.OwnerProfile, opts.OwnerConfig)
+			return nil
+		},
+		func() error {
+			grantee, granteeErr = loadIdentity(ctx, opts, opts.GranteeProfile, opts.GranteeConfig)
+			return nil
+		},
+	)
+	if ownerErr != nil {
+		return nil, fmt.Errorf("owner credentials (%s): %w", profileName(opts.OwnerProfile), ownerErr)
 	}
 	if opts.GranteeAccount != "" && owner.account == opts.GranteeAccount {
 		return nil, fmt.Errorf("owner credentials (%s) are for account %s, the grantee's account; use --owner-profile for the account that owns the bucket and key",
 			owner.name(), owner.account)
 	}
 	b := &Backend{opts: opts, owner: owner, regions: map[string]string{}}
-	grantee, err := loadIdentity(ctx, opts, opts.GranteeProfile, opts.GranteeConfig)
-	switch {
+	switch err := granteeErr; {
 	case err != nil && (opts.GranteeProfile != "" || opts.GranteeConfig != nil):
 		return nil, fmt.Errorf("grantee credentials (%s): %w", profileName(opts.GranteeProfile), err)
 	case err != nil:

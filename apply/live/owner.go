@@ -148,10 +148,32 @@ func (b *Backend) objects(ctx context.Context, client S3API, bucket, arn string)
 		return nil, nil
 	}
 	owner := aws.String(b.owner.account)
-	list, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: aws.String(b.opts.Prefix),
-		MaxKeys: aws.Int32(int32(min(n, 1000))), ExpectedBucketOwner: owner, FetchOwner: aws.Bool(true)})
+	var list *s3.ListObjectsV2Output
+	var bucketOwnerID string
+	err := parallel(
+		func() (err error) {
+			list, err = client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: aws.String(b.opts.Prefix),
+				MaxKeys: aws.Int32(int32(min(n, 1000))), ExpectedBucketOwner: owner, FetchOwner: aws.Bool(true)})
+			if err != nil {
+				return callError(err, "listing the objects of", arn, "s3:ListBucket", b.owner)
+			}
+			return nil
+		},
+		func() error {
+			// Objects name their owner by canonical user ID; the bucket
+			// owner's is on the bucket's ACL.
+			acl, err := client.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: &bucket, ExpectedBucketOwner: owner})
+			if err != nil {
+				return callError(err, "reading the owner of", arn, "s3:GetBucketAcl", b.owner)
+			}
+			if acl.Owner != nil {
+				bucketOwnerID = aws.ToString(acl.Owner.ID)
+			}
+			return nil
+		},
+	)
 	if err != nil {
-		return nil, callError(err, "listing the objects of", arn, "s3:ListBucket", b.owner)
+		return nil, err
 	}
 	out := map[string]generate.Object{}
 	var fs []func() error
@@ -175,10 +197,13 @@ func (b *Backend) objects(ctx context.Context, client S3API, bucket, arn string)
 		return nil, err
 	}
 	for i, o := range list.Contents {
-		if results[i].Owner != "" && !arns.IsAccountID(results[i].Owner) {
-			// ListObjectsV2 names owners by canonical ID, which is not
-			// an account ID: leave it out rather than misreport it.
-			results[i].Owner = ""
+		switch results[i].Owner {
+		case "":
+		case bucketOwnerID:
+			results[i].Owner = b.owner.account
+		default:
+			// Another account, known only by its canonical ID.
+			results[i].Owner = "canonical user " + results[i].Owner
 		}
 		out[aws.ToString(o.Key)] = results[i]
 	}

@@ -1,0 +1,346 @@
+package live_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/apply/live"
+	"github.com/kmsgrant/kmsgrant/apply/live/livetest"
+	"github.com/kmsgrant/kmsgrant/apply/statefile"
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+)
+
+const (
+	owner   = "111122223333"
+	partner = "444455556666"
+	reader  = "arn:aws:iam::444455556666:role/reader"
+)
+
+func TestMain(m *testing.M) {
+	// The tests talk to local servers only; never let the SDK look for
+	// instance credentials.
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	os.Exit(m.Run())
+}
+
+func example(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("../../examples", name, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func grant(t testing.TB, bucket, prefix, grantee string, access ...string) generate.Grant {
+	t.Helper()
+	p, err := arns.ParsePrincipal(grantee, "aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(access) == 0 {
+		access = []string{"read"}
+	}
+	return generate.Grant{Bucket: bucket, Prefix: prefix, Grantee: p, Access: access, IAMPolicyName: generate.DefaultIAMPolicyName(bucket)}
+}
+
+// backend connects to the server with owner and grantee credentials.
+func backend(t testing.TB, srv *livetest.Server, ownerAccount, granteeAccount string, mods ...func(*live.Options)) (*live.Backend, error) {
+	oc := srv.Config(ownerAccount, "us-west-2")
+	opts := live.Options{OwnerConfig: &oc, EndpointURL: srv.URL, GranteeAccount: partner, InvalidPrincipalRetry: 500 * time.Millisecond}
+	for _, m := range mods {
+		m(&opts)
+	}
+	if granteeAccount != "" {
+		gc := srv.Config(granteeAccount, "us-west-2")
+		opts.GranteeConfig = &gc
+	}
+	return live.New(context.Background(), opts)
+}
+
+func mustBackend(t testing.TB, srv *livetest.Server, mods ...func(*live.Options)) *live.Backend {
+	t.Helper()
+	b, err := backend(t, srv, owner, partner, mods...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func viewJSON(t testing.TB, p *apply.Plan) string {
+	t.Helper()
+	b, err := json.MarshalIndent(p.View, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The same accounts give the same plan whether they are read from a state
+// file or through the SDK from servers that serve that state.
+func TestLivePlanMatchesStateFile(t *testing.T) {
+	for _, tc := range []struct {
+		example string
+		g       func(testing.TB) generate.Grant
+	}{
+		{"seed", func(t testing.TB) generate.Grant { return grant(t, "doc-example-bucket", "reports/", reader) }},
+		{"seed", func(t testing.TB) generate.Grant {
+			return grant(t, "doc-example-bucket", "", "arn:aws:iam::444455556666:user/team/alice", "list", "read", "write")
+		}},
+		{"perimeter", func(t testing.TB) generate.Grant {
+			return grant(t, "ml-training-data", "datasets/", "arn:aws:iam::444455556666:role/trainer")
+		}},
+		{"already-granted", func(t testing.TB) generate.Grant {
+			return grant(t, "analytics-exports", "", "arn:aws:iam::444455556666:role/service-role/etl", "list", "read")
+		}},
+		{"sse-s3", func(t testing.TB) generate.Grant {
+			return grant(t, "public-datasets-staging", "", "arn:aws:iam::444455556666:user/ci")
+		}},
+	} {
+		t.Run(tc.example, func(t *testing.T) {
+			data := example(t, tc.example)
+			g := tc.g(t)
+			file, err := statefile.Parse("state.json", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := apply.NewPlan(context.Background(), file, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := livetest.New(t, data)
+			// Objects are looked at only on request (--check-objects).
+			checkObjects := func(o *live.Options) { o.Prefix, o.CheckObjects = g.Prefix, 10 }
+			got, err := apply.NewPlan(context.Background(), mustBackend(t, srv, checkObjects), g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(viewJSON(t, want), viewJSON(t, got)); diff != "" {
+				t.Errorf("live plan differs from the state file's (-file +live):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Applying live writes what applying to the state file writes, and the
+// second plan is empty.
+func TestLiveApplyThenNothingToDo(t *testing.T) {
+	data := example(t, "seed")
+	g := grant(t, "doc-example-bucket", "reports/", reader)
+	srv := livetest.New(t, data)
+	b := mustBackend(t, srv)
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply.Execute(context.Background(), b, p); err != nil {
+		t.Fatal(err)
+	}
+	var writes []string
+	for _, c := range srv.Calls() {
+		if strings.Contains(c, ":Put") {
+			writes = append(writes, c)
+		}
+	}
+	want := []string{"s3:PutBucketEncryption", "s3:PutBucketPolicy", "kms:PutKeyPolicy", "iam:PutRolePolicy"}
+	if diff := cmp.Diff(want, writes); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+
+	// The same grant applied to the state file gives the same file.
+	file, err := statefile.Parse("state.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := apply.NewPlan(context.Background(), file, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range fp.Result.Changes {
+		if c.Action == generate.Create || c.Action == generate.Update {
+			if err := file.Write(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if diff := cmp.Diff(string(file.Bytes()), string(srv.State())); diff != "" {
+		t.Errorf("live apply and state-file apply disagree (-file +live):\n%s", diff)
+	}
+
+	again, err := apply.NewPlan(context.Background(), mustBackend(t, srv), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.HasChanges() {
+		t.Errorf("second plan has changes:\n%s", viewJSON(t, again))
+	}
+}
+
+func TestLiveAccounts(t *testing.T) {
+	srv := livetest.New(t, example(t, "seed"))
+	if _, err := backend(t, srv, partner, partner); err == nil || !strings.Contains(err.Error(), "owner credentials (default credentials) are for account 444455556666, the grantee's account") {
+		t.Errorf("owner credentials in the grantee's account: err = %v", err)
+	}
+	if _, err := backend(t, srv, owner, "777788889999"); err == nil || !strings.Contains(err.Error(), "are for account 777788889999, but the grantee is in account 444455556666") {
+		t.Errorf("grantee credentials of another account: err = %v", err)
+	}
+}
+
+// Grantee credentials that cannot read IAM: the IAM side becomes manual,
+// the owner side is still planned, and kmsgrant says why.
+func TestLiveGranteeIAMUnreadable(t *testing.T) {
+	srv := livetest.New(t, example(t, "seed"))
+	srv.Fail("iam:GetRole", 1, 403, "AccessDenied", "not authorized to perform iam:GetRole")
+	b := mustBackend(t, srv)
+	p, err := apply.NewPlan(context.Background(), b, grant(t, "doc-example-bucket", "reports/", reader))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, c := range p.View.Changes {
+		actions = append(actions, c.Kind+" "+string(c.Action))
+	}
+	want := []string{"bucket_encryption update", "bucket_policy update", "key_policy update", "iam_policy manual"}
+	if diff := cmp.Diff(want, actions); diff != "" {
+		t.Errorf("actions (-want +got):\n%s", diff)
+	}
+	if notes := b.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "cannot read IAM in account 444455556666") {
+		t.Errorf("notes = %q", notes)
+	}
+}
+
+func TestLiveErrors(t *testing.T) {
+	g := grant(t, "doc-example-bucket", "reports/", reader)
+	for _, tc := range []struct {
+		name, op   string
+		status     int
+		code       string
+		wantSubstr string
+	}{
+		{"key policy denied", "kms:GetKeyPolicy", 400, "AccessDeniedException",
+			"reading the key policy of arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab needs kms:GetKeyPolicy for default credentials"},
+		{"bucket policy denied", "s3:GetBucketPolicy", 403, "AccessDenied",
+			"reading the bucket policy of arn:aws:s3:::doc-example-bucket needs s3:GetBucketPolicy for default credentials"},
+		{"describe key denied", "kms:DescribeKey", 400, "AccessDeniedException",
+			"describing key alias/app-data needs kms:DescribeKey for default credentials"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := livetest.New(t, example(t, "seed"))
+			srv.Fail(tc.op, 10, tc.status, tc.code, "denied")
+			_, err := apply.NewPlan(context.Background(), mustBackend(t, srv), g)
+			if err == nil || !strings.Contains(err.Error(), tc.wantSubstr) {
+				t.Errorf("err = %v\nwant it to contain %q", err, tc.wantSubstr)
+			}
+		})
+	}
+}
+
+func TestLiveThrottlingIsRetried(t *testing.T) {
+	srv := livetest.New(t, example(t, "seed"))
+	srv.Fail("kms:DescribeKey", 2, 400, "ThrottlingException", "Rate exceeded")
+	if _, err := apply.NewPlan(context.Background(), mustBackend(t, srv), grant(t, "doc-example-bucket", "reports/", reader)); err != nil {
+		t.Fatalf("plan after throttling: %v", err)
+	}
+	var describes int
+	for _, c := range srv.Calls() {
+		if c == "kms:DescribeKey" {
+			describes++
+		}
+	}
+	if describes != 3 {
+		t.Errorf("DescribeKey called %d times, want 3 (two throttled)", describes)
+	}
+}
+
+// A role created moments ago may not be visible to S3 yet: "Invalid
+// principal in policy" is retried until it is.
+func TestLiveInvalidPrincipalIsRetried(t *testing.T) {
+	srv := livetest.New(t, example(t, "seed"))
+	b := mustBackend(t, srv)
+	p, err := apply.NewPlan(context.Background(), b, grant(t, "doc-example-bucket", "reports/", reader))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Fail("s3:PutBucketPolicy", 2, 400, "MalformedPolicy", "Invalid principal in policy")
+	if _, err := apply.Execute(context.Background(), b, p); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	var puts int
+	for _, c := range srv.Calls() {
+		if c == "s3:PutBucketPolicy" {
+			puts++
+		}
+	}
+	if puts != 3 {
+		t.Errorf("PutBucketPolicy called %d times, want 3", puts)
+	}
+}
+
+// A write that fails in the middle of apply: the error says which writes
+// were made and which were not, and the accounts show exactly that.
+func TestLiveFailedWriteMidApply(t *testing.T) {
+	srv := livetest.New(t, example(t, "seed"))
+	b := mustBackend(t, srv)
+	p, err := apply.NewPlan(context.Background(), b, grant(t, "doc-example-bucket", "reports/", reader))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Fail("kms:PutKeyPolicy", 5, 400, "AccessDeniedException", "not authorized to perform kms:PutKeyPolicy")
+	outcomes, err := apply.Execute(context.Background(), b, p)
+	if err == nil {
+		t.Fatal("apply succeeded")
+	}
+	for _, want := range []string{
+		"writing the key policy of arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab needs kms:PutKeyPolicy",
+		"written: bucket_encryption arn:aws:s3:::doc-example-bucket, bucket_policy arn:aws:s3:::doc-example-bucket",
+		"not written: key_policy arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab, iam_policy " + reader,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	done := slices.IndexFunc(outcomes, func(o apply.Outcome) bool { return !o.Done })
+	if done != 2 {
+		t.Errorf("%d writes reported done, want 2", done)
+	}
+	state := string(srv.State())
+	if !strings.Contains(state, "KmsgrantGetObject") || strings.Contains(state, "KmsgrantDecrypt") {
+		t.Errorf("accounts after the failed apply: bucket policy written %v, key policy written %v",
+			strings.Contains(state, "KmsgrantGetObject"), strings.Contains(state, "KmsgrantDecrypt"))
+	}
+}
+
+// BenchmarkLivePlanRoundTrips plans one grant against servers that take
+// 50 ms per request, and reports the plan's time in round trips: reads that
+// do not depend on each other run at once, so the figure stays near the
+// length of the dependent chain (STS, bucket, DescribeKey, key policy).
+func BenchmarkLivePlanRoundTrips(b *testing.B) {
+	const delay = 50 * time.Millisecond
+	data := example(b, "seed")
+	g := grant(b, "doc-example-bucket", "reports/", reader)
+	srv := livetest.New(b, data)
+	srv.SetDelay(delay)
+	var elapsed time.Duration
+	for b.Loop() {
+		start := time.Now()
+		be, err := backend(b, srv, owner, partner)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := apply.NewPlan(context.Background(), be, g); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+	}
+	b.ReportMetric(float64(elapsed)/float64(b.N)/float64(delay), "round-trips/plan")
+}
