@@ -344,3 +344,31 @@ func BenchmarkLivePlanRoundTrips(b *testing.B) {
 	}
 	b.ReportMetric(float64(elapsed)/float64(b.N)/float64(delay), "round-trips/plan")
 }
+
+// The bucket's configuration is read from the credentials' Region while its
+// Region is asked for; a bucket elsewhere is read again where it lives.
+func TestLiveBucketInAnotherRegion(t *testing.T) {
+	for _, tc := range []struct {
+		example, bucket, grantee string
+		wantPolicyReads          int
+	}{
+		{"seed", "doc-example-bucket", reader, 1},
+		{"already-granted", "analytics-exports", "arn:aws:iam::444455556666:role/service-role/etl", 2},
+	} {
+		t.Run(tc.bucket, func(t *testing.T) {
+			srv := livetest.New(t, example(t, tc.example))
+			if _, err := apply.NewPlan(context.Background(), mustBackend(t, srv), grant(t, tc.bucket, "", tc.grantee)); err != nil {
+				t.Fatal(err)
+			}
+			var reads int
+			for _, c := range srv.Calls() {
+				if c == "s3:GetBucketPolicy" {
+					reads++
+				}
+			}
+			if reads != tc.wantPolicyReads {
+				t.Errorf("GetBucketPolicy called %d times, want %d", reads, tc.wantPolicyReads)
+			}
+		})
+	}
+}

@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/kmsgrant/kmsgrant/apply/live/livetest"
 
 	"github.com/kmsgrant/kmsgrant/cmd/internal/cli"
 )
@@ -34,6 +37,7 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	servers := &fakeServers{t: t, byScript: map[*testscript.TestScript]*livetest.Server{}}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		UpdateScripts:       os.Getenv("KMSGRANT_UPDATE") == "1",
@@ -52,10 +56,55 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"jsonset": jsonset,
-			"jsonget": jsonget,
+			"jsonset":  jsonset,
+			"jsonget":  jsonget,
+			"fakeaws":  servers.start,
+			"awsstate": servers.state,
 		},
 	})
+}
+
+// fakeServers runs a local fake of S3, KMS, IAM and STS for each script
+// that asks for one, serving a state file: the live backend end to end
+// without AWS.
+type fakeServers struct {
+	t        *testing.T
+	mu       sync.Mutex
+	byScript map[*testscript.TestScript]*livetest.Server
+}
+
+// fakeaws STATEFILE starts the script's fake AWS serving STATEFILE, sets
+// $FAKEAWS to its URL, and writes AWS profiles "owner" (account
+// 111122223333) and "partner" (444455556666) that reach it.
+func (f *fakeServers) start(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: fakeaws STATEFILE")
+	}
+	srv := livetest.New(f.t, []byte(ts.ReadFile(args[0])))
+	f.mu.Lock()
+	f.byScript[ts] = srv
+	f.mu.Unlock()
+	ts.Setenv("FAKEAWS", srv.URL)
+	var config, credentials strings.Builder
+	for _, p := range []struct{ name, account string }{{"owner", "111122223333"}, {"partner", "444455556666"}} {
+		fmt.Fprintf(&config, "[profile %s]\nregion = us-west-2\n", p.name)
+		fmt.Fprintf(&credentials, "[%s]\naws_access_key_id = AKIAFAKE%s\naws_secret_access_key = not-a-secret\n", p.name, p.account)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs("aws-config"), []byte(config.String()), 0o600))
+	ts.Check(os.WriteFile(ts.MkAbs("aws-credentials"), []byte(credentials.String()), 0o600))
+	ts.Setenv("AWS_CONFIG_FILE", ts.MkAbs("aws-config"))
+	ts.Setenv("AWS_SHARED_CREDENTIALS_FILE", ts.MkAbs("aws-credentials"))
+}
+
+// awsstate FILE writes the state the script's fake AWS now serves.
+func (f *fakeServers) state(ts *testscript.TestScript, neg bool, args []string) {
+	f.mu.Lock()
+	srv := f.byScript[ts]
+	f.mu.Unlock()
+	if neg || len(args) != 1 || srv == nil {
+		ts.Fatalf("usage: awsstate FILE (after fakeaws)")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), srv.State(), 0o644))
 }
 
 // jsonset FILE VALUE KEY... sets the value at a path of object keys in a
