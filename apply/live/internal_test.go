@@ -1,10 +1,13 @@
 package live
 
 import (
+	"context"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -69,4 +72,89 @@ func TestDecodeDocument(t *testing.T) {
 	if st.Sid != "A+B" || st.Resource.List[0] != "arn:aws:s3:::b/a+b c*" {
 		t.Errorf("decoded Sid %q, Resource %q", st.Sid, st.Resource.List[0])
 	}
+}
+
+// fakeS3 answers the calls a test sets and fails the test on any other.
+type fakeS3 struct {
+	S3API    // nil: calling an unset method panics, which fails the test
+	location func(*s3.GetBucketLocationInput) (*s3.GetBucketLocationOutput, error)
+	config   func(op, region string) error
+	region   string
+}
+
+func (f *fakeS3) GetBucketLocation(_ context.Context, in *s3.GetBucketLocationInput, _ ...func(*s3.Options)) (*s3.GetBucketLocationOutput, error) {
+	return f.location(in)
+}
+
+func (f *fakeS3) GetBucketPolicy(context.Context, *s3.GetBucketPolicyInput, ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
+	return nil, f.config("policy", f.region)
+}
+
+func (f *fakeS3) GetBucketEncryption(context.Context, *s3.GetBucketEncryptionInput, ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error) {
+	return nil, f.config("encryption", f.region)
+}
+
+func (f *fakeS3) GetBucketOwnershipControls(context.Context, *s3.GetBucketOwnershipControlsInput, ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error) {
+	return nil, f.config("ownership", f.region)
+}
+
+type apiErr struct{ code string }
+
+func (e apiErr) Error() string                 { return "api error " + e.code }
+func (e apiErr) ErrorCode() string             { return e.code }
+func (e apiErr) ErrorMessage() string          { return e.code }
+func (e apiErr) ErrorFault() smithy.ErrorFault { return smithy.FaultClient }
+
+func fakeBackend(location func(*s3.GetBucketLocationInput) (*s3.GetBucketLocationOutput, error), config func(op, region string) error) *Backend {
+	b := &Backend{
+		owner:   &identity{profile: "owner", account: "111122223333", cfg: aws.Config{Region: "us-west-2"}},
+		regions: map[string]string{},
+	}
+	b.s3For = func(region string) S3API { return &fakeS3{location: location, config: config, region: region} }
+	return b
+}
+
+func TestBucketWithFakes(t *testing.T) {
+	ctx := context.Background()
+	t.Run("every call names the expected owner; a missing bucket is nil", func(t *testing.T) {
+		b := fakeBackend(func(in *s3.GetBucketLocationInput) (*s3.GetBucketLocationOutput, error) {
+			if aws.ToString(in.ExpectedBucketOwner) != "111122223333" {
+				t.Errorf("ExpectedBucketOwner = %q", aws.ToString(in.ExpectedBucketOwner))
+			}
+			return nil, apiErr{"NoSuchBucket"}
+		}, func(string, string) error { return apiErr{"NoSuchBucket"} })
+		got, err := b.Bucket(ctx, "missing")
+		if got != nil || err != nil {
+			t.Errorf("Bucket = %v, %v; want nil, nil", got, err)
+		}
+	})
+	t.Run("AccessDenied on the location names the permission and the profile", func(t *testing.T) {
+		b := fakeBackend(func(*s3.GetBucketLocationInput) (*s3.GetBucketLocationOutput, error) {
+			return nil, apiErr{"AccessDenied"}
+		}, func(string, string) error { return apiErr{"AccessDenied"} })
+		_, err := b.Bucket(ctx, "theirs")
+		want := `reading the Region of bucket theirs needs s3:GetBucketLocation for profile "owner", and the bucket must belong to its account 111122223333: api error AccessDenied`
+		if err == nil || err.Error() != want {
+			t.Errorf("err = %v\nwant %s", err, want)
+		}
+	})
+	t.Run("a bucket in another Region is read there; the guess's errors do not surface", func(t *testing.T) {
+		notFound := map[string]string{"policy": "NoSuchBucketPolicy", "encryption": "ServerSideEncryptionConfigurationNotFoundError", "ownership": "OwnershipControlsNotFoundError"}
+		b := fakeBackend(func(*s3.GetBucketLocationInput) (*s3.GetBucketLocationOutput, error) {
+			return &s3.GetBucketLocationOutput{LocationConstraint: "EU"}, nil
+		}, func(op, region string) error {
+			if region == "eu-west-1" {
+				return apiErr{notFound[op]}
+			}
+			return apiErr{"PermanentRedirect"}
+		})
+		got, err := b.Bucket(ctx, "in-ireland")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &generate.Bucket{Name: "in-ireland", Account: "111122223333", Region: "eu-west-1"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Bucket (-want +got):\n%s", diff)
+		}
+	})
 }

@@ -207,6 +207,11 @@ func (b *Backend) cachedS3() func(string) S3API {
 			o.Region = region
 			if b.opts.EndpointURL != "" {
 				o.BaseEndpoint = aws.String(b.opts.EndpointURL)
+			}
+			// AWS-compatible endpoints (--endpoint-url, or
+			// AWS_ENDPOINT_URL through the SDK) rarely serve
+			// virtual-hosted bucket names.
+			if o.BaseEndpoint != nil {
 				o.UsePathStyle = true
 			}
 		})
