@@ -329,7 +329,7 @@ func (p *planner) checkObjects() {
 			fmt.Sprintf("object ownership is %s, so ACLs are enabled: objects uploaded by other accounts belong to the uploader and the bucket policy does not cover them", setting),
 			"set object ownership to BucketOwnerEnforced (aws s3api put-bucket-ownership-controls)")
 	}
-	var otherKey, otherOwner []string
+	var otherKey, otherOwner, sseS3 []string
 	keys := make([]string, 0, len(b.Objects))
 	for k := range b.Objects {
 		keys = append(keys, k)
@@ -347,6 +347,9 @@ func (p *planner) checkObjects() {
 			}
 			otherKey = append(otherKey, name+" ("+keyID+")")
 		}
+		if p.in.Key != nil && o.Algorithm == "AES256" {
+			sseS3 = append(sseS3, name)
+		}
 		if o.Owner != "" && o.Owner != b.Account && b.Ownership != "BucketOwnerEnforced" {
 			otherOwner = append(otherOwner, name)
 		}
@@ -355,6 +358,11 @@ func (p *planner) checkObjects() {
 		p.warn(CodeObjectsOtherKey, p.sc.bucketARN,
 			fmt.Sprintf("%d object(s) under the prefix are encrypted with another key and stay unreadable: %s", len(otherKey), examples(otherKey)),
 			"grant that key too (--key), or copy the objects onto themselves with the bucket's key")
+	}
+	if len(sseS3) > 0 {
+		p.warn(CodeObjectsSSES3, p.sc.bucketARN,
+			fmt.Sprintf("%d object(s) under the prefix are encrypted with SSE-S3, not with the key: readable without it, and not protected by its policy: %s", len(sseS3), examples(sseS3)),
+			"copy them onto themselves with SSE-KMS and the key's ARN if they should be")
 	}
 	if len(otherOwner) > 0 {
 		p.warn(CodeObjectOwnership, p.sc.bucketARN,

@@ -64,3 +64,24 @@ func TestRequestContextDecides(t *testing.T) {
 		})
 	}
 }
+
+// Objects looked at (--check-objects, or listed in a state file) that are
+// not encrypted with the granted key are reported, each kind by count.
+func TestObjectEncryptionWarnings(t *testing.T) {
+	in := seedInputs()
+	in.Bucket.Objects = map[string]Object{
+		"reports/a.csv": {Algorithm: "aws:kms", KMSKeyID: seedKeyARN, Owner: "111122223333"},
+		"reports/b.csv": {Algorithm: "aws:kms", KMSKeyID: otherKeyARN},
+		"reports/c.csv": {Algorithm: "AES256"},
+		"reports/d.csv": {Algorithm: "aws:kms:dsse", KMSKeyID: otherKeyARN},
+		"other/e.csv":   {Algorithm: "AES256"},
+	}
+	r := plan(t, seedGrant(), in)
+	want := []codeTarget{{CodeObjectsOtherKey, seedBucketARN}, {CodeObjectsSSES3, seedBucketARN}}
+	if diff := cmp.Diff(want, codeTargets(r.Warnings)); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	if got := r.Warnings[0].Message; got != "2 object(s) under the prefix are encrypted with another key and stay unreadable: reports/b.csv ("+otherKeyARN+"), reports/d.csv ("+otherKeyARN+")" {
+		t.Errorf("message = %q", got)
+	}
+}

@@ -32,6 +32,7 @@ const (
 	CodeSSES3             = "sse_s3"
 	CodeOtherKey          = "default_key_differs"
 	CodeObjectsOtherKey   = "objects_other_key"
+	CodeObjectsSSES3      = "objects_sse_s3"
 	CodePolicyUnreadable  = "policy_unreadable"
 	CodeUncheckedControls = "not_checked"
 	CodeEditedStatement   = "edited_statement"

@@ -566,10 +566,12 @@ func TestChangesWarnings(t *testing.T) {
 			},
 		},
 		{
+			// Readable without the key, but not protected by it.
 			name: "objects under the prefix with SSE-S3",
 			mod: func(in *Inputs) {
 				in.Bucket.Objects["reports/plain.csv"] = Object{Algorithm: "AES256", Owner: ownerAccount}
 			},
+			want: []codeTarget{{CodeObjectsSSES3, seedBucketARN}},
 		},
 		{
 			name: "SSE-S3 bucket",
