@@ -57,6 +57,11 @@ type Backend interface {
 	// when it does not exist; nil and no error when its account's IAM
 	// cannot be read, which makes the IAM change manual.
 	Grantee(ctx context.Context, p arns.Principal) (*generate.Grantee, error)
+	// Current returns the target document of a change as it is now, in
+	// the canonical text plans show (Change.Before), "" when there is
+	// none. Execute compares it with Before right before each write, so a
+	// document someone changed since the plan is never overwritten.
+	Current(ctx context.Context, c generate.Change) (string, error)
 	// Write makes one change of a plan.
 	Write(ctx context.Context, c generate.Change) error
 	// Flush makes the writes so far durable. The state file writes itself

@@ -50,7 +50,9 @@ func (e *WriteError) Error() string {
 func (e *WriteError) Unwrap() error { return e.Err }
 
 // Execute writes a plan's create and update changes, in plan order, and
-// makes them durable. It stops at the first failed write.
+// makes them durable. Right before each write it checks that the target is
+// still what the plan showed, and stops at the first target that changed or
+// write that fails.
 func Execute(ctx context.Context, b Backend, p *Plan) ([]Outcome, error) {
 	if p.Blocked() {
 		return nil, fmt.Errorf("the plan is blocked; nothing was written")
@@ -66,7 +68,14 @@ func Execute(ctx context.Context, b Backend, p *Plan) ([]Outcome, error) {
 			return outcomes, &WriteError{Outcomes: outcomes, Err: err}
 		}
 		c := outcomes[i].Change
-		if err := b.Write(ctx, c); err != nil {
+		current, err := b.Current(ctx, c)
+		if err == nil && current != c.Before {
+			err = fmt.Errorf("%w: it changed after the plan was made; plan again", ErrStale)
+		}
+		if err == nil {
+			err = b.Write(ctx, c)
+		}
+		if err != nil {
 			outcomes[i].Err = err
 			if t, ok := b.(Transactional); ok && t.WritesAtFlush() {
 				// The writes before this one never reached the disk.

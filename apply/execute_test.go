@@ -233,3 +233,24 @@ func TestReadErrors(t *testing.T) {
 		t.Errorf("SSE-S3 bucket: key %+v, ref %q, err %v; want none", in.Key, in.KeyRef, in.KeyErr)
 	}
 }
+
+// A target someone changed after the plan is not overwritten: apply stops
+// there, and says which writes were made.
+func TestExecuteRefusesDriftedTarget(t *testing.T) {
+	b, g := fakeSeed(t)
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Drifted = map[string]string{generate.KindKeyPolicy: `{"Version":"2012-10-17","Statement":[]}`}
+	_, err = apply.Execute(context.Background(), b, p)
+	if !errors.Is(err, apply.ErrStale) {
+		t.Fatalf("err = %v, want ErrStale", err)
+	}
+	if !strings.Contains(err.Error(), "writing key_policy of "+keyARN+": changed since it was read: it changed after the plan was made; plan again") {
+		t.Errorf("err = %v", err)
+	}
+	if diff := cmp.Diff([]string{"bucket_encryption", "bucket_policy"}, kinds(b.Written)); diff != "" {
+		t.Errorf("written (-want +got):\n%s", diff)
+	}
+}

@@ -308,8 +308,8 @@ func names(k *Key, ref string) bool {
 func encryptionChange(b *Bucket, target string, after *Encryption) Change {
 	return Change{
 		Kind: KindBucketEncryption, Account: b.Account, Target: target, Action: Update,
-		Before:     prettyEncryption(b.Encryption),
-		After:      prettyEncryption(after),
+		Before:     EncryptionJSON(b.Encryption),
+		After:      EncryptionJSON(after),
 		Encryption: after,
 		Reason: fmt.Sprintf("default encryption names the key as %q, which resolves in the caller's account: writers in other accounts would encrypt with their own key of that name",
 			b.Encryption.KMSMasterKeyID),
@@ -378,7 +378,9 @@ func examples(list []string) string {
 	return strings.Join(list, ", ")
 }
 
-func prettyEncryption(e *Encryption) string {
+// EncryptionJSON is the canonical text of a default encryption setting, as
+// plans show and compare it; "" for none.
+func EncryptionJSON(e *Encryption) string {
 	if e == nil {
 		return ""
 	}

@@ -29,6 +29,10 @@ type Backend struct {
 	// writes take effect only at Flush.
 	AtFlush bool
 
+	// Drifted maps change kinds to the document Current reports, for a
+	// target someone changed after the plan; others are as planned.
+	Drifted map[string]string
+
 	Written []generate.Change
 	Flushed int
 	writes  int
@@ -75,6 +79,19 @@ func (b *Backend) Grantee(_ context.Context, p arns.Principal) (*generate.Grante
 		return nil, apply.ErrGranteeNotFound
 	}
 	return g, nil
+}
+
+// Current implements apply.Backend.
+func (b *Backend) Current(_ context.Context, c generate.Change) (string, error) {
+	if d, ok := b.Drifted[c.Kind]; ok {
+		return d, nil
+	}
+	for i := len(b.Written) - 1; i >= 0; i-- {
+		if w := b.Written[i]; w.Kind == c.Kind && w.Target == c.Target {
+			return w.After, nil
+		}
+	}
+	return c.Before, nil
 }
 
 // Write implements apply.Backend.

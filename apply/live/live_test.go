@@ -3,6 +3,7 @@ package live_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kmsgrant/kmsgrant/apply"
@@ -354,5 +357,29 @@ func BenchmarkLivePlanRoundTrips(b *testing.B) {
 			}
 			b.ReportMetric(float64(elapsed)/float64(b.N)/float64(delay), "round-trips/plan")
 		})
+	}
+}
+
+// Someone edits the bucket policy between plan and apply: kmsgrant does not
+// overwrite it.
+func TestLiveApplyRefusesChangedPolicy(t *testing.T) {
+	srv := livetest.New(t, example(t, "seed"))
+	b := mustBackend(t, srv)
+	p, err := apply.NewPlan(context.Background(), b, grant(t, "doc-example-bucket", "reports/", reader))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := srv.Config(owner, "us-west-2")
+	other := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	edited := `{"Version":"2012-10-17","Statement":[{"Sid":"SomeoneElse","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::doc-example-bucket"}]}`
+	if _, err := other.PutBucketPolicy(context.Background(), &s3.PutBucketPolicyInput{Bucket: aws.String("doc-example-bucket"), Policy: aws.String(edited)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = apply.Execute(context.Background(), b, p)
+	if !errors.Is(err, apply.ErrStale) {
+		t.Fatalf("err = %v, want ErrStale", err)
+	}
+	if !strings.Contains(string(srv.State()), "SomeoneElse") {
+		t.Error("the other edit was overwritten")
 	}
 }

@@ -144,31 +144,31 @@ func orRoot(path string) string {
 	return path
 }
 
+// Current implements apply.Backend. Writes of this run are included; edits
+// by others since the file was read are caught by Flush.
+func (f *File) Current(_ context.Context, c generate.Change) (string, error) {
+	path, err := changePath(c)
+	if err != nil {
+		return "", err
+	}
+	if c.Kind == generate.KindBucketEncryption {
+		b, err := f.Bucket(context.Background(), bucketName(c.Target))
+		if err != nil || b == nil {
+			return "", err
+		}
+		return generate.EncryptionJSON(b.Encryption), nil
+	}
+	return f.doc(path...).Pretty(), nil
+}
+
 // Write implements apply.Backend by editing the file's bytes in memory;
 // Flush writes them.
 func (f *File) Write(_ context.Context, c generate.Change) error {
-	var path []string
-	switch c.Kind {
-	case generate.KindBucketPolicy:
-		path = []string{"accounts", c.Account, "buckets", bucketName(c.Target), "policy"}
-	case generate.KindKeyPolicy:
-		path = []string{"accounts", c.Account, "kms_keys", c.Target, "policy"}
-	case generate.KindIAMPolicy:
-		if c.Grantee == nil {
-			return fmt.Errorf("iam_policy change for %s names no role or user", c.Target)
-		}
-		kind := "iam_roles"
-		if c.Grantee.Kind == arns.User {
-			kind = "iam_users"
-		}
-		path = []string{"accounts", c.Account, kind, c.Grantee.Name, "inline_policies", c.PolicyName}
-	case generate.KindBucketEncryption:
-		path = []string{"accounts", c.Account, "buckets", bucketName(c.Target), "default_encryption", "kms_master_key_id"}
-	default:
-		return fmt.Errorf("unknown change kind %q", c.Kind)
+	path, err := changePath(c)
+	if err != nil {
+		return err
 	}
 	var data []byte
-	var err error
 	if c.Kind == generate.KindBucketEncryption {
 		var id []byte
 		if id, err = json.Marshal(c.Encryption.KMSMasterKeyID); err == nil {
@@ -188,6 +188,28 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 	}
 	f.data, f.st, f.docs, f.dirty = next.data, next.st, next.docs, true
 	return nil
+}
+
+// changePath is where a change's document lives in the file.
+func changePath(c generate.Change) ([]string, error) {
+	switch c.Kind {
+	case generate.KindBucketPolicy:
+		return []string{"accounts", c.Account, "buckets", bucketName(c.Target), "policy"}, nil
+	case generate.KindKeyPolicy:
+		return []string{"accounts", c.Account, "kms_keys", c.Target, "policy"}, nil
+	case generate.KindIAMPolicy:
+		if c.Grantee == nil {
+			return nil, fmt.Errorf("iam_policy change for %s names no role or user", c.Target)
+		}
+		kind := "iam_roles"
+		if c.Grantee.Kind == arns.User {
+			kind = "iam_users"
+		}
+		return []string{"accounts", c.Account, kind, c.Grantee.Name, "inline_policies", c.PolicyName}, nil
+	case generate.KindBucketEncryption:
+		return []string{"accounts", c.Account, "buckets", bucketName(c.Target), "default_encryption", "kms_master_key_id"}, nil
+	}
+	return nil, fmt.Errorf("unknown change kind %q", c.Kind)
 }
 
 // editPolicy writes doc at path. Where doc is the document already there
