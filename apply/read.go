@@ -53,7 +53,7 @@ func readOwnerSide(ctx context.Context, b Backend, g generate.Grant, in *generat
 		}
 		in.Bucket = bucket
 		if ref := keyRef(g.Key, bucket.Encryption); ref != "" {
-			return resolveKey(ctx, b, in, ref)
+			return resolveKey(ctx, b, in, ref, bucket.Account, bucket.Region)
 		}
 		return nil
 	}
@@ -63,8 +63,7 @@ func readOwnerSide(ctx context.Context, b Backend, g generate.Grant, in *generat
 	go func() {
 		defer close(done)
 		// The ARN gives account and Region; the bucket's are not needed.
-		key.Bucket = &generate.Bucket{Account: ref.Account, Region: ref.Region}
-		keyErr = resolveKey(ctx, b, &key, g.Key)
+		keyErr = resolveKey(ctx, b, &key, g.Key, ref.Account, ref.Region)
 	}()
 	bucket, err := b.Bucket(ctx, g.Bucket)
 	<-done
@@ -90,13 +89,14 @@ func keyRef(flag string, enc *generate.Encryption) string {
 	return enc.KMSMasterKeyID
 }
 
-func resolveKey(ctx context.Context, b Backend, in *generate.Inputs, ref string) error {
+// resolveKey resolves ref as a caller in account and region would, into in.
+func resolveKey(ctx context.Context, b Backend, in *generate.Inputs, ref, account, region string) error {
 	parsed, err := arns.ParseKeyRef(ref)
 	if err != nil {
 		return err
 	}
 	in.KeyRef = ref
-	in.Key, err = b.Key(ctx, parsed, in.Bucket.Account, in.Bucket.Region)
+	in.Key, err = b.Key(ctx, parsed, account, region)
 	if errors.Is(err, ErrKeyNotFound) || errors.Is(err, ErrAliasNotFound) {
 		in.KeyErr, err = err, nil
 	}

@@ -37,6 +37,9 @@ func (b *Backend) Current(ctx context.Context, c generate.Change) (string, error
 		if err != nil {
 			return "", callError(err, "reading the default encryption of", c.Target, "s3:GetEncryptionConfiguration", b.owner)
 		}
+		b.mu.Lock()
+		b.encryption[bucket] = out.ServerSideEncryptionConfiguration
+		b.mu.Unlock()
 		return generate.EncryptionJSON(encryptionOf(out.ServerSideEncryptionConfiguration)), nil
 	case generate.KindKeyPolicy:
 		key, err := arns.ParseKeyARN(c.Target)

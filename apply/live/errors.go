@@ -29,7 +29,9 @@ func isCode(err error, codes ...string) bool {
 }
 
 func isAccessDenied(err error) bool {
-	return isCode(err, "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AllAccessDisabled")
+	// HEAD requests have no body, so S3 answers them with the bare status
+	// text "Forbidden".
+	return isCode(err, "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AllAccessDisabled", "Forbidden")
 }
 
 // callError says which call failed on what, and, for AccessDenied, which

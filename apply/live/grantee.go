@@ -41,9 +41,10 @@ type iamReader struct {
 }
 
 type managedDoc struct {
-	once sync.Once
-	doc  *policy.Document
-	err  error
+	once     sync.Once
+	noteOnce sync.Once
+	doc      *policy.Document
+	err      error
 }
 
 func (r *iamReader) read(p arns.Principal) (*generate.Grantee, error) {
@@ -115,11 +116,11 @@ func (r *iamReader) read(p arns.Principal) (*generate.Grantee, error) {
 	}
 	for i, a := range attached {
 		g.Attached[i].Name = a
-		fs = append(fs, func() error { g.Attached[i].Doc = r.managedDoc(a); return nil })
+		fs = append(fs, func() (err error) { g.Attached[i].Doc, err = r.managedDoc(a); return })
 	}
 	if boundary != "" {
 		g.Boundary = &generate.NamedPolicy{Name: boundary}
-		fs = append(fs, func() error { g.Boundary.Doc = r.managedDoc(boundary); return nil })
+		fs = append(fs, func() (err error) { g.Boundary.Doc, err = r.managedDoc(boundary); return })
 	}
 	g.Groups = make([]generate.Group, len(groups))
 	for i, grp := range groups {
@@ -171,7 +172,7 @@ func decodeDocument(encoded, what string) (*policy.Document, error) {
 
 // managedDoc reads a managed policy's default version once; a policy that
 // cannot be read is nil, which the planner reports as not checked.
-func (r *iamReader) managedDoc(arn string) *policy.Document {
+func (r *iamReader) managedDoc(arn string) (*policy.Document, error) {
 	r.mu.Lock()
 	m, ok := r.managed[arn]
 	if !ok {
@@ -192,10 +193,15 @@ func (r *iamReader) managedDoc(arn string) *policy.Document {
 		}
 		m.doc, m.err = decodeDocument(aws.ToString(v.PolicyVersion.Document), "managed policy "+arn)
 	})
-	if m.err != nil {
-		r.b.note(fmt.Sprintf("managed policy %s could not be read: %v", arn, m.err))
+	if isAccessDenied(m.err) {
+		// Not allowed to read it: the plan reports it as not checked.
+		m.noteOnce.Do(func() { r.b.note(fmt.Sprintf("managed policy %s could not be read: %v", arn, m.err)) })
+		return nil, nil
 	}
-	return m.doc
+	if m.err != nil {
+		return nil, fmt.Errorf("reading managed policy %s (%s): %w", arn, r.b.grantee.name(), m.err)
+	}
+	return m.doc, nil
 }
 
 func (r *iamReader) group(group string) (generate.Group, error) {
@@ -234,7 +240,7 @@ func (r *iamReader) group(group string) (generate.Group, error) {
 		},
 	)
 	if err != nil {
-		return generate.Group{}, fmt.Errorf("reading the policies of group %s: %w", group, err)
+		return generate.Group{}, fmt.Errorf("reading the policies of group %s needs iam:ListGroupPolicies and iam:ListAttachedGroupPolicies for %s: %w", group, r.b.grantee.name(), err)
 	}
 	out := generate.Group{Name: group, Inline: make([]generate.NamedPolicy, len(inline)), Attached: make([]generate.NamedPolicy, len(attached))}
 	var fs []func() error
@@ -251,7 +257,7 @@ func (r *iamReader) group(group string) (generate.Group, error) {
 	}
 	for i, a := range attached {
 		out.Attached[i].Name = a
-		fs = append(fs, func() error { out.Attached[i].Doc = r.managedDoc(a); return nil })
+		fs = append(fs, func() (err error) { out.Attached[i].Doc, err = r.managedDoc(a); return })
 	}
 	return out, parallel(fs...)
 }

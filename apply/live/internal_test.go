@@ -107,8 +107,9 @@ func (e apiErr) ErrorFault() smithy.ErrorFault { return smithy.FaultClient }
 
 func fakeBackend(location func(*s3.GetBucketLocationInput) (*s3.GetBucketLocationOutput, error), config func(op, region string) error) *Backend {
 	b := &Backend{
-		owner:   &identity{profile: "owner", account: "111122223333", cfg: aws.Config{Region: "us-west-2"}},
-		regions: map[string]string{},
+		owner:      &identity{profile: "owner", account: "111122223333", cfg: aws.Config{Region: "us-west-2"}},
+		regions:    map[string]string{},
+		encryption: map[string]*s3types.ServerSideEncryptionConfiguration{},
 	}
 	b.s3For = func(region string) S3API { return &fakeS3{location: location, config: config, region: region} }
 	return b
@@ -157,4 +158,31 @@ func TestBucketWithFakes(t *testing.T) {
 			t.Errorf("Bucket (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// PutBucketEncryption replaces the whole configuration: kmsgrant writes back
+// what it read, with only the key changed, so settings it does not manage
+// (blocked encryption types) survive.
+func TestEncryptionWriteKeepsTheRestOfTheRule(t *testing.T) {
+	b := fakeBackend(nil, nil)
+	blocked := &s3types.BlockedEncryptionTypes{EncryptionType: []s3types.EncryptionType{s3types.EncryptionTypeSseC}}
+	b.encryption["b1"] = &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
+		ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: "aws:kms", KMSMasterKeyID: aws.String("alias/app-data")},
+		BucketKeyEnabled:                   aws.Bool(true),
+		BlockedEncryptionTypes:             blocked,
+	}}}
+	keyARN := "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	got, err := b.encryptionConfig(context.Background(), "b1", "us-west-2", generate.Change{
+		Kind: generate.KindBucketEncryption, Target: "arn:aws:s3:::b1",
+		Encryption: &generate.Encryption{Algorithm: "aws:kms", KMSMasterKeyID: keyARN, BucketKeyEnabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got.Rules[0]
+	if aws.ToString(r.ApplyServerSideEncryptionByDefault.KMSMasterKeyID) != keyARN || !aws.ToBool(r.BucketKeyEnabled) || r.BlockedEncryptionTypes != blocked {
+		t.Errorf("rule written = %+v", r)
+	}
+	if aws.ToString(b.encryption["b1"].Rules[0].ApplyServerSideEncryptionByDefault.KMSMasterKeyID) != "alias/app-data" {
+		t.Error("the configuration read was changed in place")
+	}
 }

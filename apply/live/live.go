@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
@@ -57,21 +58,32 @@ type Options struct {
 	InvalidPrincipalRetry time.Duration
 }
 
-var errNoCredentials = errors.New("no AWS credentials found (set a profile with --owner-profile/--grantee-profile, or AWS_PROFILE, or the AWS_ACCESS_KEY_ID environment)")
+// ErrNoCredentials is returned when the SDK finds no credentials.
+var ErrNoCredentials = errors.New("no AWS credentials found (set a profile with --owner-profile/--grantee-profile, or AWS_PROFILE, or the AWS_ACCESS_KEY_ID environment)")
 
 // identity is one account's credentials and what they are.
 type identity struct {
 	profile string
 	account string
-	cfg     aws.Config
+	// caller is the ARN STS answered for the credentials.
+	caller string
+	cfg    aws.Config
 }
 
-// name says how the credentials were chosen, for messages.
+// name says which credentials these are, for messages.
 func (i *identity) name() string {
-	if i.profile == "" {
+	if i.caller == "" {
+		return credentialsName(i.profile)
+	}
+	return credentialsName(i.profile) + " (" + i.caller + ")"
+}
+
+// credentialsName says how credentials were chosen.
+func credentialsName(profile string) string {
+	if profile == "" {
 		return "default credentials"
 	}
-	return fmt.Sprintf("profile %q", i.profile)
+	return fmt.Sprintf("profile %q", profile)
 }
 
 // Backend reads and writes through the AWS SDK.
@@ -88,6 +100,9 @@ type Backend struct {
 	mu sync.Mutex
 	// regions remembers each bucket's Region, read once.
 	regions map[string]string
+	// encryption remembers each bucket's whole encryption configuration
+	// as read, so a write changes the key and nothing else.
+	encryption map[string]*s3types.ServerSideEncryptionConfiguration
 	// notes are things the user should know that are not errors, such as
 	// missing grantee credentials.
 	notes []string
@@ -113,21 +128,21 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 		},
 	)
 	if ownerErr != nil {
-		return nil, fmt.Errorf("owner credentials (%s): %w", profileName(opts.OwnerProfile), ownerErr)
+		return nil, fmt.Errorf("owner credentials (%s): %w", credentialsName(opts.OwnerProfile), ownerErr)
 	}
 	if opts.GranteeAccount != "" && owner.account == opts.GranteeAccount {
-		return nil, fmt.Errorf("owner credentials (%s) are for account %s, the grantee's account; use --owner-profile for the account that owns the bucket and key",
+		return nil, fmt.Errorf("the owner credentials, %s, are for account %s, the grantee's account; use --owner-profile for the account that owns the bucket and key",
 			owner.name(), owner.account)
 	}
-	b := &Backend{opts: opts, owner: owner, regions: map[string]string{}}
+	b := &Backend{opts: opts, owner: owner, regions: map[string]string{}, encryption: map[string]*s3types.ServerSideEncryptionConfiguration{}}
 	switch err := granteeErr; {
 	case err != nil && (opts.GranteeProfile != "" || opts.GranteeConfig != nil):
-		return nil, fmt.Errorf("grantee credentials (%s): %w", profileName(opts.GranteeProfile), err)
+		return nil, fmt.Errorf("grantee credentials (%s): %w", credentialsName(opts.GranteeProfile), err)
 	case err != nil:
 		b.note("no grantee-account credentials could be loaded, so the IAM side is shown for its administrator to attach")
 	case opts.GranteeAccount != "" && grantee.account != opts.GranteeAccount:
 		if opts.GranteeProfile != "" || opts.GranteeConfig != nil {
-			return nil, fmt.Errorf("grantee credentials (%s) are for account %s, but the grantee is in account %s", grantee.name(), grantee.account, opts.GranteeAccount)
+			return nil, fmt.Errorf("the grantee credentials, %s, are for account %s, but the grantee is in account %s", grantee.name(), grantee.account, opts.GranteeAccount)
 		}
 		// The default chain found credentials, but for another account:
 		// there are simply no grantee credentials.
@@ -145,13 +160,6 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 		})
 	}
 	return b, nil
-}
-
-func profileName(p string) string {
-	if p == "" {
-		return "default credentials"
-	}
-	return fmt.Sprintf("profile %q", p)
 }
 
 func loadIdentity(ctx context.Context, opts Options, profile string, given *aws.Config) (*identity, error) {
@@ -177,10 +185,10 @@ func loadIdentity(ctx context.Context, opts Options, profile string, given *aws.
 		cfg.Region = "us-east-1"
 	}
 	if cfg.Credentials == nil {
-		return nil, errNoCredentials
+		return nil, ErrNoCredentials
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return nil, fmt.Errorf("%w: %v", errNoCredentials, err)
+		return nil, fmt.Errorf("%w: %v", ErrNoCredentials, err)
 	}
 	client := sts.NewFromConfig(cfg, func(o *sts.Options) {
 		if opts.EndpointURL != "" {
@@ -188,10 +196,13 @@ func loadIdentity(ctx context.Context, opts Options, profile string, given *aws.
 		}
 	})
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if isCode(err, "InvalidClientTokenId") {
+		return nil, fmt.Errorf("asking STS in %s which account they are in: %w (credentials for aws-cn or aws-us-gov need a Region of that partition: --region)", cfg.Region, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("asking STS which account they are in: %w", err)
 	}
-	return &identity{profile: profile, account: aws.ToString(out.Account), cfg: cfg}, nil
+	return &identity{profile: profile, account: aws.ToString(out.Account), caller: aws.ToString(out.Arn), cfg: cfg}, nil
 }
 
 func (b *Backend) cachedS3() func(string) S3API {

@@ -191,7 +191,7 @@ func TestLiveApplyThenNothingToDo(t *testing.T) {
 
 func TestLiveAccounts(t *testing.T) {
 	srv := livetest.New(t, example(t, "seed"))
-	if _, err := backend(t, srv, partner, partner); err == nil || !strings.Contains(err.Error(), "owner credentials (default credentials) are for account 444455556666, the grantee's account") {
+	if _, err := backend(t, srv, partner, partner); err == nil || !strings.Contains(err.Error(), "the owner credentials, default credentials (arn:aws:iam::444455556666:user/test), are for account 444455556666, the grantee's account") {
 		t.Errorf("owner credentials in the grantee's account: err = %v", err)
 	}
 	if _, err := backend(t, srv, owner, "777788889999"); err == nil || !strings.Contains(err.Error(), "are for account 777788889999, but the grantee is in account 444455556666") {
@@ -235,7 +235,7 @@ func TestLiveErrors(t *testing.T) {
 		{"bucket policy denied", "s3:GetBucketPolicy", 403, "AccessDenied",
 			"reading the bucket policy of arn:aws:s3:::doc-example-bucket needs s3:GetBucketPolicy for default credentials"},
 		{"describe key denied", "kms:DescribeKey", 400, "AccessDeniedException",
-			"describing key alias/app-data needs kms:DescribeKey for default credentials"},
+			"describing key alias/app-data (in account 111122223333, us-west-2) needs kms:DescribeKey for default credentials (arn:aws:iam::111122223333:user/test)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := livetest.New(t, example(t, "seed"))
@@ -381,5 +381,96 @@ func TestLiveApplyRefusesChangedPolicy(t *testing.T) {
 	}
 	if !strings.Contains(string(srv.State()), "SomeoneElse") {
 		t.Error("the other edit was overwritten")
+	}
+}
+
+// The bucket's configuration is read from the credentials' Region while its
+// Region is asked for; a bucket elsewhere is read again where it lives.
+func TestLiveBucketInAnotherRegion(t *testing.T) {
+	for _, tc := range []struct {
+		example, bucket, grantee string
+		wantPolicyReads          int
+	}{
+		{"seed", "doc-example-bucket", reader, 1},
+		{"already-granted", "analytics-exports", "arn:aws:iam::444455556666:role/service-role/etl", 2},
+	} {
+		t.Run(tc.bucket, func(t *testing.T) {
+			srv := livetest.New(t, example(t, tc.example))
+			if _, err := apply.NewPlan(context.Background(), mustBackend(t, srv), grant(t, tc.bucket, "", tc.grantee)); err != nil {
+				t.Fatal(err)
+			}
+			var reads int
+			for _, c := range srv.Calls() {
+				if c == "s3:GetBucketPolicy" {
+					reads++
+				}
+			}
+			if reads != tc.wantPolicyReads {
+				t.Errorf("GetBucketPolicy called %d times, want %d", reads, tc.wantPolicyReads)
+			}
+		})
+	}
+}
+
+// A user's groups, their inline and attached policies, and a write of the
+// user's inline policy, live as in the state file.
+func TestLiveUserWithGroups(t *testing.T) {
+	var state map[string]any
+	if err := json.Unmarshal(example(t, "seed"), &state); err != nil {
+		t.Fatal(err)
+	}
+	partnerAcct := state["accounts"].(map[string]any)[partner].(map[string]any)
+	partnerAcct["iam_groups"] = map[string]any{
+		"readers": map[string]any{
+			"inline_policies":   map[string]any{"list": json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Sid":"ListReports","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)},
+			"attached_policies": []string{"arn:aws:iam::444455556666:policy/read-objects"},
+		},
+	}
+	partnerAcct["iam_users"].(map[string]any)["alice"].(map[string]any)["groups"] = []string{"readers"}
+	state["managed_policies"] = map[string]any{"arn:aws:iam::444455556666:policy/read-objects": json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)}
+	data, err := json.Marshal(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := grant(t, "doc-example-bucket", "reports/", "arn:aws:iam::444455556666:user/team/alice", "list", "read")
+	file, err := statefile.Parse("state.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := apply.NewPlan(context.Background(), file, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := livetest.New(t, data)
+	b := mustBackend(t, srv)
+	got, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(viewJSON(t, want), viewJSON(t, got)); diff != "" {
+		t.Errorf("live plan differs from the state file's (-file +live):\n%s", diff)
+	}
+	// The group grants GetObject and ListBucket; only kms:Decrypt is left.
+	if !strings.Contains(viewJSON(t, got), `grants kms:Decrypt (KmsgrantDecrypt`) {
+		t.Errorf("the IAM change should add kms:Decrypt only:\n%s", viewJSON(t, got))
+	}
+	if _, err := apply.Execute(context.Background(), b, got); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(srv.Calls(), "iam:PutUserPolicy") {
+		t.Errorf("no PutUserPolicy in %v", srv.Calls())
+	}
+}
+
+// KMS reads and writes a key policy only in the key's own account: a key
+// of a third account is refused with what to do.
+func TestLiveKeyInAnotherAccount(t *testing.T) {
+	srv := livetest.New(t, example(t, "seed"))
+	g := grant(t, "doc-example-bucket", "reports/", reader)
+	g.Key = "arn:aws:kms:us-west-2:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	_, err := apply.NewPlan(context.Background(), mustBackend(t, srv), g)
+	want := "key arn:aws:kms:us-west-2:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab is in account 999988887777, not the bucket owner's 111122223333: its key policy can only be read and written with credentials of account 999988887777"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
 	}
 }

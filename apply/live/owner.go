@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -51,7 +52,7 @@ func (b *Backend) Bucket(ctx context.Context, name string) (*generate.Bucket, er
 			return nil
 		},
 		func() error {
-			guessed, guessErr = b.bucketConfig(ctx, name, guess)
+			guessed, guessErr = b.bucketConfig(ctx, name, guess, false)
 			return nil
 		},
 	)
@@ -67,15 +68,22 @@ func (b *Backend) Bucket(ctx context.Context, name string) (*generate.Bucket, er
 	b.mu.Lock()
 	b.regions[name] = region
 	b.mu.Unlock()
-	if region == guess {
+	if region != guess {
+		return b.bucketConfig(ctx, name, region, true)
+	}
+	if guessErr != nil || b.opts.CheckObjects <= 0 {
 		return guessed, guessErr
 	}
-	return b.bucketConfig(ctx, name, region)
+	// Objects are looked at only where the bucket is known to be: one
+	// HeadObject each, not two.
+	var err error
+	guessed.Objects, err = b.objects(ctx, b.s3For(region), name, arns.BucketARN(arns.PartitionOf(region), name))
+	return guessed, err
 }
 
 // bucketConfig reads a bucket's policy, default encryption, ownership
 // controls and (with CheckObjects) some objects, all at once, from region.
-func (b *Backend) bucketConfig(ctx context.Context, name, region string) (*generate.Bucket, error) {
+func (b *Backend) bucketConfig(ctx context.Context, name, region string, withObjects bool) (*generate.Bucket, error) {
 	arn := arns.BucketARN(arns.PartitionOf(region), name)
 	owner := aws.String(b.owner.account)
 	client := b.s3For(region)
@@ -101,6 +109,9 @@ func (b *Backend) bucketConfig(ctx context.Context, name, region string) (*gener
 				return callError(err, "reading the default encryption of", arn, "s3:GetEncryptionConfiguration", b.owner)
 			}
 			out.Encryption = encryptionOf(e.ServerSideEncryptionConfiguration)
+			b.mu.Lock()
+			b.encryption[name] = e.ServerSideEncryptionConfiguration
+			b.mu.Unlock()
 			return nil
 		},
 		func() error {
@@ -117,6 +128,9 @@ func (b *Backend) bucketConfig(ctx context.Context, name, region string) (*gener
 			return nil
 		},
 		func() error {
+			if !withObjects {
+				return nil
+			}
 			var err error
 			out.Objects, err = b.objects(ctx, client, name, arn)
 			return err
@@ -178,14 +192,28 @@ func (b *Backend) objects(ctx context.Context, client S3API, bucket, arn string)
 	out := map[string]generate.Object{}
 	var fs []func() error
 	results := make([]generate.Object, len(list.Contents))
+	unreadable := make([]bool, len(list.Contents))
+	// At most headConcurrency HeadObject calls at once: more would invite
+	// SlowDown answers and drain the SDK's retry quota.
+	sem := make(chan struct{}, headConcurrency)
 	for i, o := range list.Contents {
 		key := aws.ToString(o.Key)
 		if o.Owner != nil {
 			results[i].Owner = aws.ToString(o.Owner.ID)
 		}
 		fs = append(fs, func() error {
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			h, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key, ExpectedBucketOwner: owner})
 			if err != nil {
+				// An object kmsgrant may not read (another account's,
+				// SSE-C) is what --check-objects is for: count it,
+				// do not fail the plan.
+				var status interface{ HTTPStatusCode() int }
+				if errors.As(err, &status) && (status.HTTPStatusCode() == 403 || status.HTTPStatusCode() == 400) {
+					unreadable[i] = true
+					return nil
+				}
 				return callError(err, "reading the encryption of", arn+"/"+key, "s3:GetObject", b.owner)
 			}
 			results[i].Algorithm = string(h.ServerSideEncryption)
@@ -196,7 +224,12 @@ func (b *Backend) objects(ctx context.Context, client S3API, bucket, arn string)
 	if err := parallel(fs...); err != nil {
 		return nil, err
 	}
+	var skipped []string
 	for i, o := range list.Contents {
+		if unreadable[i] {
+			skipped = append(skipped, aws.ToString(o.Key))
+			continue
+		}
 		switch results[i].Owner {
 		case "":
 		case bucketOwnerID:
@@ -207,14 +240,26 @@ func (b *Backend) objects(ctx context.Context, client S3API, bucket, arn string)
 		}
 		out[aws.ToString(o.Key)] = results[i]
 	}
+	if len(skipped) > 0 {
+		b.note(fmt.Sprintf("%d object(s) under the prefix could not be inspected (HeadObject refused: another account's objects, or SSE-C): %s",
+			len(skipped), strings.Join(skipped[:min(3, len(skipped))], ", ")))
+	}
 	return out, nil
 }
+
+// headConcurrency bounds the HeadObject calls of --check-objects.
+const headConcurrency = 16
 
 // Key implements apply.Backend. DescribeKey takes all four forms and
 // resolves aliases and key IDs in the owner's account and the Region given.
 func (b *Backend) Key(ctx context.Context, ref arns.KeyRef, account, region string) (*generate.Key, error) {
 	if ref.Region != "" {
 		region = ref.Region
+	}
+	if ref.Account != "" && ref.Account != b.owner.account {
+		// KMS reads key policies only in the key's own account.
+		return nil, fmt.Errorf("key %s is in account %s, not the bucket owner's %s: its key policy can only be read and written with credentials of account %s",
+			keyRefString(ref, region), ref.Account, b.owner.account, ref.Account)
 	}
 	id := keyRefString(ref, region)
 	client := b.kmsFor(region)
@@ -225,7 +270,12 @@ func (b *Backend) Key(ctx context.Context, ref arns.KeyRef, account, region stri
 	case isCode(err, "NotFoundException"):
 		return nil, apply.ErrKeyNotFound
 	case err != nil:
-		return nil, callError(err, "describing key", id, "kms:DescribeKey", b.owner)
+		named := id
+		if ref.Form == arns.AliasName || ref.Form == arns.KeyID {
+			// Name the key the way the caller's account resolves it.
+			named = fmt.Sprintf("%s (in account %s, %s)", id, account, region)
+		}
+		return nil, callError(err, "describing key", named, "kms:DescribeKey", b.owner)
 	}
 	m := d.KeyMetadata
 	keyARN := aws.ToString(m.Arn)

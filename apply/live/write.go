@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/kmsgrant/kmsgrant/generate"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
@@ -36,15 +37,12 @@ func (b *Backend) write(ctx context.Context, c generate.Change) error {
 		}
 	case generate.KindBucketEncryption:
 		bucket, region := b.bucketOf(c.Target)
-		_, err := b.s3For(region).PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
-			Bucket: &bucket, ExpectedBucketOwner: aws.String(b.owner.account),
-			ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
-				ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{
-					SSEAlgorithm:   s3types.ServerSideEncryption(c.Encryption.Algorithm),
-					KMSMasterKeyID: aws.String(c.Encryption.KMSMasterKeyID),
-				},
-				BucketKeyEnabled: aws.Bool(c.Encryption.BucketKeyEnabled),
-			}}},
+		config, err := b.encryptionConfig(ctx, bucket, region, c)
+		if err != nil {
+			return err
+		}
+		_, err = b.s3For(region).PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
+			Bucket: &bucket, ExpectedBucketOwner: aws.String(b.owner.account), ServerSideEncryptionConfiguration: config,
 		})
 		if err != nil {
 			return callError(err, "writing the default encryption of", c.Target, "s3:PutEncryptionConfiguration", b.owner)
@@ -81,6 +79,36 @@ func (b *Backend) write(ctx context.Context, c generate.Change) error {
 	return nil
 }
 
+// encryptionConfig is the bucket's encryption configuration as read, with
+// only the default rule's key changed: whatever else the bucket sets (such as
+// blocked encryption types) is written back as it was.
+func (b *Backend) encryptionConfig(ctx context.Context, bucket, region string, c generate.Change) (*s3types.ServerSideEncryptionConfiguration, error) {
+	b.mu.Lock()
+	read := b.encryption[bucket]
+	b.mu.Unlock()
+	if read == nil {
+		if _, err := b.Current(ctx, c); err != nil {
+			return nil, err
+		}
+		b.mu.Lock()
+		read = b.encryption[bucket]
+		b.mu.Unlock()
+	}
+	if read == nil {
+		return nil, fmt.Errorf("writing the default encryption of %s: the bucket has none to change", c.Target)
+	}
+	out := &s3types.ServerSideEncryptionConfiguration{Rules: append([]s3types.ServerSideEncryptionRule(nil), read.Rules...)}
+	for i, r := range out.Rules {
+		if r.ApplyServerSideEncryptionByDefault != nil {
+			def := *r.ApplyServerSideEncryptionByDefault
+			def.KMSMasterKeyID = aws.String(c.Encryption.KMSMasterKeyID)
+			out.Rules[i].ApplyServerSideEncryptionByDefault = &def
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("writing the default encryption of %s: the bucket has no default rule to change", c.Target)
+}
+
 // bucketOf returns the bucket name of a bucket ARN and the Region read for
 // it.
 func (b *Backend) bucketOf(bucketARN string) (name, region string) {
@@ -97,8 +125,9 @@ func (b *Backend) bucketOf(bucketARN string) (name, region string) {
 // cannot find (yet): S3's MalformedPolicy "Invalid principal in policy",
 // KMS's MalformedPolicyDocumentException.
 func isInvalidPrincipal(err error) bool {
+	var api smithy.APIError
 	return isCode(err, "MalformedPolicy", "MalformedPolicyDocumentException", "MalformedPolicyDocument") &&
-		strings.Contains(strings.ToLower(err.Error()), "principal")
+		errors.As(err, &api) && strings.Contains(strings.ToLower(api.ErrorMessage()), "principal")
 }
 
 func (b *Backend) retryInvalidPrincipal(ctx context.Context, f func() error) error {

@@ -24,7 +24,7 @@ type ApplyOptions struct {
 func NewCmdApply(f *Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
 	opts := &ApplyOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "apply --state FILE --bucket NAME --grantee PRINCIPAL [flags]",
+		Use:   "apply --bucket NAME --grantee PRINCIPAL [--state FILE | --owner-profile P ...] [flags]",
 		Short: "Plan a cross-account grant, confirm, and write the policies",
 		Long: `Apply shows the plan, asks for confirmation, and writes the changes. Only the
 answer "yes" approves. Without a terminal it refuses unless --auto-approve is

@@ -60,8 +60,8 @@ func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 	if err := arns.ValidateBucketName(g.Bucket); err != nil {
 		return out, nil, fmt.Errorf("--bucket: %w", err)
 	}
-	if g.State != "" && (g.OwnerProfile != "" || g.GranteeProfile != "" || g.EndpointURL != "" || g.CheckObjects != 0) {
-		return out, nil, errors.New("--state plans against a file: --owner-profile, --grantee-profile, --endpoint-url and --check-objects are for live AWS")
+	if g.State != "" && (g.OwnerProfile != "" || g.GranteeProfile != "" || g.Region != "" || g.EndpointURL != "" || g.CheckObjects != 0) {
+		return out, nil, errors.New("--state plans against a file: --owner-profile, --grantee-profile, --region, --endpoint-url and --check-objects are for live AWS")
 	}
 	if g.CheckObjects < 0 {
 		return out, nil, fmt.Errorf("--check-objects: want a number of objects, not %d", g.CheckObjects)

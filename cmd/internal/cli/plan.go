@@ -25,7 +25,7 @@ type PlanOptions struct {
 func NewCmdPlan(f *Factory, runF func(context.Context, *PlanOptions) error) *cobra.Command {
 	opts := &PlanOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "plan --state FILE --bucket NAME --grantee PRINCIPAL [flags]",
+		Use:   "plan --bucket NAME --grantee PRINCIPAL [--state FILE | --owner-profile P ...] [flags]",
 		Short: "Show the policy changes a cross-account grant needs",
 		Long: `Plan computes the minimal statements that the bucket policy, the KMS key
 policy and the grantee's IAM policy still lack for the grant, and shows them
@@ -72,7 +72,8 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 	return nil
 }
 
-// buildPlan turns grant flags into a plan through the state backend.
+// buildPlan turns grant flags into a plan, through the state file or live
+// AWS.
 func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backend, *apply.Plan, error) {
 	g, blocker, err := flags.grant()
 	if err != nil {
@@ -86,11 +87,7 @@ func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backen
 		return nil, nil, err
 	}
 	p, err := apply.NewPlan(ctx, backend, g)
-	if n, ok := backend.(interface{ Notes() []string }); ok {
-		for _, note := range n.Notes() {
-			fmt.Fprintln(f.IO.ErrOut, "note: "+note)
-		}
-	}
+	printNotes(f, backend)
 	if errors.Is(err, apply.ErrGranteeNotFound) {
 		return nil, nil, fmt.Errorf("--grantee: %w", err)
 	}
@@ -98,6 +95,16 @@ func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backen
 		return nil, nil, err
 	}
 	return backend, p, nil
+}
+
+// printNotes shows on stderr what the backend wants known, such as
+// missing grantee credentials.
+func printNotes(f *Factory, backend apply.Backend) {
+	if n, ok := backend.(interface{ Notes() []string }); ok {
+		for _, note := range n.Notes() {
+			fmt.Fprintln(f.IO.ErrOut, "note: "+note)
+		}
+	}
 }
 
 // openBackend opens the state file, or, without --state, live AWS.
@@ -114,10 +121,10 @@ func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, g generate.
 		Region: flags.Region, EndpointURL: flags.EndpointURL,
 		GranteeAccount: g.Grantee.Account, Prefix: g.Prefix, CheckObjects: flags.CheckObjects,
 	})
-	if err != nil {
+	if errors.Is(err, live.ErrNoCredentials) {
 		return nil, &hintError{err: err, hint: "kmsgrant reads AWS with the SDK's credentials; pass --state FILE to plan against an account-state file instead"}
 	}
-	return b, nil
+	return b, err
 }
 
 func errBlocked(p *apply.Plan) error {

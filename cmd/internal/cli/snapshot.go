@@ -57,6 +57,7 @@ func snapshotRun(ctx context.Context, opts *SnapshotOptions) error {
 		return err
 	}
 	in, err := apply.Read(ctx, backend, g)
+	printNotes(f, backend)
 	if errors.Is(err, apply.ErrGranteeNotFound) {
 		return fmt.Errorf("--grantee: %w", err)
 	}
