@@ -219,7 +219,7 @@ func TestReadErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.KeyRef != "alias/aws/s3" || !errors.Is(in.KeyErr, apply.ErrAliasNotFound) {
+	if in.KeyRef != "alias/aws/s3" || !errors.Is(in.KeyErr, generate.ErrAWSManagedAlias) {
 		t.Errorf("aws:kms without a key: KeyRef, KeyErr = %q, %v", in.KeyRef, in.KeyErr)
 	}
 

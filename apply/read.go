@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
@@ -96,6 +97,10 @@ func resolveKey(ctx context.Context, b Backend, in *generate.Inputs, ref, accoun
 		return err
 	}
 	in.KeyRef = ref
+	if (parsed.Form == arns.AliasName || parsed.Form == arns.AliasARN) && strings.HasPrefix(parsed.ID, "alias/aws/") {
+		in.KeyErr = generate.ErrAWSManagedAlias
+		return nil
+	}
 	in.Key, err = b.Key(ctx, parsed, account, region)
 	if errors.Is(err, ErrKeyNotFound) || errors.Is(err, ErrAliasNotFound) {
 		in.KeyErr, err = err, nil

@@ -264,7 +264,7 @@ func (p *planner) keyNotResolved() {
 		where = fmt.Sprintf("account %s, %s", parsed.Account, parsed.Region)
 	}
 	switch {
-	case errors.Is(p.in.KeyErr, ErrAliasNotFound) && strings.HasPrefix(parsed.ID, "alias/aws/"):
+	case errors.Is(p.in.KeyErr, ErrAWSManagedAlias), errors.Is(p.in.KeyErr, ErrAliasNotFound) && strings.HasPrefix(parsed.ID, "alias/aws/"):
 		// alias/aws/* names are reserved for AWS managed keys, which exist
 		// in every account once a service first uses them.
 		p.block(CodeAWSManagedKey, ref, parsed.ID+" is an AWS managed key; "+awsManagedKeyProblem, awsManagedKeyFix)

@@ -32,6 +32,10 @@ type Inputs struct {
 var (
 	ErrKeyNotFound   = errors.New("key not found")
 	ErrAliasNotFound = errors.New("alias not found")
+	// ErrAWSManagedAlias is for alias/aws/* names, reserved for AWS
+	// managed keys: they are never looked up, since DescribeKey on one
+	// creates the key when it does not exist yet.
+	ErrAWSManagedAlias = errors.New("AWS managed key alias")
 )
 
 // Bucket is an S3 bucket's configuration.
