@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -208,36 +209,8 @@ func (r *iamReader) group(group string) (generate.Group, error) {
 	api, name := r.b.iamAPI, aws.String(group)
 	var inline, attached []string
 	err := parallel(
-		func() error {
-			var marker *string
-			for {
-				out, err := api.ListGroupPolicies(r.ctx, &iam.ListGroupPoliciesInput{GroupName: name, Marker: marker})
-				if err != nil {
-					return err
-				}
-				inline = append(inline, out.PolicyNames...)
-				if !out.IsTruncated {
-					return nil
-				}
-				marker = out.Marker
-			}
-		},
-		func() error {
-			var marker *string
-			for {
-				out, err := api.ListAttachedGroupPolicies(r.ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: name, Marker: marker})
-				if err != nil {
-					return err
-				}
-				for _, a := range out.AttachedPolicies {
-					attached = append(attached, aws.ToString(a.PolicyArn))
-				}
-				if !out.IsTruncated {
-					return nil
-				}
-				marker = out.Marker
-			}
-		},
+		func() (err error) { inline, err = r.listGroupPolicies(name); return },
+		func() (err error) { attached, err = r.listAttachedGroupPolicies(name); return },
 	)
 	if err != nil {
 		return generate.Group{}, fmt.Errorf("reading the policies of group %s needs iam:ListGroupPolicies and iam:ListAttachedGroupPolicies for %s: %w", group, r.b.grantee.name(), err)
@@ -262,88 +235,71 @@ func (r *iamReader) group(group string) (generate.Group, error) {
 	return out, parallel(fs...)
 }
 
+// The IAM listings, through the SDK's paginators: every page is read.
+
 func (r *iamReader) listRolePolicies(name *string) ([]string, error) {
-	var names []string
-	var marker *string
-	for {
-		out, err := r.b.iamAPI.ListRolePolicies(r.ctx, &iam.ListRolePoliciesInput{RoleName: name, Marker: marker})
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, out.PolicyNames...)
-		if !out.IsTruncated {
-			return names, nil
-		}
-		marker = out.Marker
-	}
+	return collect(iam.NewListRolePoliciesPaginator(r.b.iamAPI, &iam.ListRolePoliciesInput{RoleName: name}), r.ctx,
+		func(o *iam.ListRolePoliciesOutput) []string { return o.PolicyNames })
 }
 
 func (r *iamReader) listUserPolicies(name *string) ([]string, error) {
-	var names []string
-	var marker *string
-	for {
-		out, err := r.b.iamAPI.ListUserPolicies(r.ctx, &iam.ListUserPoliciesInput{UserName: name, Marker: marker})
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, out.PolicyNames...)
-		if !out.IsTruncated {
-			return names, nil
-		}
-		marker = out.Marker
-	}
+	return collect(iam.NewListUserPoliciesPaginator(r.b.iamAPI, &iam.ListUserPoliciesInput{UserName: name}), r.ctx,
+		func(o *iam.ListUserPoliciesOutput) []string { return o.PolicyNames })
+}
+
+func (r *iamReader) listGroupPolicies(name *string) ([]string, error) {
+	return collect(iam.NewListGroupPoliciesPaginator(r.b.iamAPI, &iam.ListGroupPoliciesInput{GroupName: name}), r.ctx,
+		func(o *iam.ListGroupPoliciesOutput) []string { return o.PolicyNames })
 }
 
 func (r *iamReader) listAttachedRolePolicies(name *string) ([]string, error) {
-	var arns []string
-	var marker *string
-	for {
-		out, err := r.b.iamAPI.ListAttachedRolePolicies(r.ctx, &iam.ListAttachedRolePoliciesInput{RoleName: name, Marker: marker})
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range out.AttachedPolicies {
-			arns = append(arns, aws.ToString(a.PolicyArn))
-		}
-		if !out.IsTruncated {
-			return arns, nil
-		}
-		marker = out.Marker
-	}
+	return collect(iam.NewListAttachedRolePoliciesPaginator(r.b.iamAPI, &iam.ListAttachedRolePoliciesInput{RoleName: name}), r.ctx,
+		func(o *iam.ListAttachedRolePoliciesOutput) []string { return policyARNs(o.AttachedPolicies) })
 }
 
 func (r *iamReader) listAttachedUserPolicies(name *string) ([]string, error) {
-	var arns []string
-	var marker *string
-	for {
-		out, err := r.b.iamAPI.ListAttachedUserPolicies(r.ctx, &iam.ListAttachedUserPoliciesInput{UserName: name, Marker: marker})
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range out.AttachedPolicies {
-			arns = append(arns, aws.ToString(a.PolicyArn))
-		}
-		if !out.IsTruncated {
-			return arns, nil
-		}
-		marker = out.Marker
-	}
+	return collect(iam.NewListAttachedUserPoliciesPaginator(r.b.iamAPI, &iam.ListAttachedUserPoliciesInput{UserName: name}), r.ctx,
+		func(o *iam.ListAttachedUserPoliciesOutput) []string { return policyARNs(o.AttachedPolicies) })
+}
+
+func (r *iamReader) listAttachedGroupPolicies(name *string) ([]string, error) {
+	return collect(iam.NewListAttachedGroupPoliciesPaginator(r.b.iamAPI, &iam.ListAttachedGroupPoliciesInput{GroupName: name}), r.ctx,
+		func(o *iam.ListAttachedGroupPoliciesOutput) []string { return policyARNs(o.AttachedPolicies) })
 }
 
 func (r *iamReader) listGroupsForUser(name *string) ([]string, error) {
-	var groups []string
-	var marker *string
-	for {
-		out, err := r.b.iamAPI.ListGroupsForUser(r.ctx, &iam.ListGroupsForUserInput{UserName: name, Marker: marker})
+	return collect(iam.NewListGroupsForUserPaginator(r.b.iamAPI, &iam.ListGroupsForUserInput{UserName: name}), r.ctx,
+		func(o *iam.ListGroupsForUserOutput) []string {
+			var names []string
+			for _, g := range o.Groups {
+				names = append(names, aws.ToString(g.GroupName))
+			}
+			return names
+		})
+}
+
+// pager is what the SDK's paginators have in common.
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*iam.Options)) (O, error)
+}
+
+func collect[O any](p pager[O], ctx context.Context, items func(O) []string) ([]string, error) {
+	var out []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
-		for _, g := range out.Groups {
-			groups = append(groups, aws.ToString(g.GroupName))
-		}
-		if !out.IsTruncated {
-			return groups, nil
-		}
-		marker = out.Marker
+		out = append(out, items(page)...)
 	}
+	return out, nil
+}
+
+func policyARNs(attached []iamtypes.AttachedPolicy) []string {
+	var out []string
+	for _, a := range attached {
+		out = append(out, aws.ToString(a.PolicyArn))
+	}
+	return out
 }

@@ -12,7 +12,9 @@ import (
 const FormatVersion = "1"
 
 // state is the typed view of a state file. Writes never go through it: they
-// edit the file's bytes, so fields this version does not know survive.
+// edit the file's bytes, so fields this version does not know survive. The
+// omitempty tags are for Snapshot, which writes a new file from it, so that
+// what was absent stays absent.
 type state struct {
 	FormatVersion   string                     `json:"format_version"`
 	Accounts        map[string]*account        `json:"accounts"`
@@ -20,51 +22,51 @@ type state struct {
 }
 
 type account struct {
-	Buckets   map[string]*bucket   `json:"buckets"`
-	KMSKeys   map[string]*key      `json:"kms_keys"`
-	IAMRoles  map[string]*identity `json:"iam_roles"`
-	IAMUsers  map[string]*identity `json:"iam_users"`
-	IAMGroups map[string]*group    `json:"iam_groups"`
+	Buckets   map[string]*bucket   `json:"buckets,omitempty"`
+	KMSKeys   map[string]*key      `json:"kms_keys,omitempty"`
+	IAMRoles  map[string]*identity `json:"iam_roles,omitempty"`
+	IAMUsers  map[string]*identity `json:"iam_users,omitempty"`
+	IAMGroups map[string]*group    `json:"iam_groups,omitempty"`
 	// IAMUnreadable records that the account's IAM could not be read
 	// (a snapshot taken without its credentials): its roles and users
 	// are unknown, and their IAM side is planned as manual.
-	IAMUnreadable bool `json:"iam_unreadable"`
+	IAMUnreadable bool `json:"iam_unreadable,omitempty"`
 }
 
 type bucket struct {
 	Region            string             `json:"region"`
-	Policy            json.RawMessage    `json:"policy"`
-	DefaultEncryption *encryption        `json:"default_encryption"`
-	ObjectOwnership   string             `json:"object_ownership"`
-	Objects           map[string]*object `json:"objects"`
+	Policy            json.RawMessage    `json:"policy,omitempty"`
+	DefaultEncryption *encryption        `json:"default_encryption,omitempty"`
+	ObjectOwnership   string             `json:"object_ownership,omitempty"`
+	Objects           map[string]*object `json:"objects,omitempty"`
 }
 
 type encryption struct {
-	SSEAlgorithm     string `json:"sse_algorithm"`
-	KMSMasterKeyID   string `json:"kms_master_key_id"`
+	SSEAlgorithm     string `json:"sse_algorithm,omitempty"`
+	KMSMasterKeyID   string `json:"kms_master_key_id,omitempty"`
 	BucketKeyEnabled bool   `json:"bucket_key_enabled"`
 }
 
 type object struct {
-	SSEAlgorithm string `json:"sse_algorithm"`
-	SSEKMSKeyID  string `json:"sse_kms_key_id"`
-	Owner        string `json:"owner"`
+	SSEAlgorithm string `json:"sse_algorithm,omitempty"`
+	SSEKMSKeyID  string `json:"sse_kms_key_id,omitempty"`
+	Owner        string `json:"owner,omitempty"`
 }
 
 type key struct {
 	KeyManager string          `json:"key_manager"`
 	KeyState   string          `json:"key_state"`
-	Policy     json.RawMessage `json:"policy"`
-	Aliases    []string        `json:"aliases"`
+	Policy     json.RawMessage `json:"policy,omitempty"`
+	Aliases    []string        `json:"aliases,omitempty"`
 }
 
 type identity struct {
 	Path                string                     `json:"path"`
 	InlinePolicies      map[string]json.RawMessage `json:"inline_policies"`
 	AttachedPolicies    []string                   `json:"attached_policies"`
-	PermissionsBoundary string                     `json:"permissions_boundary"`
+	PermissionsBoundary string                     `json:"permissions_boundary,omitempty"`
 	// Groups names the groups a user is in (users only).
-	Groups []string `json:"groups"`
+	Groups []string `json:"groups,omitempty"`
 }
 
 type group struct {

@@ -17,15 +17,15 @@ import (
 // user, its account is marked iam_unreadable so the plan shows the IAM side
 // as manual again.
 func Snapshot(in generate.Inputs, grantee arns.Principal) ([]byte, error) {
-	st := snapshotState{FormatVersion: FormatVersion, Accounts: map[string]*snapshotAccount{}, ManagedPolicies: map[string]json.RawMessage{}}
-	acct := func(id string) *snapshotAccount {
+	st := state{FormatVersion: FormatVersion, Accounts: map[string]*account{}, ManagedPolicies: map[string]json.RawMessage{}}
+	acct := func(id string) *account {
 		if st.Accounts[id] == nil {
-			st.Accounts[id] = &snapshotAccount{}
+			st.Accounts[id] = &account{}
 		}
 		return st.Accounts[id]
 	}
 	if b := in.Bucket; b != nil {
-		sb := &snapshotBucket{Region: b.Region, Policy: raw(b.Policy), ObjectOwnership: b.Ownership}
+		sb := &bucket{Region: b.Region, Policy: raw(b.Policy), ObjectOwnership: b.Ownership}
 		if e := b.Encryption; e != nil {
 			sb.DefaultEncryption = &encryption{SSEAlgorithm: e.Algorithm, KMSMasterKeyID: e.KMSMasterKeyID, BucketKeyEnabled: e.BucketKeyEnabled}
 		}
@@ -36,18 +36,18 @@ func Snapshot(in generate.Inputs, grantee arns.Principal) ([]byte, error) {
 			}
 		}
 		a := acct(b.Account)
-		a.Buckets = map[string]*snapshotBucket{b.Name: sb}
+		a.Buckets = map[string]*bucket{b.Name: sb}
 	}
 	if k := in.Key; k != nil {
 		a := acct(k.Account)
-		a.KMSKeys = map[string]*snapshotKey{k.ARN: {KeyManager: k.Manager, KeyState: k.State, Policy: raw(k.Policy), Aliases: k.Aliases}}
+		a.KMSKeys = map[string]*key{k.ARN: {KeyManager: k.Manager, KeyState: k.State, Policy: raw(k.Policy), Aliases: k.Aliases}}
 	}
 	if grantee.Kind != arns.Account {
 		a := acct(grantee.Account)
 		if g := in.Grantee; g == nil {
 			a.IAMUnreadable = true
 		} else {
-			id := &snapshotIdentity{Path: grantee.Path, InlinePolicies: map[string]json.RawMessage{}, AttachedPolicies: []string{}}
+			id := &identity{Path: grantee.Path, InlinePolicies: map[string]json.RawMessage{}, AttachedPolicies: []string{}}
 			for _, np := range g.Inline {
 				id.InlinePolicies[np.Name] = raw(np.Doc)
 			}
@@ -75,9 +75,9 @@ func Snapshot(in generate.Inputs, grantee arns.Principal) ([]byte, error) {
 				a.IAMGroups[grp.Name] = sg
 			}
 			if grantee.Kind == arns.Role {
-				a.IAMRoles = map[string]*snapshotIdentity{grantee.Name: id}
+				a.IAMRoles = map[string]*identity{grantee.Name: id}
 			} else {
-				a.IAMUsers = map[string]*snapshotIdentity{grantee.Name: id}
+				a.IAMUsers = map[string]*identity{grantee.Name: id}
 			}
 		}
 	}
@@ -97,7 +97,7 @@ func Snapshot(in generate.Inputs, grantee arns.Principal) ([]byte, error) {
 
 // managed records a managed policy's document; one that could not be read
 // is left out, and reads back as unreadable again.
-func (st *snapshotState) managed(np generate.NamedPolicy) {
+func (st *state) managed(np generate.NamedPolicy) {
 	if np.Doc != nil {
 		st.ManagedPolicies[np.Name] = raw(np.Doc)
 	}
@@ -108,44 +108,4 @@ func raw(d *policy.Document) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(d.Compact())
-}
-
-// The snapshot's shape is the state file's, written with omitempty so that
-// what was absent stays absent.
-type snapshotState struct {
-	FormatVersion   string                      `json:"format_version"`
-	Accounts        map[string]*snapshotAccount `json:"accounts"`
-	ManagedPolicies map[string]json.RawMessage  `json:"managed_policies"`
-}
-
-type snapshotAccount struct {
-	Buckets       map[string]*snapshotBucket   `json:"buckets,omitempty"`
-	KMSKeys       map[string]*snapshotKey      `json:"kms_keys,omitempty"`
-	IAMRoles      map[string]*snapshotIdentity `json:"iam_roles,omitempty"`
-	IAMUsers      map[string]*snapshotIdentity `json:"iam_users,omitempty"`
-	IAMGroups     map[string]*group            `json:"iam_groups,omitempty"`
-	IAMUnreadable bool                         `json:"iam_unreadable,omitempty"`
-}
-
-type snapshotBucket struct {
-	Region            string             `json:"region"`
-	Policy            json.RawMessage    `json:"policy,omitempty"`
-	DefaultEncryption *encryption        `json:"default_encryption,omitempty"`
-	ObjectOwnership   string             `json:"object_ownership,omitempty"`
-	Objects           map[string]*object `json:"objects,omitempty"`
-}
-
-type snapshotKey struct {
-	KeyManager string          `json:"key_manager"`
-	KeyState   string          `json:"key_state"`
-	Policy     json.RawMessage `json:"policy"`
-	Aliases    []string        `json:"aliases,omitempty"`
-}
-
-type snapshotIdentity struct {
-	Path                string                     `json:"path"`
-	InlinePolicies      map[string]json.RawMessage `json:"inline_policies"`
-	AttachedPolicies    []string                   `json:"attached_policies"`
-	PermissionsBoundary string                     `json:"permissions_boundary,omitempty"`
-	Groups              []string                   `json:"groups,omitempty"`
 }
