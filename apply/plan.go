@@ -2,6 +2,8 @@ package apply
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -41,6 +43,9 @@ type ChangeView struct {
 	Before     json.RawMessage `json:"before"`
 	After      json.RawMessage `json:"after"`
 	Diff       string          `json:"diff"`
+	// BeforeSHA256 is the SHA-256 of the canonical text of Before ("" for
+	// none hashes too), so a saved plan can tell whether its target moved.
+	BeforeSHA256 string `json:"before_sha256"`
 }
 
 // Summary counts changes by action.
@@ -106,8 +111,15 @@ func changeView(c generate.Change) ChangeView {
 		Kind: c.Kind, Account: c.Account, Target: c.Target, PolicyName: c.PolicyName,
 		Action: c.Action, Reason: c.Reason,
 		Before: rawOrNull(c.Before), After: rawOrNull(c.After),
-		Diff: UnifiedDiff(c.Before, c.After, from, to),
+		Diff:         UnifiedDiff(c.Before, c.After, from, to),
+		BeforeSHA256: digest(c.Before),
 	}
+}
+
+// digest is the hex SHA-256 of a document's canonical text.
+func digest(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
 }
 
 func rawOrNull(s string) json.RawMessage {

@@ -265,8 +265,14 @@ func (b *Backend) Notes() []string {
 	return append([]string(nil), b.notes...)
 }
 
-// OwnerAccount is the account the owner credentials are in.
-func (b *Backend) OwnerAccount() string { return b.owner.account }
+// Accounts returns the accounts of the owner and grantee credentials; the
+// grantee's is "" without usable grantee credentials.
+func (b *Backend) Accounts() (owner, grantee string) {
+	if b.grantee != nil {
+		grantee = b.grantee.account
+	}
+	return b.owner.account, grantee
+}
 
 // Flush implements apply.Backend: every write already took effect.
 func (b *Backend) Flush(context.Context) error { return nil }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,19 +19,27 @@ type ApplyOptions struct {
 	Factory     *Factory
 	Grant       GrantFlags
 	AutoApprove bool
+	// PlanFile is a saved plan to apply instead of planning anew.
+	PlanFile string
 }
 
 // NewCmdApply builds `kmsgrant apply`.
 func NewCmdApply(f *Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
 	opts := &ApplyOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "apply --bucket NAME --grantee PRINCIPAL [--state FILE | --owner-profile P ...] [flags]",
+		Use:   "apply [PLANFILE] [--bucket NAME --grantee PRINCIPAL] [--state FILE | --owner-profile P ...] [flags]",
 		Short: "Plan a cross-account grant, confirm, and write the policies",
 		Long: `Apply shows the plan, asks for confirmation, and writes the changes. Only the
 answer "yes" approves. Without a terminal it refuses unless --auto-approve is
-given. Statements kmsgrant did not write are never removed or changed.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+given. Statements kmsgrant did not write are never removed or changed.
+
+With PLANFILE (from 'kmsgrant plan --out'), apply writes exactly the saved
+plan, after checking that no target changed since it was made.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.PlanFile = args[0]
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -46,7 +55,14 @@ var errCancelled = errors.New("apply cancelled; nothing was changed")
 
 func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	f := opts.Factory
-	backend, p, err := buildPlan(ctx, f, &opts.Grant)
+	var backend apply.Backend
+	var p *apply.Plan
+	var err error
+	if opts.PlanFile != "" {
+		backend, p, err = savedPlan(ctx, f, opts)
+	} else {
+		backend, p, err = buildPlan(ctx, f, &opts.Grant)
+	}
 	if err != nil {
 		return err
 	}
@@ -90,6 +106,61 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		}
 	}
 	return nil
+}
+
+// savedPlan reads a plan file and opens the backend it names, refusing a
+// plan for other accounts or one whose targets moved since.
+func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (apply.Backend, *apply.Plan, error) {
+	if opts.Grant.Bucket != "" || opts.Grant.Grantee != "" {
+		return nil, nil, errors.New("a saved plan carries its grant: give PLANFILE or --bucket and --grantee, not both")
+	}
+	data, err := os.ReadFile(opts.PlanFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading plan file: %w", err)
+	}
+	sp, err := apply.ReadSaved(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
+	}
+	if sp.Grant == nil {
+		return nil, nil, fmt.Errorf("%s: the plan has no grant", opts.PlanFile)
+	}
+	switch {
+	case sp.Backend.Kind == "state" && opts.Grant.State == "":
+		return nil, nil, fmt.Errorf("%s was made against a state file: give it with --state", opts.PlanFile)
+	case sp.Backend.Kind == "live" && opts.Grant.State != "":
+		return nil, nil, fmt.Errorf("%s was made against live accounts, not a state file", opts.PlanFile)
+	}
+	g, _, err := (&GrantFlags{State: opts.Grant.State, Bucket: sp.Grant.Bucket, Grantee: sp.Grant.Grantee, Prefix: sp.Grant.Prefix}).grant()
+	if err != nil {
+		return nil, nil, err
+	}
+	backend, err := openBackend(ctx, f, &opts.Grant, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a, ok := backend.(interface{ Accounts() (string, string) }); ok {
+		owner, grantee := a.Accounts()
+		if owner != sp.Backend.OwnerAccount || (sp.Backend.GranteeAccount != "" && grantee != sp.Backend.GranteeAccount) {
+			return nil, nil, fmt.Errorf("%s was made for owner account %s and grantee account %s, but the credentials reach %s and %s",
+				opts.PlanFile, sp.Backend.OwnerAccount, orNone(sp.Backend.GranteeAccount), owner, orNone(grantee))
+		}
+	}
+	p, err := sp.Plan()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
+	}
+	if err := apply.CheckStale(ctx, backend, p); err != nil {
+		return nil, nil, err
+	}
+	return backend, p, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 func printOutcomes(f *Factory, outcomes []apply.Outcome) {

@@ -18,6 +18,8 @@ type PlanOptions struct {
 	Grant            GrantFlags
 	Output           string
 	DetailedExitcode bool
+	// Out is where to save the plan for a later `apply FILE`.
+	Out string
 }
 
 // NewCmdPlan builds `kmsgrant plan`. runF replaces planRun in tests of flag
@@ -46,13 +48,24 @@ as diffs against the current documents. It changes nothing.`,
 	opts.Grant.register(cmd)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
 	cmd.Flags().BoolVar(&opts.DetailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes to apply (0 none, 1 error)")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "save the plan to `FILE`, to apply exactly that later with 'kmsgrant apply FILE'")
 	return cmd
 }
 
 func planRun(ctx context.Context, opts *PlanOptions) error {
-	_, p, err := buildPlan(ctx, opts.Factory, &opts.Grant)
+	backend, p, err := buildPlan(ctx, opts.Factory, &opts.Grant)
 	if err != nil {
 		return err
+	}
+	if opts.Out != "" && !p.Blocked() {
+		data, err := p.Save(opts.Factory.Version, savedBackend(backend, opts.Grant))
+		if err != nil {
+			return err
+		}
+		if err := writeNewFile(opts.Out, data); err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.Factory.IO.ErrOut, "Saved the plan to %s; apply exactly it with: kmsgrant apply %s\n", opts.Out, opts.Out)
 	}
 	io := opts.Factory.IO
 	if opts.Output == "json" {
@@ -95,6 +108,18 @@ func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backen
 		return nil, nil, err
 	}
 	return backend, p, nil
+}
+
+// savedBackend records what a plan was made against.
+func savedBackend(b apply.Backend, flags GrantFlags) apply.SavedBackend {
+	if flags.State != "" {
+		return apply.SavedBackend{Kind: "state"}
+	}
+	sb := apply.SavedBackend{Kind: "live"}
+	if a, ok := b.(interface{ Accounts() (string, string) }); ok {
+		sb.OwnerAccount, sb.GranteeAccount = a.Accounts()
+	}
+	return sb
 }
 
 // printNotes shows on stderr what the backend wants known, such as
