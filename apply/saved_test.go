@@ -2,9 +2,13 @@ package apply_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -79,5 +83,49 @@ func TestCheckStale(t *testing.T) {
 	err = apply.CheckStale(context.Background(), b, p)
 	if !errors.Is(err, apply.ErrStalePlan) || !strings.Contains(err.Error(), "bucket_policy arn:aws:s3:::doc-example-bucket") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestBackup(t *testing.T) {
+	p := seedPlan(t, "arn:aws:iam::444455556666:role/reader")
+	dir := t.TempDir()
+	folder, err := apply.Backup(dir, p, time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(filepath.Base(folder), "20261127T160000Z-") {
+		t.Errorf("folder = %s", folder)
+	}
+	data, err := os.ReadFile(filepath.Join(folder, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m apply.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for i, target := range m.Targets {
+		c := p.Result.Changes[i]
+		kinds = append(kinds, target.Kind)
+		if target.File == "" {
+			if c.Before != "" {
+				t.Errorf("%s: no file for a document that existed", target.Kind)
+			}
+			continue
+		}
+		saved, err := os.ReadFile(filepath.Join(folder, target.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(saved) != c.Before {
+			t.Errorf("%s: backup differs from the before document", target.Kind)
+		}
+	}
+	if diff := cmp.Diff([]string{"bucket_encryption", "bucket_policy", "key_policy", "iam_policy"}, kinds); diff != "" {
+		t.Errorf("targets (-want +got):\n%s", diff)
+	}
+	if info, err := os.Stat(folder); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("backup folder mode = %v, %v; want 0700", info.Mode().Perm(), err)
 	}
 }

@@ -45,6 +45,9 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
 			env.Setenv("NO_COLOR", "1")
+			// Backups go under the script's own folder.
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/config")
+			env.Setenv("HOME", env.WorkDir+"/home")
 			// No script may reach AWS, or the instance metadata
 			// service: no credentials, no metadata lookups.
 			env.Setenv("AWS_EC2_METADATA_DISABLED", "true")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,8 @@ type ApplyOptions struct {
 	AutoApprove bool
 	// PlanFile is a saved plan to apply instead of planning anew.
 	PlanFile string
+	// BackupDir is where the documents are saved before the first write.
+	BackupDir string
 }
 
 // NewCmdApply builds `kmsgrant apply`.
@@ -48,6 +51,7 @@ plan, after checking that no target changed since it was made.`,
 	}
 	opts.Grant.register(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
+	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "save the documents as they were to a new folder under `DIR` before writing (default: kmsgrant/backups in the user's configuration folder)")
 	return cmd
 }
 
@@ -92,6 +96,19 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		if !ok {
 			return errCancelled
 		}
+	}
+	dir := opts.BackupDir
+	if dir == "" {
+		if dir, err = apply.DefaultBackupDir(); err != nil {
+			return err
+		}
+	}
+	backup, err := apply.Backup(dir, p, time.Now())
+	if err != nil {
+		return fmt.Errorf("%w; nothing was written", err)
+	}
+	if backup != "" {
+		fmt.Fprintf(f.IO.ErrOut, "Backed up the documents as they were to %s\n", backup)
 	}
 	outcomes, err := apply.Execute(ctx, backend, p)
 	fmt.Fprintln(f.IO.Out)
