@@ -22,6 +22,13 @@ var (
 	ErrStale = errors.New("changed since it was read")
 )
 
+// Restorer is implemented by backends that can put a target back to the
+// Before document of a change (removing it when there was none): apply uses
+// it to roll back the writes of a failed apply.
+type Restorer interface {
+	Restore(ctx context.Context, c generate.Change) error
+}
+
 // Transactional is implemented by backends whose writes take effect only
 // at Flush, all together: when one fails, nothing was written.
 type Transactional interface {

@@ -12,10 +12,38 @@ import (
 // Outcome is what happened to one change of an applied plan.
 type Outcome struct {
 	Change generate.Change
-	// Done is set when the write succeeded.
+	// Done is set when the write succeeded (and was not rolled back).
 	Done bool
 	Err  error
+	// RolledBack is set when the write was undone after a later write
+	// failed; RollbackErr when undoing it failed.
+	RolledBack  bool
+	RollbackErr error
 }
+
+// Status says in a word or two what happened to the target.
+func (o Outcome) Status() string {
+	switch {
+	case o.RollbackErr != nil:
+		return "failed to roll back"
+	case o.RolledBack:
+		return "rolled back"
+	case o.Done:
+		return "applied"
+	case o.Err != nil:
+		return "failed"
+	}
+	return "untouched"
+}
+
+// Option changes how Execute works.
+type Option func(*options)
+
+type options struct{ noRollback bool }
+
+// NoRollback keeps the writes that succeeded when a later one fails,
+// instead of restoring their targets.
+func NoRollback() Option { return func(o *options) { o.noRollback = true } }
 
 // WriteError is returned when a write fails: it says which writes were made
 // and which were not, since a live backend cannot undo the ones before.
@@ -25,35 +53,54 @@ type WriteError struct {
 }
 
 func (e *WriteError) Error() string {
-	if !slices.ContainsFunc(e.Outcomes, func(o Outcome) bool { return o.Done }) {
+	if !slices.ContainsFunc(e.Outcomes, func(o Outcome) bool { return o.Done || o.RolledBack || o.RollbackErr != nil }) {
 		return e.Err.Error() + "; nothing was written"
 	}
-	var done, notDone []string
+	byStatus := map[string][]string{}
 	for _, o := range e.Outcomes {
-		name := o.Change.Kind + " " + o.Change.Target
-		if o.Done {
-			done = append(done, name)
-		} else {
-			notDone = append(notDone, name)
+		status := o.Status()
+		if status == "failed" || status == "untouched" {
+			status = "not written"
+		} else if status == "applied" {
+			status = "written"
 		}
+		byStatus[status] = append(byStatus[status], o.Change.Kind+" "+o.Change.Target)
 	}
 	msg := e.Err.Error()
-	if len(done) > 0 {
-		msg += "; written: " + strings.Join(done, ", ")
-	}
-	if len(notDone) > 0 {
-		msg += "; not written: " + strings.Join(notDone, ", ")
+	for _, status := range []string{"written", "rolled back", "failed to roll back", "not written"} {
+		if len(byStatus[status]) > 0 {
+			msg += "; " + status + ": " + strings.Join(byStatus[status], ", ")
+		}
 	}
 	return msg
 }
 
 func (e *WriteError) Unwrap() error { return e.Err }
 
+// rollback puts the targets of the writes that succeeded back to their
+// before documents, last written first.
+func rollback(ctx context.Context, r Restorer, done []Outcome) {
+	for j := len(done) - 1; j >= 0; j-- {
+		if !done[j].Done {
+			continue
+		}
+		if err := r.Restore(ctx, done[j].Change); err != nil {
+			done[j].RollbackErr = err
+			continue
+		}
+		done[j].Done, done[j].RolledBack = false, true
+	}
+}
+
 // Execute writes a plan's create and update changes, in plan order, and
 // makes them durable. Right before each write it checks that the target is
 // still what the plan showed, and stops at the first target that changed or
 // write that fails.
-func Execute(ctx context.Context, b Backend, p *Plan) ([]Outcome, error) {
+func Execute(ctx context.Context, b Backend, p *Plan, opts ...Option) ([]Outcome, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if p.Blocked() {
 		return nil, fmt.Errorf("the plan is blocked; nothing was written")
 	}
@@ -82,6 +129,8 @@ func Execute(ctx context.Context, b Backend, p *Plan) ([]Outcome, error) {
 				for j := range outcomes {
 					outcomes[j].Done = false
 				}
+			} else if r, ok := b.(Restorer); ok && !o.noRollback {
+				rollback(ctx, r, outcomes[:i])
 			}
 			return outcomes, &WriteError{Outcomes: outcomes, Err: fmt.Errorf("writing %s of %s: %w", c.Kind, c.Target, err)}
 		}

@@ -289,38 +289,89 @@ func TestLiveInvalidPrincipalIsRetried(t *testing.T) {
 	}
 }
 
-// A write that fails in the middle of apply: the error says which writes
-// were made and which were not, and the accounts show exactly that.
+// A write that fails in the middle of apply: the writes before it are
+// rolled back (or, with NoRollback, kept), and the error says which targets
+// are in which state; the accounts show exactly that.
 func TestLiveFailedWriteMidApply(t *testing.T) {
-	srv := livetest.New(t, example(t, "seed"))
+	for _, tc := range []struct {
+		name       string
+		opts       []apply.Option
+		wantStatus string
+		wantKept   bool
+	}{
+		{"rolled back", nil, "rolled back: bucket_encryption arn:aws:s3:::doc-example-bucket, bucket_policy arn:aws:s3:::doc-example-bucket", false},
+		{"no rollback", []apply.Option{apply.NoRollback()}, "written: bucket_encryption arn:aws:s3:::doc-example-bucket, bucket_policy arn:aws:s3:::doc-example-bucket", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := example(t, "seed")
+			srv := livetest.New(t, data)
+			b := mustBackend(t, srv)
+			p, err := apply.NewPlan(context.Background(), b, grant(t, "doc-example-bucket", "reports/", reader))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Fail("kms:PutKeyPolicy", 5, 400, "AccessDeniedException", "not authorized to perform kms:PutKeyPolicy")
+			_, err = apply.Execute(context.Background(), b, p, tc.opts...)
+			if err == nil {
+				t.Fatal("apply succeeded")
+			}
+			for _, want := range []string{
+				"writing the key policy of arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab needs kms:PutKeyPolicy",
+				tc.wantStatus,
+				"not written: key_policy arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab, iam_policy " + reader,
+			} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q:\n%v", want, err)
+				}
+			}
+			state := string(srv.State())
+			if kept := strings.Contains(state, "KmsgrantGetObject"); kept != tc.wantKept {
+				t.Errorf("bucket policy statement present = %v, want %v", kept, tc.wantKept)
+			}
+			if !tc.wantKept {
+				if diff := cmp.Diff(meaning(t, data), meaning(t, []byte(state))); diff != "" {
+					t.Errorf("after rollback the accounts differ from before (-before +after):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// Rollback deletes what did not exist before: a bucket policy and an
+// inline policy created by the apply.
+func TestLiveRollbackDeletesCreatedPolicies(t *testing.T) {
+	data := example(t, "sse-s3")
+	srv := livetest.New(t, data)
 	b := mustBackend(t, srv)
-	p, err := apply.NewPlan(context.Background(), b, grant(t, "doc-example-bucket", "reports/", reader))
+	g := grant(t, "public-datasets-staging", "", "arn:aws:iam::444455556666:user/ci")
+	p, err := apply.NewPlan(context.Background(), b, g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Fail("kms:PutKeyPolicy", 5, 400, "AccessDeniedException", "not authorized to perform kms:PutKeyPolicy")
-	outcomes, err := apply.Execute(context.Background(), b, p)
-	if err == nil {
-		t.Fatal("apply succeeded")
+	c := p.Result.Changes[0]
+	if c.Kind != generate.KindBucketPolicy || c.Action != generate.Create {
+		t.Fatalf("first change = %s %s", c.Kind, c.Action)
 	}
-	for _, want := range []string{
-		"writing the key policy of arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab needs kms:PutKeyPolicy",
-		"written: bucket_encryption arn:aws:s3:::doc-example-bucket, bucket_policy arn:aws:s3:::doc-example-bucket",
-		"not written: key_policy arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab, iam_policy " + reader,
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%v", want, err)
-		}
+	if err := b.Write(context.Background(), c); err != nil {
+		t.Fatal(err)
 	}
-	done := slices.IndexFunc(outcomes, func(o apply.Outcome) bool { return !o.Done })
-	if done != 2 {
-		t.Errorf("%d writes reported done, want 2", done)
+	if err := b.Restore(context.Background(), c); err != nil {
+		t.Fatal(err)
 	}
-	state := string(srv.State())
-	if !strings.Contains(state, "KmsgrantGetObject") || strings.Contains(state, "KmsgrantDecrypt") {
-		t.Errorf("accounts after the failed apply: bucket policy written %v, key policy written %v",
-			strings.Contains(state, "KmsgrantGetObject"), strings.Contains(state, "KmsgrantDecrypt"))
+	if diff := cmp.Diff(meaning(t, data), meaning(t, srv.State())); diff != "" {
+		t.Errorf("after restore (-before +now):\n%s", diff)
 	}
+}
+
+// meaning decodes a state file, so that two files that say the same in
+// another layout compare equal.
+func meaning(t *testing.T, data []byte) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // BenchmarkLivePlanRoundTrips plans one grant against servers that take

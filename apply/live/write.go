@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/kmsgrant/kmsgrant/generate"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
 // Write implements apply.Backend. A write AWS refuses because a principal
@@ -77,6 +79,61 @@ func (b *Backend) write(ctx context.Context, c generate.Change) error {
 		return fmt.Errorf("unknown change kind %q", c.Kind)
 	}
 	return nil
+}
+
+// Restore implements apply.Restorer: a rollback puts the target back to
+// the change's Before, deleting a bucket or inline policy that did not exist.
+func (b *Backend) Restore(ctx context.Context, c generate.Change) error {
+	if c.Before != "" {
+		back, err := restoring(c)
+		if err != nil {
+			return err
+		}
+		return b.write(ctx, back)
+	}
+	switch c.Kind {
+	case generate.KindBucketPolicy:
+		bucket, region := b.bucketOf(c.Target)
+		_, err := b.s3For(region).DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: &bucket, ExpectedBucketOwner: aws.String(b.owner.account)})
+		if err != nil {
+			return callError(err, "deleting the bucket policy of", c.Target, "s3:DeleteBucketPolicy", b.owner)
+		}
+	case generate.KindIAMPolicy:
+		if b.iamAPI == nil || c.Grantee == nil {
+			return fmt.Errorf("deleting inline policy %s of %s needs credentials for account %s", c.PolicyName, c.Target, c.Account)
+		}
+		var err error
+		if c.Grantee.Kind == arns.Role {
+			_, err = b.iamAPI.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName})
+		} else {
+			_, err = b.iamAPI.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName})
+		}
+		if err != nil {
+			return callError(err, "deleting inline policy "+c.PolicyName+" of", c.Target, "iam:Delete"+titled(c.Grantee.Kind)+"Policy", b.grantee)
+		}
+	default:
+		return fmt.Errorf("restoring %s of %s: it had no document before, and kmsgrant cannot remove one", c.Kind, c.Target)
+	}
+	return nil
+}
+
+// restoring turns a change around: its Before becomes what is written.
+func restoring(c generate.Change) (generate.Change, error) {
+	back := c
+	if c.Kind == generate.KindBucketEncryption {
+		var e generate.Encryption
+		if err := json.Unmarshal([]byte(c.Before), &e); err != nil {
+			return c, fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
+		}
+		back.Encryption = &e
+		return back, nil
+	}
+	doc, err := policy.Parse([]byte(c.Before))
+	if err != nil {
+		return c, fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
+	}
+	back.Policy = doc
+	return back, nil
 }
 
 // encryptionConfig is the bucket's encryption configuration as read, with

@@ -177,17 +177,53 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 	} else {
 		data, err = f.editPolicy(path, c.Policy)
 	}
+	return f.take(data, err)
+}
+
+// take makes edited data the file's contents, after checking it as any
+// state file is checked: later reads in this run see the edit, and a broken
+// edit never reaches the disk.
+func (f *File) take(data []byte, err error) error {
 	if err != nil {
 		return fmt.Errorf("editing %s: %w", f.name, err)
 	}
-	// Re-read what was written, so later reads in this run see it and a
-	// broken edit is caught before it reaches the disk.
 	next, err := Parse(f.name, data)
 	if err != nil {
 		return fmt.Errorf("the edited state file does not check: %w", err)
 	}
 	f.data, f.st, f.docs, f.dirty = next.data, next.st, next.docs, true
 	return nil
+}
+
+// Restore implements apply.Restorer: the change's target goes back to its
+// Before document; a target that had none is removed.
+func (f *File) Restore(_ context.Context, c generate.Change) error {
+	path, err := changePath(c)
+	if err != nil {
+		return err
+	}
+	if c.Kind == generate.KindBucketEncryption {
+		var before generate.Encryption
+		if err := json.Unmarshal([]byte(c.Before), &before); err != nil {
+			return fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
+		}
+		id, err := json.Marshal(before.KMSMasterKeyID)
+		if err != nil {
+			return err
+		}
+		data, err := jsonedit.Set(f.data, path, id)
+		return f.take(data, err)
+	}
+	if c.Before == "" {
+		data, err := jsonedit.Delete(f.data, path)
+		return f.take(data, err)
+	}
+	doc, err := policy.Parse([]byte(c.Before))
+	if err != nil {
+		return fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
+	}
+	data, err := f.editPolicy(path, doc)
+	return f.take(data, err)
 }
 
 // changePath is where a change's document lives in the file.

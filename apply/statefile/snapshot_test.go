@@ -2,11 +2,13 @@ package statefile
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/generate"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 )
@@ -46,5 +48,54 @@ func TestSnapshotWithoutGranteeIAM(t *testing.T) {
 	b2, _ := back.Bucket(ctx, "doc-example-bucket")
 	if diff := cmp.Diff(b.Policy.Pretty(), b2.Policy.Pretty()); diff != "" {
 		t.Errorf("bucket policy (-read +snapshot):\n%s", diff)
+	}
+}
+
+// Restore puts a written target back: the policy as it was, and an inline
+// policy the write created removed again.
+func TestRestore(t *testing.T) {
+	data, err := os.ReadFile("../../examples/seed/state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse("seed.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, _ := arns.ParsePrincipal("arn:aws:iam::444455556666:role/reader", "aws")
+	g := generate.Grant{Bucket: "doc-example-bucket", Prefix: "reports/", Grantee: reader, Access: []string{"read"}, IAMPolicyName: "kmsgrant-doc-example-bucket"}
+	ctx := context.Background()
+	plan, err := apply.NewPlan(ctx, f, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written []generate.Change
+	for _, c := range plan.Result.Changes {
+		if c.Action == generate.Create || c.Action == generate.Update {
+			if err := f.Write(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			written = append(written, c)
+		}
+	}
+	for i := len(written) - 1; i >= 0; i-- {
+		if err := f.Restore(ctx, written[i]); err != nil {
+			t.Fatalf("restoring %s: %v", written[i].Kind, err)
+		}
+	}
+	var before, after any
+	if err := json.Unmarshal(data, &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(f.Bytes(), &after); err != nil {
+		t.Fatal(err)
+	}
+	// The inline policy created is gone, but its now-empty map stays.
+	roles := after.(map[string]any)["accounts"].(map[string]any)["444455556666"].(map[string]any)["iam_roles"].(map[string]any)
+	if len(roles["reader"].(map[string]any)["inline_policies"].(map[string]any)) != 0 {
+		t.Errorf("the created inline policy is still there")
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("after restore (-before +after):\n%s", diff)
 	}
 }

@@ -449,3 +449,91 @@ func PathAt(data []byte, offset int64) []string {
 		}
 	}
 }
+
+// Delete returns data without the member at path (a list of object keys);
+// a path that does not exist is not an error. Like Set, it touches nothing
+// else, and edits the last of duplicate keys.
+func Delete(data []byte, path []string) ([]byte, error) {
+	if len(path) == 0 {
+		return nil, errors.New("jsonedit: empty path")
+	}
+	parent := data
+	var obj span
+	if len(path) == 1 {
+		root, err := rootObject(data)
+		if err != nil {
+			return nil, err
+		}
+		obj = root
+	} else {
+		loc, err := locate(data, path[:len(path)-1])
+		if err != nil {
+			return nil, err
+		}
+		if !loc.found || loc.depth != len(path)-1 || data[loc.value.start] != '{' {
+			return data, nil
+		}
+		obj = loc.value
+	}
+	members, err := objectMembers(parent, obj)
+	if err != nil {
+		return nil, err
+	}
+	idx := -1
+	for i, m := range members {
+		if m.key == path[len(path)-1] {
+			idx = i
+		}
+	}
+	switch {
+	case idx < 0:
+		return data, nil
+	case len(members) == 1:
+		return splice(data, obj.start+1, obj.end-1, nil), nil
+	case idx > 0:
+		return splice(data, members[idx-1].value.end, members[idx].value.end, nil), nil
+	}
+	start, err := keyStart(data, members[0].value.start)
+	if err != nil {
+		return nil, err
+	}
+	next, err := keyStart(data, members[1].value.start)
+	if err != nil {
+		return nil, err
+	}
+	return splice(data, start, next, nil), nil
+}
+
+// keyStart finds the opening quote of the key of the member whose value
+// starts at valueStart, scanning back over the colon and the key string.
+func keyStart(data []byte, valueStart int64) (int64, error) {
+	i := valueStart - 1
+	for i >= 0 && isSpace(data[i]) {
+		i--
+	}
+	if i < 0 || data[i] != ':' {
+		return 0, errors.New("jsonedit: no key before a value")
+	}
+	i--
+	for i >= 0 && isSpace(data[i]) {
+		i--
+	}
+	if i < 0 || data[i] != '"' {
+		return 0, errors.New("jsonedit: no key before a value")
+	}
+	for i--; i >= 0; i-- {
+		if data[i] != '"' {
+			continue
+		}
+		backslashes := 0
+		for j := i - 1; j >= 0 && data[j] == '\\'; j-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return i, nil
+		}
+	}
+	return 0, errors.New("jsonedit: unterminated key")
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -1016,3 +1016,32 @@ func TestAppend(t *testing.T) {
 		}
 	}
 }
+
+func TestDelete(t *testing.T) {
+	for _, tt := range []struct {
+		name, data, want string
+		path             []string
+	}{
+		{"last member", "{\n  \"a\": 1,\n  \"b\": {\"x\": 2}\n}\n", "{\n  \"a\": 1\n}\n", []string{"b"}},
+		{"first member", "{\n  \"a\": 1,\n  \"b\": 2\n}\n", "{\n  \"b\": 2\n}\n", []string{"a"}},
+		{"middle member", `{"a": 1, "b": 2, "c": 3}`, `{"a": 1, "c": 3}`, []string{"b"}},
+		{"only member", "{\"p\": {\n  \"k\": {\"x\": 1}\n}}", `{"p": {}}`, []string{"p", "k"}},
+		{"key with an escaped quote", `{"a\"b": 1, "c": 2}`, `{"c": 2}`, []string{`a"b`}},
+		{"ARN key", `{"k": {"arn:aws:kms:us-west-2:111122223333:key/x": 1, "y": 2}}`, `{"k": {"y": 2}}`, []string{"k", "arn:aws:kms:us-west-2:111122223333:key/x"}},
+		{"missing member", `{"a": 1}`, `{"a": 1}`, []string{"b"}},
+		{"missing parent", `{"a": 1}`, `{"a": 1}`, []string{"x", "y"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Delete([]byte(tt.data), tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if !json.Valid(got) {
+				t.Errorf("not JSON: %s", got)
+			}
+		})
+	}
+}

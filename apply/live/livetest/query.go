@@ -46,6 +46,8 @@ var iamOps = map[string]func(*Server, *request) *apiError{
 	"GetPolicyVersion":          (*Server).getPolicyVersion,
 	"PutRolePolicy":             (*Server).putRolePolicy,
 	"PutUserPolicy":             (*Server).putUserPolicy,
+	"DeleteRolePolicy":          (*Server).deleteRolePolicy,
+	"DeleteUserPolicy":          (*Server).deleteUserPolicy,
 }
 
 // stsOps are the STS operations the server answers, by Action.
@@ -520,6 +522,35 @@ func (s *Server) putInline(req *request, kind, param string) *apiError {
 	c := generate.Change{Kind: generate.KindIAMPolicy, Account: a, Target: p.ARN(), PolicyName: name, Action: action, Policy: doc, Grantee: &p}
 	if err := s.write(c); err != nil {
 		return errorf(http.StatusBadRequest, "MalformedPolicyDocument", "%v", err)
+	}
+	writeQuery(req, svcIAM, nil)
+	return nil
+}
+
+func (s *Server) deleteRolePolicy(req *request) *apiError {
+	return s.deleteInline(req, "role", "RoleName")
+}
+func (s *Server) deleteUserPolicy(req *request) *apiError {
+	return s.deleteInline(req, "user", "UserName")
+}
+
+func (s *Server) deleteInline(req *request, kind, param string) *apiError {
+	e, ae := s.findEntity(req, kind, param)
+	if ae != nil {
+		return ae
+	}
+	name := req.r.PostForm.Get("PolicyName")
+	if _, ok := e.inline()[name]; !ok {
+		return errorf(http.StatusNotFound, "NoSuchEntity", "The %s policy with name %s cannot be found.", kind, name)
+	}
+	pk := arns.Role
+	if kind == "user" {
+		pk = arns.User
+	}
+	p := arns.Principal{Kind: pk, Partition: "aws", Account: req.caller.account, Path: e.path, Name: e.name}
+	c := generate.Change{Kind: generate.KindIAMPolicy, Account: req.caller.account, Target: p.ARN(), PolicyName: name, Grantee: &p}
+	if err := s.restore(c); err != nil {
+		return errorf(http.StatusInternalServerError, "ServiceFailure", "%v", err)
 	}
 	writeQuery(req, svcIAM, nil)
 	return nil

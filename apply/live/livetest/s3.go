@@ -24,7 +24,7 @@ const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 var s3Ops = []string{
 	"HeadBucket", "GetBucketLocation", "GetBucketPolicy", "PutBucketPolicy",
 	"GetBucketEncryption", "PutBucketEncryption", "GetBucketOwnershipControls",
-	"ListObjectsV2", "HeadObject", "GetBucketAcl",
+	"ListObjectsV2", "HeadObject", "GetBucketAcl", "DeleteBucketPolicy",
 }
 
 // splitS3Path splits a path-style request path into bucket and key.
@@ -52,6 +52,8 @@ func s3Op(r *http.Request) string {
 		return "GetBucketPolicy"
 	case q.Has("policy") && m == http.MethodPut:
 		return "PutBucketPolicy"
+	case q.Has("policy") && m == http.MethodDelete:
+		return "DeleteBucketPolicy"
 	case q.Has("encryption") && m == http.MethodGet:
 		return "GetBucketEncryption"
 	case q.Has("encryption") && m == http.MethodPut:
@@ -128,6 +130,14 @@ func (s *Server) serveS3(req *request) *apiError {
 		return nil
 	case "PutBucketPolicy":
 		return s.putBucketPolicy(req, owner, name)
+	case "DeleteBucketPolicy":
+		c := generate.Change{Kind: generate.KindBucketPolicy, Account: owner, Target: arns.BucketARN("aws", name)}
+		if err := s.restore(c); err != nil {
+			return errorf(http.StatusInternalServerError, "InternalError", "%v", err)
+		}
+		s3Headers(req)
+		req.w.WriteHeader(http.StatusNoContent)
+		return nil
 	case "GetBucketEncryption":
 		e := b.DefaultEncryption
 		if e == nil {
@@ -281,6 +291,15 @@ func (s *Server) putBucketEncryption(req *request, owner, name string, b *bucket
 // again. The caller holds s.mu.
 func (s *Server) write(c generate.Change) error {
 	if err := s.file.Write(context.Background(), c); err != nil {
+		return err
+	}
+	return s.reload()
+}
+
+// restore puts a change's target back to its Before (removing it when
+// Before is empty) through statefile.File.Restore. The caller holds s.mu.
+func (s *Server) restore(c generate.Change) error {
+	if err := s.file.Restore(context.Background(), c); err != nil {
 		return err
 	}
 	return s.reload()

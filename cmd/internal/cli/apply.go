@@ -24,6 +24,8 @@ type ApplyOptions struct {
 	PlanFile string
 	// BackupDir is where the documents are saved before the first write.
 	BackupDir string
+	// NoRollback keeps the writes that succeeded when a later one fails.
+	NoRollback bool
 }
 
 // NewCmdApply builds `kmsgrant apply`.
@@ -51,6 +53,7 @@ plan, after checking that no target changed since it was made.`,
 	}
 	opts.Grant.register(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
+	cmd.Flags().BoolVar(&opts.NoRollback, "no-rollback", false, "when a write fails, keep the writes before it instead of restoring their targets")
 	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "save the documents as they were to a new folder under `DIR` before writing (default: kmsgrant/backups in the user's configuration folder)")
 	return cmd
 }
@@ -110,9 +113,13 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if backup != "" {
 		fmt.Fprintf(f.IO.ErrOut, "Backed up the documents as they were to %s\n", backup)
 	}
-	outcomes, err := apply.Execute(ctx, backend, p)
+	var execOpts []apply.Option
+	if opts.NoRollback {
+		execOpts = append(execOpts, apply.NoRollback())
+	}
+	outcomes, err := apply.Execute(ctx, backend, p, execOpts...)
 	fmt.Fprintln(f.IO.Out)
-	printOutcomes(f, outcomes)
+	printOutcomes(f, outcomes, backup)
 	if err != nil {
 		return err
 	}
@@ -180,14 +187,18 @@ func orNone(s string) string {
 	return s
 }
 
-func printOutcomes(f *Factory, outcomes []apply.Outcome) {
+func printOutcomes(f *Factory, outcomes []apply.Outcome, backup string) {
 	for _, o := range outcomes {
 		verb := map[generate.Action]string{generate.Create: "created", generate.Update: "updated"}[o.Change.Action]
-		switch {
-		case o.Done:
+		switch o.Status() {
+		case "applied":
 			fmt.Fprintf(f.IO.Out, "%s %s %s\n", verb, o.Change.Kind, o.Change.Target)
-		case o.Err != nil:
+		case "failed":
 			fmt.Fprintf(f.IO.ErrOut, "failed %s %s: %v\n", o.Change.Kind, o.Change.Target, o.Err)
+		case "rolled back":
+			fmt.Fprintf(f.IO.ErrOut, "rolled back %s %s\n", o.Change.Kind, o.Change.Target)
+		case "failed to roll back":
+			fmt.Fprintf(f.IO.ErrOut, "FAILED TO ROLL BACK %s %s: %v; its document as it was is in %s\n", o.Change.Kind, o.Change.Target, o.RollbackErr, backup)
 		default:
 			fmt.Fprintf(f.IO.ErrOut, "not written %s %s\n", o.Change.Kind, o.Change.Target)
 		}
