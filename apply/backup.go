@@ -39,7 +39,7 @@ func Backup(dir string, p *Plan, now time.Time) (string, error) {
 	m := Manifest{FormatVersion: FormatVersion, Created: now.UTC(), Grant: p.View.Grant}
 	var writes []generate.Change
 	for _, c := range p.Result.Changes {
-		if c.Action == generate.Create || c.Action == generate.Update {
+		if c.Writes() {
 			writes = append(writes, c)
 		}
 	}

@@ -106,7 +106,7 @@ func Execute(ctx context.Context, b Backend, p *Plan, opts ...Option) ([]Outcome
 	}
 	var outcomes []Outcome
 	for _, c := range p.Result.Changes {
-		if c.Action == generate.Create || c.Action == generate.Update {
+		if c.Writes() {
 			outcomes = append(outcomes, Outcome{Change: c})
 		}
 	}

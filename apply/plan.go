@@ -22,11 +22,13 @@ type Plan struct {
 
 // View is the JSON plan document (see docs/json-plan.md).
 type View struct {
-	FormatVersion string             `json:"format_version"`
-	Grant         *generate.Resolved `json:"grant"`
-	Changes       []ChangeView       `json:"changes"`
-	Blockers      []generate.Finding `json:"blockers"`
-	Warnings      []generate.Finding `json:"warnings"`
+	FormatVersion string `json:"format_version"`
+	// Operation is "grant" or "revoke".
+	Operation string             `json:"operation"`
+	Grant     *generate.Resolved `json:"grant"`
+	Changes   []ChangeView       `json:"changes"`
+	Blockers  []generate.Finding `json:"blockers"`
+	Warnings  []generate.Finding `json:"warnings"`
 	// NotChecked lists policies kmsgrant cannot see that can still deny.
 	NotChecked []generate.Finding `json:"not_checked"`
 	Summary    Summary            `json:"summary"`
@@ -54,6 +56,7 @@ type Summary struct {
 	Update int `json:"update"`
 	NoOp   int `json:"no_op"`
 	Manual int `json:"manual"`
+	Delete int `json:"delete,omitempty"`
 }
 
 // NewPlan reads what a grant needs through a backend and plans it.
@@ -73,6 +76,7 @@ func NewPlan(ctx context.Context, b Backend, g generate.Grant) (*Plan, error) {
 func FromResult(res *generate.Result) *Plan {
 	v := View{
 		FormatVersion: FormatVersion,
+		Operation:     map[bool]string{false: "grant", true: "revoke"}[res.Revoke],
 		Changes:       []ChangeView{},
 		Blockers:      append([]generate.Finding{}, res.Blockers...),
 		Warnings:      append([]generate.Finding{}, res.Warnings...),
@@ -93,6 +97,8 @@ func FromResult(res *generate.Result) *Plan {
 			v.Summary.NoOp++
 		case generate.Manual:
 			v.Summary.Manual++
+		case generate.Delete:
+			v.Summary.Delete++
 		}
 	}
 	return &Plan{Result: res, View: v}
@@ -138,6 +144,12 @@ func (p *Plan) HasChanges() bool { return p.Result.HasChanges() }
 // SummaryLine is the closing line of a text plan.
 func (p *Plan) SummaryLine() string {
 	s := p.View.Summary
+	if p.View.Operation == "revoke" {
+		if s.Update+s.Delete == 0 {
+			return "No changes. The grantee has no kmsgrant statement here."
+		}
+		return fmt.Sprintf("Plan: %d to update, %d to delete, %d unchanged.", s.Update, s.Delete, s.NoOp)
+	}
 	if s.Create+s.Update == 0 {
 		line := "No changes."
 		if s.NoOp > 0 {

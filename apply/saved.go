@@ -148,7 +148,7 @@ func canonical(kind string, raw json.RawMessage) (string, *policy.Document, *gen
 func CheckStale(ctx context.Context, b Backend, p *Plan) error {
 	var moved []string
 	for _, c := range p.Result.Changes {
-		if c.Action != generate.Create && c.Action != generate.Update {
+		if !c.Writes() {
 			continue
 		}
 		current, err := b.Current(ctx, c)

@@ -45,6 +45,11 @@ type Change struct {
 	Grantee *arns.Principal
 }
 
+// Writes reports whether applying the change writes anything.
+func (c Change) Writes() bool {
+	return c.Action == Create || c.Action == Update || c.Action == Delete
+}
+
 // Resolved is the grant with every name resolved to an ARN.
 type Resolved struct {
 	Bucket         string   `json:"bucket"`
@@ -70,12 +75,14 @@ type Result struct {
 	// NotChecked lists what takes part in the decision but is not visible
 	// to kmsgrant.
 	NotChecked []Finding
+	// Revoke is set for a revoke's plan.
+	Revoke bool
 }
 
 // HasChanges reports whether applying the result would write anything.
 func (r *Result) HasChanges() bool {
 	for _, c := range r.Changes {
-		if c.Action == Create || c.Action == Update {
+		if c.Writes() {
 			return true
 		}
 	}

@@ -29,6 +29,9 @@ func (b *Backend) Write(ctx context.Context, c generate.Change) error {
 }
 
 func (b *Backend) write(ctx context.Context, c generate.Change) error {
+	if c.Action == generate.Delete {
+		return b.remove(ctx, c)
+	}
 	switch c.Kind {
 	case generate.KindBucketPolicy:
 		bucket, region := b.bucketOf(c.Target)
@@ -89,8 +92,14 @@ func (b *Backend) Restore(ctx context.Context, c generate.Change) error {
 		if err != nil {
 			return err
 		}
+		back.Action = generate.Update
 		return b.write(ctx, back)
 	}
+	return b.remove(ctx, c)
+}
+
+// remove deletes a bucket policy or an inline policy.
+func (b *Backend) remove(ctx context.Context, c generate.Change) error {
 	switch c.Kind {
 	case generate.KindBucketPolicy:
 		bucket, region := b.bucketOf(c.Target)

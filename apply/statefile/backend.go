@@ -169,7 +169,9 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 		return err
 	}
 	var data []byte
-	if c.Kind == generate.KindBucketEncryption {
+	if c.Action == generate.Delete {
+		data, err = jsonedit.Delete(f.data, path)
+	} else if c.Kind == generate.KindBucketEncryption {
 		var id []byte
 		if id, err = json.Marshal(c.Encryption.KMSMasterKeyID); err == nil {
 			data, err = jsonedit.Set(f.data, path, id)

@@ -26,6 +26,8 @@ type ApplyOptions struct {
 	BackupDir string
 	// NoRollback keeps the writes that succeeded when a later one fails.
 	NoRollback bool
+	// revoke plans the grantee's removal instead of the grant.
+	revoke bool
 }
 
 // NewCmdApply builds `kmsgrant apply`.
@@ -65,9 +67,12 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	var backend apply.Backend
 	var p *apply.Plan
 	var err error
-	if opts.PlanFile != "" {
+	switch {
+	case opts.PlanFile != "":
 		backend, p, err = savedPlan(ctx, f, opts)
-	} else {
+	case opts.revoke:
+		backend, p, err = revokePlan(ctx, f, &opts.Grant)
+	default:
 		backend, p, err = buildPlan(ctx, f, &opts.Grant)
 	}
 	if err != nil {
@@ -189,7 +194,7 @@ func orNone(s string) string {
 
 func printOutcomes(f *Factory, outcomes []apply.Outcome, backup string) {
 	for _, o := range outcomes {
-		verb := map[generate.Action]string{generate.Create: "created", generate.Update: "updated"}[o.Change.Action]
+		verb := map[generate.Action]string{generate.Create: "created", generate.Update: "updated", generate.Delete: "deleted"}[o.Change.Action]
 		switch o.Status() {
 		case "applied":
 			fmt.Fprintf(f.IO.Out, "%s %s %s\n", verb, o.Change.Kind, o.Change.Target)
@@ -206,17 +211,23 @@ func printOutcomes(f *Factory, outcomes []apply.Outcome, backup string) {
 }
 
 func applySummary(outcomes []apply.Outcome) string {
-	var created, updated int
+	var created, updated, deleted int
 	for _, o := range outcomes {
 		if !o.Done {
 			continue
 		}
-		if o.Change.Action == generate.Create {
+		switch o.Change.Action {
+		case generate.Create:
 			created++
-		} else {
+		case generate.Delete:
+			deleted++
+		default:
 			updated++
 		}
 	}
 	parts := []string{fmt.Sprintf("%d created", created), fmt.Sprintf("%d updated", updated)}
+	if deleted > 0 {
+		parts = append(parts, fmt.Sprintf("%d deleted", deleted))
+	}
 	return "Apply complete: " + strings.Join(parts, ", ") + "."
 }

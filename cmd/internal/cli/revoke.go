@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/generate"
+)
+
+// NewCmdRevoke builds `kmsgrant revoke`: the same flags and flow as apply,
+// with a plan that removes the grantee instead of adding it.
+func NewCmdRevoke(f *Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
+	opts := &ApplyOptions{Factory: f, revoke: true}
+	cmd := &cobra.Command{
+		Use:   "revoke --bucket NAME --grantee PRINCIPAL [--prefix P] [--state FILE | --owner-profile P ...] [flags]",
+		Short: "Remove a grantee from the statements kmsgrant wrote",
+		Long: `Revoke plans the removal of the grantee from the Kmsgrant statements for the
+bucket and prefix (of any access level): a statement left with no principal
+is dropped, and so is the grantee's kmsgrant inline policy left with no
+statement. Statements kmsgrant did not write are never touched. The plan is
+shown and confirmed as with apply.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return applyRun(cmd.Context(), opts)
+		},
+	}
+	opts.Grant.register(cmd)
+	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "revoke without asking for confirmation")
+	cmd.Flags().BoolVar(&opts.NoRollback, "no-rollback", false, "when a write fails, keep the writes before it instead of restoring their targets")
+	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "save the documents as they were to a new folder under `DIR` before writing")
+	return cmd
+}
+
+// revokePlan plans a revoke through the same backend as plan and apply.
+func revokePlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backend, *apply.Plan, error) {
+	g, blocker, err := flags.grant()
+	if err != nil {
+		return nil, nil, err
+	}
+	if blocker != nil {
+		return nil, apply.FromResult(generate.Blocked(*blocker)), nil
+	}
+	backend, err := openBackend(ctx, f, flags, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := apply.Read(ctx, backend, g)
+	printNotes(f, backend)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := generate.Revoke(g, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	return backend, apply.FromResult(res), nil
+}

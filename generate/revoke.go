@@ -1,0 +1,144 @@
+package generate
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+// Delete is the action of a revoke that leaves a bucket policy or an
+// inline policy with no statement: the document is removed, as AWS does
+// not keep empty policies.
+const Delete Action = "delete"
+
+// Revoke plans the removal of a grantee from the statements kmsgrant wrote
+// for a bucket and prefix: the grantee leaves the principal list of every
+// Kmsgrant statement of that scope (whatever its actions), a statement left
+// with no principal goes, and so does the grantee's kmsgrant inline policy
+// left with no statement. Statements kmsgrant did not write are never
+// touched, so revoke after grant gives each policy its meaning back.
+func Revoke(g Grant, in Inputs) (*Result, error) {
+	p := &planner{g: g, in: in, r: &Result{Revoke: true}}
+	b := in.Bucket
+	if b == nil {
+		p.block(CodeBucketNotFound, g.Bucket, fmt.Sprintf("bucket %q does not exist", g.Bucket), "check the bucket name")
+		return p.r, nil
+	}
+	if p.g.Grantee.Partition == "" {
+		p.g.Grantee.Partition = arns.PartitionOf(b.Region)
+	}
+	p.sc = scope{
+		partition: arns.PartitionOf(b.Region), bucketARN: arns.BucketARN(arns.PartitionOf(b.Region), b.Name),
+		objectsARN: arns.BucketARN(arns.PartitionOf(b.Region), b.Name) + "/" + g.Prefix, prefix: g.Prefix,
+		region: b.Region, owner: b.Account,
+	}
+	if in.Key != nil {
+		p.sc.keyARN, p.sc.keyAccount = in.Key.ARN, in.Key.Account
+	}
+	p.r.Grant = Resolved{
+		Bucket: b.Name, BucketARN: p.sc.bucketARN, Prefix: g.Prefix, ObjectsARN: p.sc.objectsARN + "*",
+		Region: b.Region, OwnerAccount: b.Account, KeyARN: p.sc.keyARN,
+		Grantee: p.g.Grantee.ARN(), GranteeKind: string(p.g.Grantee.Kind), GranteeAccount: p.g.Grantee.Account,
+		Access: g.Access, IAMPolicyName: g.IAMPolicyName,
+	}
+	// The shapes of everything kmsgrant could have written for this
+	// scope: all levels, with the grantee's principal.
+	all := Grant{Access: []string{"list", "read", "write"}, Grantee: p.g.Grantee}
+	needs := append(s3Needs(all, p.sc), kmsNeeds(all, p.sc, true)...)
+	principal := p.g.Grantee.ARN()
+
+	bucketShapes, err := statements(KindBucketPolicy, s3Needs(all, p.sc), principal, p.sc)
+	if err != nil {
+		return nil, err
+	}
+	p.r.Changes = append(p.r.Changes, revokeChange(KindBucketPolicy, b.Account, p.sc.bucketARN, b.Policy, bucketShapes, principal, true))
+	if k := in.Key; k != nil && k.Policy != nil {
+		keyShapes, err := statements(KindKeyPolicy, kmsNeeds(all, p.sc, true), principal, p.sc)
+		if err != nil {
+			return nil, err
+		}
+		c := revokeChange(KindKeyPolicy, k.Account, k.ARN, k.Policy, keyShapes, principal, false)
+		if c.Action == Delete {
+			p.block(CodeExplicitDeny, k.ARN, "the key policy would be left with no statement", "keep at least the statement that lets the owner account manage the key")
+		}
+		p.r.Changes = append(p.r.Changes, c)
+	}
+	if gr := in.Grantee; gr != nil && p.g.Grantee.Kind != arns.Account {
+		iamShapes, err := statements(KindIAMPolicy, needs, "", p.sc)
+		if err != nil {
+			return nil, err
+		}
+		var current *policy.Document
+		for _, np := range gr.Inline {
+			if np.Name == g.IAMPolicyName {
+				current = np.Doc
+			}
+		}
+		c := revokeChange(KindIAMPolicy, p.g.Grantee.Account, principal, current, iamShapes, "", true)
+		c.PolicyName = g.IAMPolicyName
+		grantee := p.g.Grantee
+		c.Grantee = &grantee
+		p.r.Changes = append(p.r.Changes, c)
+	}
+	if len(p.r.Blockers) > 0 {
+		p.r.Changes = nil
+	}
+	return p.r, nil
+}
+
+// revokeChange removes principal from the Kmsgrant statements of doc whose
+// scope (everything but actions and principal) is one of shapes. For an
+// identity policy (principal ""), such statements go entirely.
+func revokeChange(kind, account, target string, doc *policy.Document, shapes []policy.Statement, principal string, mayDelete bool) Change {
+	c := Change{Kind: kind, Account: account, Target: target, Action: NoOp, Before: doc.Pretty(), After: doc.Pretty(), Policy: doc,
+		Reason: "no kmsgrant statement grants the grantee here"}
+	if doc == nil {
+		return c
+	}
+	out := doc.Clone()
+	out.Statements = nil
+	removed := 0
+	for _, st := range doc.Statements {
+		if !st.HasSidPrefix(SidPrefix) || !slices.ContainsFunc(shapes, func(s policy.Statement) bool { return sameScope(s, st) }) {
+			out.Statements = append(out.Statements, st)
+			continue
+		}
+		if principal == "" {
+			removed++
+			continue
+		}
+		kept := slices.DeleteFunc(append([]string(nil), st.Principal.AWS()...), func(v string) bool { return v == principal })
+		switch {
+		case len(kept) == len(st.Principal.AWS()):
+			out.Statements = append(out.Statements, st)
+		case len(kept) == 0:
+			removed++
+		default:
+			removed++
+			narrowed := st.Clone()
+			narrowed.Principal.Types["AWS"] = policy.Strings(kept...)
+			out.Statements = append(out.Statements, narrowed)
+		}
+	}
+	if removed == 0 {
+		return c
+	}
+	c.Reason = fmt.Sprintf("removes the grantee from %d kmsgrant statement(s)", removed)
+	if len(out.Statements) == 0 && mayDelete {
+		c.Action, c.After, c.Policy = Delete, "", nil
+		c.Reason += "; the policy is left with no statement and is deleted"
+		return c
+	}
+	c.Action, c.After, c.Policy = Update, out.Pretty(), out
+	return c
+}
+
+// sameScope reports whether two statements cover the same resources under
+// the same conditions, whatever their actions and principals.
+func sameScope(a, b policy.Statement) bool {
+	a, b = a.Clone(), b.Clone()
+	a.Action, b.Action = policy.Values{}, policy.Values{}
+	return shapeKey(a) == shapeKey(b)
+}
