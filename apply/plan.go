@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -76,7 +77,7 @@ func NewPlan(ctx context.Context, b Backend, g generate.Grant) (*Plan, error) {
 func FromResult(res *generate.Result) *Plan {
 	v := View{
 		FormatVersion: FormatVersion,
-		Operation:     map[bool]string{false: "grant", true: "revoke"}[res.Revoke],
+		Operation:     cmp.Or(res.Operation, "grant"),
 		Changes:       []ChangeView{},
 		Blockers:      append([]generate.Finding{}, res.Blockers...),
 		Warnings:      append([]generate.Finding{}, res.Warnings...),
@@ -144,11 +145,15 @@ func (p *Plan) HasChanges() bool { return p.Result.HasChanges() }
 // SummaryLine is the closing line of a text plan.
 func (p *Plan) SummaryLine() string {
 	s := p.View.Summary
-	if p.View.Operation == "revoke" {
-		if s.Update+s.Delete == 0 {
-			return "No changes. The grantee has no kmsgrant statement here."
-		}
+	switch {
+	case p.View.Operation == "revoke" && s.Update+s.Delete == 0:
+		return "No changes. The grantee has no kmsgrant statement here."
+	case p.View.Operation == "revoke":
 		return fmt.Sprintf("Plan: %d to update, %d to delete, %d unchanged.", s.Update, s.Delete, s.NoOp)
+	case p.View.Operation == "restore" && s.Create+s.Update+s.Delete == 0:
+		return "No changes. Every target already holds its backed-up document."
+	case p.View.Operation == "restore":
+		return fmt.Sprintf("Plan: %d to create, %d to update, %d to delete, %d unchanged.", s.Create, s.Update, s.Delete, s.NoOp)
 	}
 	if s.Create+s.Update == 0 {
 		line := "No changes."

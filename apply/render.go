@@ -42,7 +42,9 @@ func (p *Plan) WriteText(w io.Writer, color bool) error {
 	c := painter(color)
 	var b strings.Builder
 	v := p.View
-	if g := v.Grant; g != nil && v.Operation == "revoke" {
+	if g := v.Grant; g != nil && v.Operation == "restore" {
+		fmt.Fprintf(&b, "Restore the documents backed up for %s's access to s3://%s/%s*\n\n", g.Grantee, g.Bucket, g.Prefix)
+	} else if g != nil && v.Operation == "revoke" {
 		fmt.Fprintf(&b, "Revoke %s's kmsgrant access to s3://%s/%s*\n\n", g.Grantee, g.Bucket, g.Prefix)
 	} else if g != nil {
 		fmt.Fprintf(&b, "Grant %s %s access to s3://%s/%s*\n", g.Grantee, strings.Join(g.Access, ","), g.Bucket, g.Prefix)

@@ -75,8 +75,9 @@ type Result struct {
 	// NotChecked lists what takes part in the decision but is not visible
 	// to kmsgrant.
 	NotChecked []Finding
-	// Revoke is set for a revoke's plan.
-	Revoke bool
+	// Operation is "grant" (the default when empty), "revoke" or
+	// "restore".
+	Operation string
 }
 
 // HasChanges reports whether applying the result would write anything.

@@ -20,7 +20,7 @@ const Delete Action = "delete"
 // left with no statement. Statements kmsgrant did not write are never
 // touched, so revoke after grant gives each policy its meaning back.
 func Revoke(g Grant, in Inputs) (*Result, error) {
-	p := &planner{g: g, in: in, r: &Result{Revoke: true}}
+	p := &planner{g: g, in: in, r: &Result{Operation: "revoke"}}
 	b := in.Bucket
 	if b == nil {
 		p.block(CodeBucketNotFound, g.Bucket, fmt.Sprintf("bucket %q does not exist", g.Bucket), "check the bucket name")

@@ -62,6 +62,7 @@ func TestScripts(t *testing.T) {
 			"jsonset":  jsonset,
 			"jsonget":  jsonget,
 			"fakeaws":  servers.start,
+			"backupof": backupOf,
 			"awsstate": servers.state,
 		},
 	})
@@ -108,6 +109,19 @@ func (f *fakeServers) state(ts *testscript.TestScript, neg bool, args []string) 
 		ts.Fatalf("usage: awsstate FILE (after fakeaws)")
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), srv.State(), 0o644))
+}
+
+// backupof DIR VAR sets VAR to the one backup folder under DIR.
+func backupOf(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: backupof DIR VAR")
+	}
+	entries, err := os.ReadDir(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if len(entries) != 1 {
+		ts.Fatalf("backupof: %d folders in %s, want 1", len(entries), args[0])
+	}
+	ts.Setenv(args[1], ts.MkAbs(args[0]+"/"+entries[0].Name()))
 }
 
 // jsonset FILE VALUE KEY... sets the value at a path of object keys in a

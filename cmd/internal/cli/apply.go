@@ -28,6 +28,8 @@ type ApplyOptions struct {
 	NoRollback bool
 	// revoke plans the grantee's removal instead of the grant.
 	revoke bool
+	// restoreFrom is a backup folder to put back.
+	restoreFrom string
 }
 
 // NewCmdApply builds `kmsgrant apply`.
@@ -72,6 +74,8 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		backend, p, err = savedPlan(ctx, f, opts)
 	case opts.revoke:
 		backend, p, err = revokePlan(ctx, f, &opts.Grant)
+	case opts.restoreFrom != "":
+		backend, p, err = restorePlan(ctx, f, opts)
 	default:
 		backend, p, err = buildPlan(ctx, f, &opts.Grant)
 	}

@@ -30,19 +30,26 @@ type GrantFlags struct {
 }
 
 func (g *GrantFlags) register(cmd *cobra.Command) {
+	g.registerAccounts(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&g.State, "state", "", "account-state `FILE` to plan against instead of live AWS")
-	fl.StringVar(&g.OwnerProfile, "owner-profile", "", "AWS `PROFILE` of the account that owns the bucket and key (default: the SDK's default chain)")
-	fl.StringVar(&g.GranteeProfile, "grantee-profile", "", "AWS `PROFILE` of the grantee's account, to read and write its IAM policy")
-	fl.StringVar(&g.Region, "region", "", "`REGION` for the first calls (the bucket's own Region is used after that)")
-	fl.StringVar(&g.EndpointURL, "endpoint-url", "", "send every AWS call to `URL` (an AWS-compatible endpoint such as LocalStack)")
-	fl.IntVar(&g.CheckObjects, "check-objects", 0, "look at up to `N` objects under the prefix for the key they are really encrypted with")
 	fl.StringVar(&g.Bucket, "bucket", "", "`NAME` of the bucket to share (required)")
 	fl.StringVar(&g.Grantee, "grantee", "", "IAM role or user ARN, or 12-digit account ID, to grant (required)")
 	fl.StringVar(&g.Prefix, "prefix", "", "limit the grant to object keys starting with `P`")
 	fl.StringVar(&g.Key, "key", "", "KMS `KEY` (key ID, key ARN, alias/NAME or alias ARN); default: the bucket's default encryption key")
 	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`: read, read,list, read,write or read,list,write")
 	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "name of the grantee's inline policy (default kmsgrant-BUCKET)")
+	fl.IntVar(&g.CheckObjects, "check-objects", 0, "look at up to `N` objects under the prefix for the key they are really encrypted with")
+}
+
+// registerAccounts adds the flags that say which accounts to read: a
+// state file, or live AWS credentials and endpoints.
+func (g *GrantFlags) registerAccounts(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&g.State, "state", "", "account-state `FILE` to plan against instead of live AWS")
+	fl.StringVar(&g.OwnerProfile, "owner-profile", "", "AWS `PROFILE` of the account that owns the bucket and key (default: the SDK's default chain)")
+	fl.StringVar(&g.GranteeProfile, "grantee-profile", "", "AWS `PROFILE` of the grantee's account, to read and write its IAM policy")
+	fl.StringVar(&g.Region, "region", "", "`REGION` for the first calls (the bucket's own Region is used after that)")
+	fl.StringVar(&g.EndpointURL, "endpoint-url", "", "send every AWS call to `URL` (an AWS-compatible endpoint such as LocalStack)")
 }
 
 var policyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)

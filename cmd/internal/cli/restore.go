@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+// NewCmdRestore builds `kmsgrant restore BACKUP`.
+func NewCmdRestore(f *Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
+	opts := &ApplyOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "restore BACKUP [--state FILE | --owner-profile P ...] [flags]",
+		Short: "Put back the documents an apply backed up",
+		Long: `Restore plans putting every target of a backup (a folder apply wrote
+before its first write) back to the document it held then, shows the diffs,
+and writes them on confirmation, like any other change. What the targets
+hold now is backed up first, so a restore can be undone too.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.restoreFrom = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return applyRun(cmd.Context(), opts)
+		},
+	}
+	opts.Grant.registerAccounts(cmd)
+	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "restore without asking for confirmation")
+	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "where to back up what the targets hold now, before writing")
+	return cmd
+}
+
+// restorePlan plans a restore: each target of the backup from what it
+// holds now back to the saved document.
+func restorePlan(ctx context.Context, f *Factory, opts *ApplyOptions) (apply.Backend, *apply.Plan, error) {
+	data, err := os.ReadFile(filepath.Join(opts.restoreFrom, "manifest.json"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading backup: %w", err)
+	}
+	var m apply.Manifest
+	if err := json.Unmarshal(data, &m); err != nil || m.FormatVersion != apply.FormatVersion || m.Grant == nil {
+		return nil, nil, fmt.Errorf("%s: not a kmsgrant backup (manifest.json format_version %q)", opts.restoreFrom, m.FormatVersion)
+	}
+	grantee, err := arns.ParsePrincipal(m.Grant.Grantee, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", opts.restoreFrom, err)
+	}
+	g := generate.Grant{Bucket: m.Grant.Bucket, Prefix: m.Grant.Prefix, Grantee: grantee}
+	backend, err := openBackend(ctx, f, &opts.Grant, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Reading the bucket tells the backend its Region.
+	if _, err := backend.Bucket(ctx, m.Grant.Bucket); err != nil {
+		return nil, nil, err
+	}
+	res := &generate.Result{Grant: *m.Grant, Operation: "restore"}
+	for _, t := range m.Targets {
+		c, err := restoreChange(ctx, backend, opts.restoreFrom, t)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %s of %s: %w", opts.restoreFrom, t.Kind, t.Target, err)
+		}
+		res.Changes = append(res.Changes, c)
+	}
+	return backend, apply.FromResult(res), nil
+}
+
+func restoreChange(ctx context.Context, b apply.Backend, dir string, t apply.BackupTarget) (generate.Change, error) {
+	c := generate.Change{Kind: t.Kind, Account: t.Account, Target: t.Target, PolicyName: t.PolicyName,
+		Reason: "puts back the document backed up in " + dir}
+	if t.Kind == generate.KindIAMPolicy {
+		p, err := arns.ParsePrincipal(t.Target, "")
+		if err != nil {
+			return c, err
+		}
+		c.Grantee = &p
+	}
+	if t.File != "" {
+		saved, err := os.ReadFile(filepath.Join(dir, t.File))
+		if err != nil {
+			return c, err
+		}
+		c.After = string(saved)
+	}
+	current, err := b.Current(ctx, c)
+	if err != nil {
+		return c, err
+	}
+	c.Before = current
+	switch {
+	case c.After == c.Before:
+		c.Action = generate.NoOp
+		c.Reason = "already holds the backed-up document"
+		return c, nil
+	case c.After == "":
+		c.Action = generate.Delete
+		return c, nil
+	case c.Before == "":
+		c.Action = generate.Create
+	default:
+		c.Action = generate.Update
+	}
+	if t.Kind == generate.KindBucketEncryption {
+		var e generate.Encryption
+		if err := json.Unmarshal([]byte(c.After), &e); err != nil {
+			return c, err
+		}
+		c.Encryption = &e
+		return c, nil
+	}
+	doc, err := policy.Parse([]byte(c.After))
+	if err != nil {
+		return c, errors.New("the backed-up document is not a policy: " + err.Error())
+	}
+	c.Policy = doc
+	return c, nil
+}
