@@ -20,10 +20,12 @@ lint: tools
 	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
 
 # A short run of every fuzz target, from the committed seed corpus on.
+FUZZTIME ?= 10s
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./generate/policy
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./apply/statefile
-	$(GO) test -run='^$$' -fuzz=FuzzSet -fuzztime=10s ./apply/internal/jsonedit
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./generate/policy
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./apply/statefile
+	$(GO) test -run='^$$' -fuzz=FuzzSet -fuzztime=$(FUZZTIME) ./apply/internal/jsonedit
+	$(GO) test -run='^$$' -fuzz=FuzzReadSaved -fuzztime=$(FUZZTIME) ./apply
 
 # Rewrite golden files and the expected outputs of the end-to-end scripts;
 # review the diff like code.

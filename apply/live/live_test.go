@@ -525,3 +525,23 @@ func TestLiveKeyInAnotherAccount(t *testing.T) {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
 }
+
+// Throttling past the SDK's retries fails the write like any other error:
+// the writes before it are rolled back.
+func TestLiveThrottledPastRetries(t *testing.T) {
+	data := example(t, "seed")
+	srv := livetest.New(t, data)
+	b := mustBackend(t, srv)
+	p, err := apply.NewPlan(context.Background(), b, grant(t, "doc-example-bucket", "reports/", reader))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Fail("iam:PutRolePolicy", 10, 400, "Throttling", "Rate exceeded")
+	_, err = apply.Execute(context.Background(), b, p)
+	if err == nil || !strings.Contains(err.Error(), "Throttling") || !strings.Contains(err.Error(), "rolled back: bucket_encryption") {
+		t.Fatalf("err = %v", err)
+	}
+	if diff := cmp.Diff(meaning(t, data), meaning(t, srv.State())); diff != "" {
+		t.Errorf("after rollback (-before +after):\n%s", diff)
+	}
+}

@@ -99,3 +99,43 @@ func TestRestore(t *testing.T) {
 		t.Errorf("after restore (-before +after):\n%s", diff)
 	}
 }
+
+// A crash between writes (the process ends before Flush) leaves the state
+// file as it was: writes only reach the disk all together, by rename.
+func TestCrashBetweenWritesLeavesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	name := dir + "/state.json"
+	data, err := os.ReadFile("../../examples/seed/state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, _ := arns.ParsePrincipal("arn:aws:iam::444455556666:role/reader", "aws")
+	plan, err := apply.NewPlan(context.Background(), f, generate.Grant{Bucket: "doc-example-bucket", Grantee: reader, Access: []string{"read"}, IAMPolicyName: "kmsgrant-doc-example-bucket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range plan.Result.Changes[:2] {
+		if err := f.Write(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// No Flush: the process "crashed" here.
+	got, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(data) {
+		t.Error("the state file changed before Flush")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("files left in the folder: %v", entries)
+	}
+}
