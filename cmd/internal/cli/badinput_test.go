@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/apply/live"
+	"github.com/kmsgrant/kmsgrant/apply/statefile"
+	"github.com/kmsgrant/kmsgrant/cmd/internal/iostreams"
+)
+
+// run runs kmsgrant in-process and returns its exit code and output.
+func run(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	io, _, out, errOut := iostreams.Test()
+	f := &Factory{
+		IO:        io,
+		Prompter:  &fakePrompter{},
+		OpenState: func(path string) (apply.Backend, error) { return statefile.Open(path) },
+		OpenLive: func(context.Context, live.Options) (apply.Backend, error) {
+			return nil, live.ErrNoCredentials
+		},
+		Version: "test",
+	}
+	root := NewCmdRoot(f)
+	for i, a := range args {
+		args[i] = strings.ReplaceAll(a, "$DIR", dir)
+	}
+	root.SetArgs(args)
+	code = exitCode(root.ExecuteContext(context.Background()), errOut)
+	return code, out.String(), errOut.String()
+}
+
+// The bad-input catalogue: every malformed flag, state file, policy inside
+// one, plan file and backup folder gives one line saying what is wrong and
+// where (plus at most a hint), exit 1, and nothing written.
+func TestBadInputCatalogue(t *testing.T) {
+	seed, err := os.ReadFile("../../../examples/seed/state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const role = "arn:aws:iam::444455556666:role/reader"
+	grant := []string{"--bucket", "doc-example-bucket", "--grantee", role}
+	withState := func(extra ...string) []string {
+		return append(append([]string{"plan", "--state", "$DIR/state.json"}, grant...), extra...)
+	}
+	state := func(old, new string) string {
+		if !strings.Contains(string(seed), old) {
+			t.Fatalf("fixture: %q not in the seed", old)
+		}
+		return strings.Replace(string(seed), old, new, 1)
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		state string // the state file's content; the seed when ""
+		file  map[string]string
+		want  string // a fragment of the error line
+	}{
+		// Flags.
+		{name: "no bucket", args: []string{"plan", "--state", "$DIR/state.json", "--grantee", role}, want: "--bucket is required"},
+		{name: "no grantee", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket"}, want: "--grantee is required"},
+		{name: "bucket name with capitals", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "Bucket", "--grantee", role}, want: "--bucket: \"Bucket\" is not a valid S3 bucket name"},
+		{name: "bucket name with two dots", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "a..b", "--grantee", role}, want: "--bucket:"},
+		{name: "group as grantee", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:group/g"}, want: "--grantee:"},
+		{name: "short account ID", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "4444"}, want: "--grantee:"},
+		{name: "assumed-role session", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:sts::444455556666:assumed-role/r/s"}, want: "--grantee:"},
+		{name: "unknown partition", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws-xx:iam::444455556666:role/r"}, want: "unsupported partition"},
+		{name: "unknown access level", args: withState("--access", "read,delete"), want: "--access: unknown access level \"delete\""},
+		{name: "empty access level", args: withState("--access", "read,,list"), want: "--access: unknown access level \"\""},
+		{name: "key that is no key", args: withState("--key", "alias"), want: "--key:"},
+		{name: "key ARN of S3", args: withState("--key", "arn:aws:s3:::b"), want: "--key:"},
+		{name: "alias with a space", args: withState("--key", "alias/a b"), want: "--key:"},
+		{name: "prefix with a slash first", args: withState("--prefix", "/reports"), want: "--prefix:"},
+		{name: "prefix with a wildcard", args: withState("--prefix", "reports/*"), want: "--prefix:"},
+		{name: "prefix with a variable", args: withState("--prefix", "${aws:username}/"), want: "--prefix:"},
+		{name: "bad inline policy name", args: withState("--iam-policy-name", "a b"), want: "--iam-policy-name:"},
+		{name: "unknown output", args: withState("--output", "yaml"), want: "--output: unknown format"},
+		{name: "unknown flag", args: withState("--colour"), want: "unknown flag: --colour"},
+		{name: "positional argument", args: append(withState(), "extra"), want: "unknown command \"extra\""},
+		{name: "negative objects", args: []string{"plan", "--bucket", "doc-example-bucket", "--grantee", role, "--check-objects", "-1"}, want: "--check-objects:"},
+		{name: "state with live flags", args: withState("--owner-profile", "p"), want: "--state plans against a file"},
+		{name: "no state and no credentials", args: append([]string{"plan"}, grant...), want: "no AWS credentials found"},
+		{name: "grantee that does not exist", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:role/ghost"}, want: "--grantee: arn:aws:iam::444455556666:role/ghost does not exist"},
+		{name: "grantee with another path", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:user/alice"}, want: "with path /team/, not /"},
+		// State files.
+		{name: "state file missing", args: []string{"plan", "--state", "$DIR/none.json", "--bucket", "doc-example-bucket", "--grantee", role}, want: "--state: reading state file"},
+		{name: "state not JSON", state: "{\n  \"format_version\": \"1\",\n  x\n}", args: withState(), want: "state.json:3:3: invalid JSON"},
+		{name: "state truncated", state: "{\"format_version\": \"1\", \"accounts\": {", args: withState(), want: "the file ends in the middle of a value"},
+		{name: "state empty", state: " ", args: withState(), want: "empty file"},
+		{name: "state trailing data", state: "{\"format_version\": \"1\"} {}", args: withState(), want: "unexpected data after the top-level object"},
+		{name: "state is a list", state: "[]", args: withState(), want: "want an object"},
+		{name: "no format_version", state: "{\"accounts\": {}}", args: withState(), want: "missing format_version"},
+		{name: "format_version 2", state: state(`"format_version": "1"`, `"format_version": "2"`), args: withState(), want: "unsupported format_version \"2\""},
+		{name: "account ID of 11 digits", state: state(`"444455556666": {`, `"44445555666": {`), args: withState(), want: "account IDs are 12 digits"},
+		{name: "region of the wrong type", state: state(`"region": "us-west-2"`, `"region": 5`), args: withState(), want: "accounts.111122223333.buckets.doc-example-bucket.region: want a string"},
+		{name: "bad sse_algorithm", state: state(`"sse_algorithm": "aws:kms", "kms_master_key_id": "alias/app-data"`, `"sse_algorithm": "kms", "kms_master_key_id": "alias/app-data"`), args: withState(), want: "default_encryption.sse_algorithm: want AES256, aws:kms or aws:kms:dsse"},
+		{name: "bad object ownership", state: state(`"object_ownership": "BucketOwnerEnforced"`, `"object_ownership": "Enforced"`), args: withState(), want: "object_ownership: want BucketOwnerEnforced"},
+		{name: "bad key state", state: state(`"key_state": "Enabled"`, `"key_state": "On"`), args: withState(), want: "key_state: want one of"},
+		{name: "bad key manager", state: state(`"key_manager": "CUSTOMER"`, `"key_manager": "ME"`), args: withState(), want: "key_manager: want AWS or CUSTOMER"},
+		{name: "bad alias", state: state(`"aliases": ["alias/app-data"]`, `"aliases": ["app-data"]`), args: withState(), want: "is not an alias name"},
+		{name: "key in the case of another field", state: state(`"region": "us-west-2"`, `"Region": "us-west-2", "region": "us-west-2"`), args: withState(), want: "keys are case-sensitive: did you mean \"region\"?"},
+		// Policies inside state files.
+		{name: "policy Effect Permit", state: state(`"Effect": "Deny"`, `"Effect": "Permit"`), args: withState(), want: "not a valid policy: Statement[0].Effect: must be \"Allow\" or \"Deny\""},
+		{name: "policy unknown element", state: state(`"Sid": "DenyInsecureTransport",`, `"Sid": "DenyInsecureTransport", "Actions": "s3:*",`), args: withState(), want: "Statement[0].Actions: unknown statement element"},
+		{name: "policy without Principal", state: state(`"Principal": "*",`, ``), args: withState(), want: "a resource policy statement needs Principal or NotPrincipal"},
+		{name: "policy principal string", state: state(`"Principal": "*",`, `"Principal": "everyone",`), args: withState(), want: "Statement[0].Principal: must be \"*\""},
+		{name: "policy condition value object", state: state(`{ "aws:SecureTransport": "false" }`, `{ "aws:SecureTransport": {"x": 1} }`), args: withState(), want: "Condition.Bool.aws:SecureTransport"},
+		{name: "key policy missing", state: state("\"aliases\": [\"alias/app-data\"],\n          \"policy\": {", "\"aliases\": [\"alias/app-data\"],\n          \"policy_was\": {"), args: withState(), want: "missing policy: every KMS key has a key policy"},
+		// Plan files.
+		{name: "plan file missing", args: []string{"apply", "$DIR/none.plan", "--state", "$DIR/state.json"}, want: "reading plan file"},
+		{name: "plan file not JSON", file: map[string]string{"p.plan": "plan"}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "not a complete kmsgrant plan file"},
+		{name: "plan file with unknown field", file: map[string]string{"p.plan": `{"format_version":"1","extra":1}`}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "unknown field \"extra\""},
+		{name: "plan file version 2", file: map[string]string{"p.plan": `{"format_version":"2"}`}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "plan file format_version \"2\""},
+		{name: "plan file without checksum", file: map[string]string{"p.plan": `{"format_version":"1"}`}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "checksum mismatch"},
+		{name: "plan file and grant flags", file: map[string]string{"p.plan": `{}`}, args: []string{"apply", "$DIR/p.plan", "--bucket", "b1"}, want: "a saved plan carries its grant"},
+		// Backup folders.
+		{name: "backup folder missing", args: []string{"restore", "$DIR/nowhere", "--state", "$DIR/state.json"}, want: "reading backup"},
+		{name: "backup manifest not JSON", file: map[string]string{"b/manifest.json": "x"}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "not a kmsgrant backup"},
+		{name: "backup manifest of another version", file: map[string]string{"b/manifest.json": `{"format_version":"9","grant":{}}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "not a kmsgrant backup"},
+		{name: "backup file missing", file: map[string]string{"b/manifest.json": `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"01-bucket_policy.json"}]}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "01-bucket_policy.json: no such file"},
+		{name: "backup document not a policy", file: map[string]string{
+			"b/manifest.json":         `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"01-bucket_policy.json"}]}`,
+			"b/01-bucket_policy.json": `{"Statement": "no"}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "the backed-up document is not a policy"},
+	}
+	if len(tests) < 40 {
+		t.Fatalf("the catalogue has %d cases; it must cover at least 40", len(tests))
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			content := tt.state
+			if content == "" {
+				content = string(seed)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "state.json"), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for name, data := range tt.file {
+				path := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, stdout, stderr := run(t, dir, append([]string(nil), tt.args...)...)
+			if code != 1 {
+				t.Errorf("exit code %d, want 1; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+			if !strings.HasPrefix(lines[0], "Error: ") || len(lines) > 2 || (len(lines) == 2 && !strings.HasPrefix(lines[1], "hint: ")) {
+				t.Errorf("stderr is not one error line (and a hint):\n%s", stderr)
+			}
+			if !strings.Contains(lines[0], tt.want) {
+				t.Errorf("error %q lacks %q", lines[0], tt.want)
+			}
+			after, err := os.ReadFile(filepath.Join(dir, "state.json"))
+			if err != nil || !bytes.Equal(after, []byte(content)) {
+				t.Errorf("the state file changed (%v)", err)
+			}
+		})
+	}
+}
