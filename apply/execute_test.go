@@ -3,6 +3,7 @@ package apply_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -91,7 +92,7 @@ func TestExecuteStopsAtFailedWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := apply.Execute(context.Background(), b, p)
+	outcomes, err := apply.Execute(context.Background(), b, p, apply.NoRollback())
 	var we *apply.WriteError
 	if !errors.As(err, &we) {
 		t.Fatalf("err = %v, want a *WriteError", err)
@@ -252,5 +253,47 @@ func TestExecuteRefusesDriftedTarget(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"bucket_encryption", "bucket_policy"}, kinds(b.Written)); diff != "" {
 		t.Errorf("written (-want +got):\n%s", diff)
+	}
+}
+
+// A network error on the third write: the two writes before it are rolled
+// back, last first, and every target is reported.
+func TestExecuteRollsBackAfterNetworkError(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		failRestore error
+		opts        []apply.Option
+		want        []string
+	}{
+		{"rolled back", nil, nil, []string{"rolled back", "rolled back", "failed", "untouched"}},
+		{"rollback fails", errors.New("connection reset"), nil, []string{"failed to roll back", "failed to roll back", "failed", "untouched"}},
+		{"no rollback", nil, []apply.Option{apply.NoRollback()}, []string{"applied", "applied", "failed", "untouched"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, g := fakeSeed(t)
+			b.FailWrite = 3
+			b.WriteErr = &net.OpError{Op: "write", Net: "tcp", Err: errors.New("connection reset by peer")}
+			b.FailRestore = tc.failRestore
+			p, err := apply.NewPlan(context.Background(), b, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outcomes, err := apply.Execute(context.Background(), b, p, tc.opts...)
+			if err == nil {
+				t.Fatal("apply succeeded")
+			}
+			var got []string
+			for _, o := range outcomes {
+				got = append(got, o.Status())
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("statuses (-want +got):\n%s", diff)
+			}
+			if tc.name == "rolled back" {
+				if diff := cmp.Diff([]string{"bucket_policy", "bucket_encryption"}, kinds(b.Restored)); diff != "" {
+					t.Errorf("restored, last first (-want +got):\n%s", diff)
+				}
+			}
+		})
 	}
 }

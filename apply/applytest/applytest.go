@@ -33,9 +33,12 @@ type Backend struct {
 	// target someone changed after the plan; others are as planned.
 	Drifted map[string]string
 
-	Written []generate.Change
-	Flushed int
-	writes  int
+	Written  []generate.Change
+	Restored []generate.Change
+	// FailRestore makes Restore fail.
+	FailRestore error
+	Flushed     int
+	writes      int
 }
 
 // Bucket implements apply.Backend.
@@ -109,6 +112,15 @@ func (b *Backend) Write(_ context.Context, c generate.Change) error {
 
 // WritesAtFlush implements apply.Transactional.
 func (b *Backend) WritesAtFlush() bool { return b.AtFlush }
+
+// Restore implements apply.Restorer.
+func (b *Backend) Restore(_ context.Context, c generate.Change) error {
+	if b.FailRestore != nil {
+		return b.FailRestore
+	}
+	b.Restored = append(b.Restored, c)
+	return nil
+}
 
 // Flush implements apply.Backend.
 func (b *Backend) Flush(context.Context) error {
