@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kmsgrant/kmsgrant/generate"
 )
@@ -77,19 +78,40 @@ func (e *WriteError) Error() string {
 
 func (e *WriteError) Unwrap() error { return e.Err }
 
+// rollbackTimeout bounds a rollback that runs after the apply's own context
+// was cancelled (Ctrl-C): the writes made must still be undone.
+const rollbackTimeout = 2 * time.Minute
+
 // rollback puts the targets of the writes that succeeded back to their
-// before documents, last written first.
-func rollback(ctx context.Context, r Restorer, done []Outcome) {
+// before documents, last written first. A target that no longer holds what
+// kmsgrant wrote was changed by someone else since: it is left alone and
+// reported, never overwritten.
+func rollback(ctx context.Context, b Backend, r Restorer, done []Outcome) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
 	for j := len(done) - 1; j >= 0; j-- {
 		if !done[j].Done {
 			continue
 		}
-		if err := r.Restore(ctx, done[j].Change); err != nil {
+		c := done[j].Change
+		current, err := b.Current(ctx, c)
+		if err == nil && current != c.After {
+			err = fmt.Errorf("%w: it changed again after kmsgrant wrote it, so it was not rolled back", ErrStale)
+		}
+		if err == nil {
+			err = r.Restore(ctx, c)
+		}
+		if err != nil {
 			done[j].RollbackErr = err
 			continue
 		}
 		done[j].Done, done[j].RolledBack = false, true
 	}
+}
+
+func transactional(b Backend) bool {
+	t, ok := b.(Transactional)
+	return ok && t.WritesAtFlush()
 }
 
 // Execute writes a plan's create and update changes, in plan order, and
@@ -112,6 +134,10 @@ func Execute(ctx context.Context, b Backend, p *Plan, opts ...Option) ([]Outcome
 	}
 	for i := range outcomes {
 		if err := ctx.Err(); err != nil {
+			// Interrupted between writes: undo the ones made.
+			if r, ok := b.(Restorer); ok && !o.noRollback && !transactional(b) {
+				rollback(ctx, b, r, outcomes[:i])
+			}
 			return outcomes, &WriteError{Outcomes: outcomes, Err: err}
 		}
 		c := outcomes[i].Change
@@ -124,13 +150,13 @@ func Execute(ctx context.Context, b Backend, p *Plan, opts ...Option) ([]Outcome
 		}
 		if err != nil {
 			outcomes[i].Err = err
-			if t, ok := b.(Transactional); ok && t.WritesAtFlush() {
+			if transactional(b) {
 				// The writes before this one never reached the disk.
 				for j := range outcomes {
 					outcomes[j].Done = false
 				}
 			} else if r, ok := b.(Restorer); ok && !o.noRollback {
-				rollback(ctx, r, outcomes[:i])
+				rollback(ctx, b, r, outcomes[:i])
 			}
 			return outcomes, &WriteError{Outcomes: outcomes, Err: fmt.Errorf("writing %s of %s: %w", c.Kind, c.Target, err)}
 		}

@@ -297,3 +297,60 @@ func TestExecuteRollsBackAfterNetworkError(t *testing.T) {
 		})
 	}
 }
+
+// Rollback never overwrites a target someone changed after kmsgrant wrote
+// it: that target is reported, the others are rolled back.
+func TestRollbackLeavesTargetsChangedSince(t *testing.T) {
+	b, g := fakeSeed(t)
+	b.FailWrite = 3
+	b.ChangedAfterWrite = map[string]string{generate.KindBucketPolicy: `{"someone": "else"}`}
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := apply.Execute(context.Background(), b, p)
+	if err == nil {
+		t.Fatal("apply succeeded")
+	}
+	var got []string
+	for _, o := range outcomes {
+		got = append(got, o.Status())
+	}
+	if diff := cmp.Diff([]string{"rolled back", "failed to roll back", "failed", "untouched"}, got); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if !errors.Is(outcomes[1].RollbackErr, apply.ErrStale) {
+		t.Errorf("bucket policy rollback error = %v, want ErrStale", outcomes[1].RollbackErr)
+	}
+	if diff := cmp.Diff([]string{"bucket_encryption"}, kinds(b.Restored)); diff != "" {
+		t.Errorf("restored (-want +got):\n%s", diff)
+	}
+}
+
+// Ctrl-C between writes: the writes made are rolled back even though the
+// context is cancelled.
+func TestInterruptedApplyRollsBack(t *testing.T) {
+	b, g := fakeSeed(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.OnWrite = func(n int) {
+		if n == 2 {
+			cancel()
+		}
+	}
+	p, err := apply.NewPlan(ctx, b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := apply.Execute(ctx, b, p)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	var got []string
+	for _, o := range outcomes {
+		got = append(got, o.Status())
+	}
+	if diff := cmp.Diff([]string{"rolled back", "rolled back", "untouched", "untouched"}, got); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+}

@@ -32,6 +32,11 @@ type Backend struct {
 	// Drifted maps change kinds to the document Current reports, for a
 	// target someone changed after the plan; others are as planned.
 	Drifted map[string]string
+	// ChangedAfterWrite maps change kinds to what Current reports once
+	// kmsgrant wrote the target: someone changed it again since.
+	ChangedAfterWrite map[string]string
+	// OnWrite runs after each successful write, with its number.
+	OnWrite func(n int)
 
 	Written  []generate.Change
 	Restored []generate.Change
@@ -91,6 +96,9 @@ func (b *Backend) Current(_ context.Context, c generate.Change) (string, error) 
 	}
 	for i := len(b.Written) - 1; i >= 0; i-- {
 		if w := b.Written[i]; w.Kind == c.Kind && w.Target == c.Target {
+			if d, ok := b.ChangedAfterWrite[c.Kind]; ok {
+				return d, nil
+			}
 			return w.After, nil
 		}
 	}
@@ -107,6 +115,9 @@ func (b *Backend) Write(_ context.Context, c generate.Change) error {
 		return b.WriteErr
 	}
 	b.Written = append(b.Written, c)
+	if b.OnWrite != nil {
+		b.OnWrite(b.writes)
+	}
 	return nil
 }
 

@@ -134,6 +134,8 @@ func TestBadInputCatalogue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
+			t.Setenv("XDG_CONFIG_HOME", dir+"/config")
+			t.Setenv("HOME", dir+"/home")
 			content := tt.state
 			if content == "" {
 				content = string(seed)

@@ -165,6 +165,9 @@ func TestApplyConfirmation(t *testing.T) {
 		{name: "terminal and Ctrl-C cancels", tty: true, prompter: &fakePrompter{err: prompt.ErrInterrupted}, wantErr: "apply cancelled; nothing was changed", wantAsked: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Backups go to the test's own folder.
+			t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+			t.Setenv("HOME", t.TempDir())
 			io, _, out, _ := iostreams.Test()
 			io.SetTTY(tc.tty, tc.tty)
 			backend := seedBackend(t)
