@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -161,6 +162,32 @@ func CheckStale(ctx context.Context, b Backend, p *Plan) error {
 	}
 	if len(moved) > 0 {
 		return fmt.Errorf("%w: changed since the plan was made: %s; make the plan again", ErrStalePlan, strings.Join(moved, ", "))
+	}
+	return nil
+}
+
+// SamePlan checks that a saved plan writes exactly what a fresh plan of its
+// grant writes: the same targets, actions and after documents.
+func SamePlan(saved, fresh *Plan) error {
+	key := func(c generate.Change) string { return c.Kind + " " + c.Target }
+	want := map[string]generate.Change{}
+	for _, c := range fresh.Result.Changes {
+		want[key(c)] = c
+	}
+	var differ []string
+	for _, c := range saved.Result.Changes {
+		f, ok := want[key(c)]
+		delete(want, key(c))
+		if !ok || f.Action != c.Action || f.After != c.After || f.PolicyName != c.PolicyName {
+			differ = append(differ, key(c))
+		}
+	}
+	for k := range want {
+		differ = append(differ, k)
+	}
+	if len(differ) > 0 {
+		slices.Sort(differ)
+		return fmt.Errorf("%w: it does not match what kmsgrant plans for its grant now (%s); make the plan again", ErrStalePlan, strings.Join(differ, ", "))
 	}
 	return nil
 }

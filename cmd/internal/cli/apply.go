@@ -164,9 +164,10 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (apply.Backe
 	case sp.Backend.Kind == "live" && opts.Grant.State != "":
 		return nil, nil, fmt.Errorf("%s was made against live accounts, not a state file", opts.PlanFile)
 	}
-	g, _, err := (&GrantFlags{State: opts.Grant.State, Bucket: sp.Grant.Bucket, Grantee: sp.Grant.Grantee, Prefix: sp.Grant.Prefix}).grant()
+	g, _, err := (&GrantFlags{State: opts.Grant.State, Bucket: sp.Grant.Bucket, Grantee: sp.Grant.Grantee, Prefix: sp.Grant.Prefix,
+		Key: sp.Grant.KeyARN, Access: strings.Join(sp.Grant.Access, ","), IAMPolicyName: sp.Grant.IAMPolicyName}).grant()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
 	}
 	backend, err := openBackend(ctx, f, &opts.Grant, g)
 	if err != nil {
@@ -186,7 +187,17 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (apply.Backe
 	if err := apply.CheckStale(ctx, backend, p); err != nil {
 		return nil, nil, err
 	}
-	return backend, p, nil
+	// The saved documents must be exactly what kmsgrant plans for the
+	// saved grant now: a plan file cannot carry anything else, whatever
+	// was done to it, and what relied-on documents say is checked again.
+	fresh, err := apply.NewPlan(ctx, backend, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := apply.SamePlan(p, fresh); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
+	}
+	return backend, fresh, nil
 }
 
 func orNone(s string) string {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,57 @@ func TestBadInputCatalogue(t *testing.T) {
 				t.Errorf("the state file changed (%v)", err)
 			}
 		})
+	}
+}
+
+// A plan file forged with a valid checksum still writes nothing it would
+// not plan: the saved documents are compared with a fresh plan of the
+// saved grant.
+func TestForgedPlanIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir+"/config")
+	seed, err := os.ReadFile("../../../examples/seed/state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "state.json"), seed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, dir, "plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket",
+		"--grantee", "arn:aws:iam::444455556666:role/reader", "--out", "$DIR/p.plan"); code != 0 {
+		t.Fatalf("plan: %s", stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "p.plan"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := apply.ReadSaved(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range sp.Changes {
+		if c.Kind == "bucket_policy" {
+			forged := strings.Replace(string(c.After), `"s3:GetObject"`, `"s3:*"`, 1)
+			sp.Changes[i].After = json.RawMessage(forged)
+		}
+	}
+	resaved, err := (&apply.Plan{View: sp.View}).Save(sp.KmsgrantVersion, sp.Backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "forged.plan"), resaved, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, dir, "apply", "$DIR/forged.plan", "--state", "$DIR/state.json", "--auto-approve")
+	if code != 1 || !strings.Contains(stderr, "does not match what kmsgrant plans for its grant now (bucket_policy arn:aws:s3:::doc-example-bucket)") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "state.json"))
+	if !bytes.Equal(after, seed) {
+		t.Error("the forged plan wrote to the state file")
+	}
+	// The genuine plan applies.
+	if code, _, stderr := run(t, dir, "apply", "$DIR/p.plan", "--state", "$DIR/state.json", "--auto-approve"); code != 0 {
+		t.Errorf("genuine plan: exit %d: %s", code, stderr)
 	}
 }
