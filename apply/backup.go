@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
 // Manifest lists what a backup holds: one file per target, with the
@@ -29,6 +30,9 @@ type BackupTarget struct {
 	// had none (the apply created it).
 	File         string `json:"file,omitempty"`
 	BeforeSHA256 string `json:"before_sha256"`
+	// AfterSHA256 is the digest of what the apply wrote: a restore puts
+	// back only targets that still hold it.
+	AfterSHA256 string `json:"after_sha256"`
 }
 
 // Backup saves the before document of every change an apply will write,
@@ -54,7 +58,8 @@ func Backup(dir string, p *Plan, now time.Time) (string, error) {
 		return "", fmt.Errorf("backup folder: %w", err)
 	}
 	for i, c := range writes {
-		t := BackupTarget{Kind: c.Kind, Account: c.Account, Target: c.Target, PolicyName: c.PolicyName, BeforeSHA256: digest(c.Before)}
+		t := BackupTarget{Kind: c.Kind, Account: c.Account, Target: c.Target, PolicyName: c.PolicyName,
+			BeforeSHA256: Digest(c.Before), AfterSHA256: Digest(c.After)}
 		if c.Before != "" {
 			t.File = fmt.Sprintf("%02d-%s.json", i+1, c.Kind)
 			if err := os.WriteFile(filepath.Join(folder, t.File), []byte(c.Before), 0o600); err != nil {
@@ -71,6 +76,20 @@ func Backup(dir string, p *Plan, now time.Time) (string, error) {
 		return "", fmt.Errorf("writing backup: %w", err)
 	}
 	return folder, nil
+}
+
+// Digest is the hex SHA-256 of what a document means, as backups record
+// it: a policy is rebuilt from its parsed statements, so that another key
+// order or layout of the same document gives the same digest.
+func Digest(text string) string {
+	if d, err := policy.Parse([]byte(text)); err == nil {
+		rebuilt := d.Clone()
+		for i, st := range rebuilt.Statements {
+			rebuilt.Statements[i] = st.Clone()
+		}
+		return digest(rebuilt.Pretty())
+	}
+	return digest(text)
 }
 
 // DefaultBackupDir is where backups go without --backup-dir: under the

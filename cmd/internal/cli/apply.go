@@ -30,6 +30,8 @@ type ApplyOptions struct {
 	revoke bool
 	// restoreFrom is a backup folder to put back.
 	restoreFrom string
+	// Force restores targets that changed since the backed-up apply.
+	Force bool
 }
 
 // NewCmdApply builds `kmsgrant apply`.

@@ -127,7 +127,9 @@ func TestBadInputCatalogue(t *testing.T) {
 		{name: "backup file missing", file: map[string]string{"b/manifest.json": `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"01-bucket_policy.json"}]}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "01-bucket_policy.json: no such file"},
 		{name: "backup document not a policy", file: map[string]string{
 			"b/manifest.json":         `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"01-bucket_policy.json"}]}`,
-			"b/01-bucket_policy.json": `{"Statement": "no"}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "the backed-up document is not a policy"},
+			"b/01-bucket_policy.json": `{"Statement": "no"}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "the backed-up document was changed after the backup was made"},
+		{name: "backup file outside the folder", file: map[string]string{"b/manifest.json": `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"../state.json"}]}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "is not in the backup folder"},
+		{name: "backup manifest with unknown fields", file: map[string]string{"b/manifest.json": `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[],"run":"rm -rf"}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "not a kmsgrant backup"},
 	}
 	if len(tests) < 40 {
 		t.Fatalf("the catalogue has %d cases; it must cover at least 40", len(tests))

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +40,7 @@ hold now is backed up first, so a restore can be undone too.`,
 	opts.Grant.registerAccounts(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "restore without asking for confirmation")
 	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "where to back up what the targets hold now, before writing")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "restore targets that changed after the apply the backup is from, losing those changes")
 	return cmd
 }
 
@@ -49,7 +52,9 @@ func restorePlan(ctx context.Context, f *Factory, opts *ApplyOptions) (apply.Bac
 		return nil, nil, fmt.Errorf("reading backup: %w", err)
 	}
 	var m apply.Manifest
-	if err := json.Unmarshal(data, &m); err != nil || m.FormatVersion != apply.FormatVersion || m.Grant == nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil || m.FormatVersion != apply.FormatVersion || m.Grant == nil {
 		return nil, nil, fmt.Errorf("%s: not a kmsgrant backup (manifest.json format_version %q)", opts.restoreFrom, m.FormatVersion)
 	}
 	grantee, err := arns.ParsePrincipal(m.Grant.Grantee, "")
@@ -66,12 +71,22 @@ func restorePlan(ctx context.Context, f *Factory, opts *ApplyOptions) (apply.Bac
 		return nil, nil, err
 	}
 	res := &generate.Result{Grant: *m.Grant, Operation: "restore"}
+	var changedSince []string
 	for _, t := range m.Targets {
 		c, err := restoreChange(ctx, backend, opts.restoreFrom, t)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %s of %s: %w", opts.restoreFrom, t.Kind, t.Target, err)
 		}
+		if c.Action != generate.NoOp && apply.Digest(c.Before) != t.AfterSHA256 {
+			changedSince = append(changedSince, t.Kind+" "+t.Target)
+		}
 		res.Changes = append(res.Changes, c)
+	}
+	if len(changedSince) > 0 && !opts.Force {
+		return nil, nil, &hintError{
+			err:  fmt.Errorf("%w: %s changed after the apply this backup is from; restoring would lose those changes", apply.ErrStale, strings.Join(changedSince, ", ")),
+			hint: "look at what changed; --force restores anyway",
+		}
 	}
 	return backend, apply.FromResult(res), nil
 }
@@ -87,11 +102,17 @@ func restoreChange(ctx context.Context, b apply.Backend, dir string, t apply.Bac
 		c.Grantee = &p
 	}
 	if t.File != "" {
+		if t.File != filepath.Base(t.File) || strings.HasPrefix(t.File, ".") {
+			return c, fmt.Errorf("file %q is not in the backup folder", t.File)
+		}
 		saved, err := os.ReadFile(filepath.Join(dir, t.File))
 		if err != nil {
 			return c, err
 		}
 		c.After = string(saved)
+	}
+	if apply.Digest(c.After) != t.BeforeSHA256 {
+		return c, errors.New("the backed-up document was changed after the backup was made (checksum mismatch)")
 	}
 	current, err := b.Current(ctx, c)
 	if err != nil {
