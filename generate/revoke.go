@@ -113,6 +113,12 @@ func revokeChange(kind, account, target string, doc *policy.Document, shapes []p
 		switch {
 		case len(kept) == len(st.Principal.AWS()):
 			out.Statements = append(out.Statements, st)
+		case len(kept) == 0 && len(st.Principal.Types) > 1:
+			// Other kinds of principal (a service, say) stay.
+			removed++
+			narrowed := st.Clone()
+			delete(narrowed.Principal.Types, "AWS")
+			out.Statements = append(out.Statements, narrowed)
 		case len(kept) == 0:
 			removed++
 		default:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +24,9 @@ statement. Statements kmsgrant did not write are never touched. The plan is
 shown and confirmed as with apply.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("access") {
+				return errors.New("--access: revoke removes all of the grantee's kmsgrant access for the bucket and prefix; it takes no access level")
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
