@@ -36,4 +36,5 @@ const (
 	CodePolicyUnreadable  = "policy_unreadable"
 	CodeUncheckedControls = "not_checked"
 	CodeEditedStatement   = "edited_statement"
+	CodeAccessRemains     = "access_remains"
 )

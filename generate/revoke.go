@@ -3,6 +3,7 @@ package generate
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 	"github.com/kmsgrant/kmsgrant/generate/policy"
@@ -84,6 +85,10 @@ func Revoke(g Grant, in Inputs) (*Result, error) {
 	}
 	if len(p.r.Blockers) > 0 {
 		p.r.Changes = nil
+		return p.r, nil
+	}
+	if err := p.remainingAccess(in); err != nil {
+		return nil, err
 	}
 	return p.r, nil
 }
@@ -147,4 +152,72 @@ func sameScope(a, b policy.Statement) bool {
 	a, b = a.Clone(), b.Clone()
 	a.Action, b.Action = policy.Values{}, policy.Values{}
 	return shapeKey(a) == shapeKey(b)
+}
+
+// After returns the inputs as they will be once a result's writes are made:
+// what a later read would find.
+func After(in Inputs, res *Result) Inputs {
+	out := in
+	if in.Bucket != nil {
+		b := *in.Bucket
+		out.Bucket = &b
+	}
+	if in.Key != nil {
+		k := *in.Key
+		out.Key = &k
+	}
+	if in.Grantee != nil {
+		gr := *in.Grantee
+		gr.Inline = slices.Clone(in.Grantee.Inline)
+		out.Grantee = &gr
+	}
+	for _, c := range res.Changes {
+		if !c.Writes() {
+			continue
+		}
+		switch c.Kind {
+		case KindBucketEncryption:
+			e := *c.Encryption
+			out.Bucket.Encryption = &e
+		case KindBucketPolicy:
+			out.Bucket.Policy = c.Policy
+		case KindKeyPolicy:
+			out.Key.Policy = c.Policy
+		case KindIAMPolicy:
+			if out.Grantee == nil {
+				continue
+			}
+			i := slices.IndexFunc(out.Grantee.Inline, func(np NamedPolicy) bool { return np.Name == c.PolicyName })
+			switch {
+			case c.Action == Delete && i >= 0:
+				out.Grantee.Inline = slices.Delete(out.Grantee.Inline, i, i+1)
+			case i >= 0:
+				out.Grantee.Inline[i].Doc = c.Policy
+			case c.Action != Delete:
+				out.Grantee.Inline = append(out.Grantee.Inline, NamedPolicy{Name: c.PolicyName, Doc: c.Policy})
+			}
+		}
+	}
+	return out
+}
+
+// remainingAccess warns about every layer that still grants the grantee
+// read access once the revoke is made: through statements kmsgrant did not
+// write (an account-wide grant, a broader prefix), which revoke never
+// touches.
+func (p *planner) remainingAccess(in Inputs) error {
+	read := p.g
+	read.Access = []string{"read"}
+	res, err := Changes(read, After(in, p.r))
+	if err != nil {
+		return err
+	}
+	for _, c := range res.Changes {
+		if c.Action == NoOp && strings.HasPrefix(c.Reason, "already grants access") {
+			p.warn(CodeAccessRemains, c.Target,
+				fmt.Sprintf("after the revoke, the %s still lets the grantee read: %s", strings.ReplaceAll(c.Kind, "_", " "), strings.TrimPrefix(c.Reason, "already grants access: ")),
+				"those statements were not written by kmsgrant; change them yourself if the grantee must lose access")
+		}
+	}
+	return nil
 }
