@@ -88,6 +88,12 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 // buildPlan turns grant flags into a plan, through the state file or live
 // AWS.
 func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backend, *apply.Plan, error) {
+	return planWith(ctx, f, flags, generate.Changes)
+}
+
+// planWith reads what the grant's flags name and plans it with compute
+// (generate.Changes, or generate.Revoke).
+func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute func(generate.Grant, generate.Inputs) (*generate.Result, error)) (apply.Backend, *apply.Plan, error) {
 	g, blocker, err := flags.grant()
 	if err != nil {
 		return nil, nil, err
@@ -99,7 +105,7 @@ func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backen
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := apply.NewPlan(ctx, backend, g)
+	in, err := apply.Read(ctx, backend, g)
 	printNotes(f, backend)
 	if errors.Is(err, apply.ErrGranteeNotFound) {
 		return nil, nil, fmt.Errorf("--grantee: %w", err)
@@ -107,7 +113,11 @@ func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backen
 	if err != nil {
 		return nil, nil, err
 	}
-	return backend, p, nil
+	res, err := compute(g, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	return backend, apply.FromResult(res), nil
 }
 
 // savedBackend records what a plan was made against.

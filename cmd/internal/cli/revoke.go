@@ -42,25 +42,5 @@ shown and confirmed as with apply.`,
 
 // revokePlan plans a revoke through the same backend as plan and apply.
 func revokePlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backend, *apply.Plan, error) {
-	g, blocker, err := flags.grant()
-	if err != nil {
-		return nil, nil, err
-	}
-	if blocker != nil {
-		return nil, apply.FromResult(generate.Blocked(*blocker)), nil
-	}
-	backend, err := openBackend(ctx, f, flags, g)
-	if err != nil {
-		return nil, nil, err
-	}
-	in, err := apply.Read(ctx, backend, g)
-	printNotes(f, backend)
-	if err != nil {
-		return nil, nil, err
-	}
-	res, err := generate.Revoke(g, in)
-	if err != nil {
-		return nil, nil, err
-	}
-	return backend, apply.FromResult(res), nil
+	return planWith(ctx, f, flags, generate.Revoke)
 }
