@@ -109,6 +109,15 @@ func rollback(ctx context.Context, b Backend, r Restorer, done []Outcome) {
 	}
 }
 
+// landed reports whether a write that answered an error holds anyway: the
+// target reads back as the change's After.
+func landed(ctx context.Context, b Backend, c generate.Change) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	current, err := b.Current(ctx, c)
+	return err == nil && current == c.After
+}
+
 func transactional(b Backend) bool {
 	t, ok := b.(Transactional)
 	return ok && t.WritesAtFlush()
@@ -145,18 +154,26 @@ func Execute(ctx context.Context, b Backend, p *Plan, opts ...Option) ([]Outcome
 		if err == nil && current != c.Before {
 			err = fmt.Errorf("%w: it changed after the plan was made; plan again", ErrStale)
 		}
+		wrote := false
 		if err == nil {
 			err = b.Write(ctx, c)
+			wrote = true
 		}
 		if err != nil {
 			outcomes[i].Err = err
+			if wrote && !transactional(b) && landed(ctx, b, c) {
+				// The write failed as far as the caller could tell (a
+				// timeout, say) yet reached AWS: it is undone with the
+				// others.
+				outcomes[i].Done = true
+			}
 			if transactional(b) {
 				// The writes before this one never reached the disk.
 				for j := range outcomes {
 					outcomes[j].Done = false
 				}
 			} else if r, ok := b.(Restorer); ok && !o.noRollback {
-				rollback(ctx, b, r, outcomes[:i])
+				rollback(ctx, b, r, outcomes[:i+1])
 			}
 			return outcomes, &WriteError{Outcomes: outcomes, Err: fmt.Errorf("writing %s of %s: %w", c.Kind, c.Target, err)}
 		}

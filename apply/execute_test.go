@@ -354,3 +354,30 @@ func TestInterruptedApplyRollsBack(t *testing.T) {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
 }
+
+// A write that answered an error but reached AWS anyway (a timeout) is
+// found by reading it back, and rolled back with the others.
+func TestWriteThatLandedDespiteAnErrorIsRolledBack(t *testing.T) {
+	b, g := fakeSeed(t)
+	b.FailWrite = 2
+	b.Landed = true
+	b.WriteErr = context.DeadlineExceeded
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := apply.Execute(context.Background(), b, p)
+	if err == nil {
+		t.Fatal("apply succeeded")
+	}
+	var got []string
+	for _, o := range outcomes {
+		got = append(got, o.Status())
+	}
+	if diff := cmp.Diff([]string{"rolled back", "rolled back", "untouched", "untouched"}, got); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"bucket_policy", "bucket_encryption"}, kinds(b.Restored)); diff != "" {
+		t.Errorf("restored (-want +got):\n%s", diff)
+	}
+}

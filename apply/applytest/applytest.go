@@ -23,6 +23,9 @@ type Backend struct {
 	// return WriteErr.
 	FailWrite int
 	WriteErr  error
+	// Landed makes the failing write take effect anyway, as a write that
+	// times out after reaching AWS does.
+	Landed bool
 	// FlushErr is returned by Flush.
 	FlushErr error
 	// AtFlush makes the backend transactional, like the state file:
@@ -109,6 +112,9 @@ func (b *Backend) Current(_ context.Context, c generate.Change) (string, error) 
 func (b *Backend) Write(_ context.Context, c generate.Change) error {
 	b.writes++
 	if b.writes == b.FailWrite {
+		if b.Landed {
+			b.Written = append(b.Written, c)
+		}
 		if b.WriteErr == nil {
 			return errors.New("injected write failure")
 		}
