@@ -26,6 +26,17 @@ type scope struct {
 	// owner is the bucket's account, keyAccount the key's.
 	owner      string
 	keyAccount string
+	// exact makes objectsARN one object's ARN rather than a prefix, for
+	// explaining the read of one object.
+	exact bool
+}
+
+// objects is the request value for the objects of the scope.
+func (sc scope) objects() eval.Value {
+	if sc.exact {
+		return eval.Exactly(sc.objectsARN)
+	}
+	return eval.StartingWith(sc.objectsARN)
 }
 
 // s3Needs returns the S3 requests the grant's access levels need.
@@ -34,7 +45,7 @@ func s3Needs(g Grant, sc scope) []need {
 	for _, name := range g.Access {
 		level, _ := templates.LevelNamed(name)
 		for _, a := range level.ObjectActions {
-			out = append(out, need{templates.Objects, s3Request(g.Grantee, a, eval.StartingWith(sc.objectsARN), sc.owner, nil)})
+			out = append(out, need{templates.Objects, s3Request(g.Grantee, a, sc.objects(), sc.owner, nil)})
 		}
 		for _, a := range level.BucketActions {
 			ctx := map[string]eval.Value{}
@@ -55,7 +66,7 @@ func s3Needs(g Grant, sc scope) []need {
 // Bucket Keys were turned on still carry the object ARN.
 func kmsNeeds(g Grant, sc scope, bucketKey bool) []need {
 	var contexts []eval.Value
-	contexts = append(contexts, eval.StartingWith(sc.objectsARN))
+	contexts = append(contexts, sc.objects())
 	if bucketKey {
 		contexts = append(contexts, eval.Exactly(sc.bucketARN))
 	}

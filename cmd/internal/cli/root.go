@@ -107,7 +107,7 @@ account's S3 bucket encrypted with a KMS customer managed key.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &hintError{err: err, hint: fmt.Sprintf("run '%s --help' for usage", c.CommandPath())}
 	})
-	root.AddCommand(NewCmdPlan(f, nil), NewCmdApply(f, nil), NewCmdSnapshot(f, nil), NewCmdRevoke(f, nil), NewCmdRestore(f, nil), NewCmdVersion(f))
+	root.AddCommand(NewCmdPlan(f, nil), NewCmdApply(f, nil), NewCmdSnapshot(f, nil), NewCmdRevoke(f, nil), NewCmdRestore(f, nil), NewCmdExplain(f, nil), NewCmdVersion(f))
 	return root
 }
 

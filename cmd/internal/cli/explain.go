@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/generate"
+)
+
+// ExplainOptions are the options of `kmsgrant explain`.
+type ExplainOptions struct {
+	Factory *Factory
+	Grant   GrantFlags
+	Object  string
+	Output  string
+}
+
+// NewCmdExplain builds `kmsgrant explain`.
+func NewCmdExplain(f *Factory, runF func(context.Context, *ExplainOptions) error) *cobra.Command {
+	opts := &ExplainOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "explain --grantee PRINCIPAL (--object s3://BUCKET/KEY | --bucket NAME [--prefix P]) [flags]",
+		Short: "Say why a cross-account read is denied, layer by layer",
+		Long: `Explain walks every layer a cross-account read through KMS passes: the object,
+the key, the bucket policy, the key policy, the grantee's IAM policies and
+permissions boundary, and the bucket's default encryption, and reports each
+as PASS, FAIL, WARN or NOT CHECKED with the statement that decides it. It
+exits 0 when the read would be allowed, 2 when it would be denied, 1 on
+error, so scripts can use it as a check.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Output != "text" && opts.Output != "json" {
+				return fmt.Errorf("--output: unknown format %q (want text or json)", opts.Output)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return explainRun(cmd.Context(), opts)
+		},
+	}
+	opts.Grant.register(cmd)
+	cmd.Flags().StringVar(&opts.Object, "object", "", "the object to explain, as s3://`BUCKET/KEY`")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
+	return cmd
+}
+
+func explainRun(ctx context.Context, opts *ExplainOptions) error {
+	f := opts.Factory
+	flags := opts.Grant
+	if opts.Object != "" {
+		bucket, key, ok := strings.Cut(strings.TrimPrefix(opts.Object, "s3://"), "/")
+		if !strings.HasPrefix(opts.Object, "s3://") || !ok || bucket == "" || key == "" {
+			return fmt.Errorf("--object: %q is not s3://BUCKET/KEY", opts.Object)
+		}
+		if flags.Bucket != "" && flags.Bucket != bucket || flags.Prefix != "" {
+			return errors.New("--object names the bucket and key: give it, or --bucket and --prefix, not both")
+		}
+		flags.Bucket, flags.Prefix = bucket, key
+		if flags.State == "" && flags.CheckObjects == 0 {
+			flags.CheckObjects = 1 // HeadObject on that object
+		}
+	}
+	g, blocker, err := flags.grant()
+	if err != nil {
+		return err
+	}
+	if blocker != nil {
+		return fmt.Errorf("--grantee: %s", blocker.Message)
+	}
+	backend, err := openBackend(ctx, f, &flags, g)
+	if err != nil {
+		return err
+	}
+	in, err := apply.Read(ctx, backend, g)
+	printNotes(f, backend)
+	if errors.Is(err, apply.ErrGranteeNotFound) {
+		return fmt.Errorf("--grantee: %w", err)
+	}
+	if err != nil {
+		return err
+	}
+	object := ""
+	if opts.Object != "" {
+		object = flags.Prefix
+	}
+	x, err := generate.Explain(g, in, object)
+	if err != nil {
+		return err
+	}
+	v := apply.ExplanationView{FormatVersion: apply.FormatVersion, Explanation: x, Fix: fixCommand(flags, g)}
+	if opts.Output == "json" {
+		err = apply.WriteExplanationJSON(f.IO.Out, v)
+	} else {
+		err = apply.WriteExplanationText(f.IO.Out, v, f.IO.ColorEnabled())
+	}
+	if err != nil {
+		return err
+	}
+	if !x.Allowed {
+		return &exitError{code: ExitChanges, silent: true}
+	}
+	return nil
+}
+
+// fixCommand is the plan that would repair what kmsgrant can repair.
+func fixCommand(flags GrantFlags, g generate.Grant) string {
+	parts := []string{"kmsgrant plan"}
+	if flags.State != "" {
+		parts = append(parts, "--state "+flags.State)
+	}
+	if flags.OwnerProfile != "" {
+		parts = append(parts, "--owner-profile "+flags.OwnerProfile)
+	}
+	if flags.GranteeProfile != "" {
+		parts = append(parts, "--grantee-profile "+flags.GranteeProfile)
+	}
+	parts = append(parts, "--bucket "+g.Bucket, "--grantee "+flags.Grantee)
+	if g.Prefix != "" {
+		parts = append(parts, "--prefix "+g.Prefix)
+	}
+	if strings.Join(g.Access, ",") != "read" {
+		parts = append(parts, "--access "+strings.Join(g.Access, ","))
+	}
+	return strings.Join(parts, " ")
+}

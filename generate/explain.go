@@ -1,0 +1,256 @@
+package generate
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/eval"
+)
+
+// Check statuses of an explanation.
+const (
+	Pass       = "PASS"
+	Fail       = "FAIL"
+	Warn       = "WARN"
+	NotChecked = "NOT CHECKED"
+)
+
+// Check is one layer of the answer to "why is this read denied?".
+type Check struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Detail string `json:"detail"`
+	// Policy and Statement name the deciding statement, when one decides.
+	Policy    string `json:"policy,omitempty"`
+	Statement string `json:"statement,omitempty"`
+	Fix       string `json:"fix,omitempty"`
+}
+
+// Explanation walks every layer a cross-account read through KMS passes.
+type Explanation struct {
+	Grant   Resolved `json:"grant"`
+	Object  string   `json:"object,omitempty"`
+	Checks  []Check  `json:"checks"`
+	Allowed bool     `json:"allowed"`
+	Verdict string   `json:"verdict"`
+}
+
+// Explain decides, layer by layer, whether the grantee can do what the
+// grant describes (a read of object, or of every object under the prefix),
+// and names the statement that decides each layer.
+func Explain(g Grant, in Inputs, object string) (*Explanation, error) {
+	res, err := Changes(g, in) // resolves the grant, and knows the blockers
+	if err != nil {
+		return nil, err
+	}
+	x := &Explanation{Grant: res.Grant, Object: object}
+	if object != "" {
+		x.Grant.ObjectsARN = strings.TrimSuffix(x.Grant.ObjectsARN, "*")
+	}
+	add := func(c Check) { x.Checks = append(x.Checks, c) }
+	if in.Bucket == nil {
+		add(Check{Name: "bucket", Status: Fail, Detail: fmt.Sprintf("bucket %q does not exist", g.Bucket), Fix: "check the bucket name"})
+		return x.finish(), nil
+	}
+	p := &planner{g: g, in: in, r: &Result{}}
+	if p.g.Grantee.Partition == "" {
+		p.g.Grantee.Partition = arns.PartitionOf(in.Bucket.Region)
+	}
+	partition := arns.PartitionOf(in.Bucket.Region)
+	p.sc = scope{partition: partition, bucketARN: arns.BucketARN(partition, in.Bucket.Name),
+		objectsARN: arns.BucketARN(partition, in.Bucket.Name) + "/" + g.Prefix, prefix: g.Prefix,
+		region: in.Bucket.Region, owner: in.Bucket.Account, exact: object != ""}
+	if in.Key != nil {
+		p.sc.keyARN, p.sc.keyAccount = in.Key.ARN, in.Key.Account
+	}
+	granteeARN := p.g.Grantee.ARN()
+
+	// 1. The object.
+	if object != "" {
+		add(p.objectCheck(object))
+	}
+	// 2. The key.
+	keyChecked := in.Key != nil && in.KeyErr == nil
+	add(p.keyCheck(res))
+	// 3. and 4. The owner's resource policies.
+	add(layerCheck("bucket policy", granteeARN, []eval.Policy{{Name: "bucket policy", Kind: eval.Resource, Doc: in.Bucket.Policy}}, s3Needs(p.g, p.sc),
+		"kmsgrant plan adds the missing bucket policy statement"))
+	if keyChecked {
+		add(layerCheck("key policy", granteeARN, []eval.Policy{{Name: "key policy", Kind: eval.Resource, Doc: in.Key.Policy}}, kmsNeeds(p.g, p.sc, p.bucketKey()),
+			"kmsgrant plan adds the missing key policy statement"))
+	}
+	// 5. The grantee's own policies and boundary.
+	needs := s3Needs(p.g, p.sc)
+	if keyChecked {
+		needs = append(needs, kmsNeeds(p.g, p.sc, p.bucketKey())...)
+	}
+	add(p.iamCheck(needs))
+	// 6. The default encryption trap.
+	add(p.encryptionCheck())
+	// 7. What kmsgrant cannot see.
+	for _, f := range uncheckedControls() {
+		add(Check{Name: f.Target, Status: NotChecked, Detail: f.Message, Fix: f.Fix})
+	}
+	return x.finish(), nil
+}
+
+func (x *Explanation) finish() *Explanation {
+	x.Allowed = true
+	var failed []string
+	for _, c := range x.Checks {
+		if c.Status == Fail {
+			x.Allowed = false
+			failed = append(failed, c.Name)
+		}
+	}
+	if x.Allowed {
+		x.Verdict = "allowed, as far as kmsgrant can see (it cannot see what is listed as NOT CHECKED)"
+	} else {
+		x.Verdict = "denied by: " + strings.Join(failed, ", ")
+	}
+	return x
+}
+
+func (p *planner) objectCheck(object string) Check {
+	c := Check{Name: "object"}
+	o, ok := p.in.Bucket.Objects[object]
+	switch {
+	case !ok:
+		c.Status, c.Detail = NotChecked, fmt.Sprintf("nothing is known of %s (with live AWS, --check-objects reads it)", object)
+	case strings.HasPrefix(o.Algorithm, "aws:kms") && p.in.Key != nil && o.KMSKeyID != p.in.Key.ARN:
+		c.Status, c.Detail = Fail, fmt.Sprintf("%s is encrypted with %s, not %s", object, o.KMSKeyID, p.in.Key.ARN)
+		c.Fix = "explain and grant that key (--key), or copy the object onto itself with the bucket's key"
+	case o.Owner != "" && o.Owner != p.in.Bucket.Account && p.in.Bucket.Ownership != "BucketOwnerEnforced":
+		c.Status, c.Detail = Fail, fmt.Sprintf("%s belongs to another account (%s); the bucket policy does not cover it", object, o.Owner)
+		c.Fix = "set object ownership to BucketOwnerEnforced"
+	default:
+		c.Status, c.Detail = Pass, fmt.Sprintf("%s exists, is the bucket owner's, and is encrypted with %s", object, cmp.Or(o.KMSKeyID, o.Algorithm))
+	}
+	return c
+}
+
+func (p *planner) keyCheck(res *Result) Check {
+	c := Check{Name: "key"}
+	for _, b := range res.Blockers {
+		switch b.Code {
+		case CodeAWSManagedKey, CodeKeyDisabled, CodeRegionMismatch, CodeKeyNotFound, CodeAliasNotFound:
+			c.Status, c.Detail, c.Fix = Fail, b.Message, b.Fix
+			return c
+		}
+	}
+	if p.in.Key == nil {
+		c.Status, c.Detail = Pass, "the bucket uses SSE-S3: reads need no KMS permission"
+		return c
+	}
+	c.Status, c.Detail = Pass, fmt.Sprintf("%s is a customer managed key, enabled, in %s", p.in.Key.ARN, p.in.Key.Region)
+	return c
+}
+
+// layerCheck decides one policy layer for every request it must allow.
+func layerCheck(name, grantee string, policies []eval.Policy, needs []need, fix string) Check {
+	c := Check{Name: name}
+	var allowedBy []eval.Ref
+	for _, n := range needs {
+		d := eval.Evaluate(policies, n.req)
+		for _, ref := range d.DeniedBy {
+			if ref.Match == eval.Yes {
+				return Check{Name: name, Status: Fail, Policy: ref.Policy, Statement: ref.Statement,
+					Detail: fmt.Sprintf("%s of the %s denies %s to %s", ref.Label, ref.Policy, n.req.Action, grantee),
+					Fix:    "an Allow cannot override a Deny: narrow or remove that statement"}
+			}
+		}
+		if d.Allowed != eval.Yes {
+			c.Status, c.Detail, c.Fix = Fail, fmt.Sprintf("no statement of the %s allows %s on %s to %s", name, n.req.Action, n.req.Resource, grantee), fix
+			if d.Allowed == eval.Maybe {
+				c.Detail += " for certain (a statement might, on conditions kmsgrant cannot check)"
+			}
+			return c
+		}
+		for _, ref := range d.AllowedBy {
+			if ref.Match == eval.Yes {
+				allowedBy = append(allowedBy, ref)
+				break
+			}
+		}
+		for _, ref := range d.DeniedBy {
+			if ref.Match == eval.Maybe && c.Status == "" {
+				c.Status, c.Policy, c.Statement = Warn, ref.Policy, ref.Statement
+				c.Detail = fmt.Sprintf("%s of the %s may deny %s, on conditions kmsgrant cannot check", ref.Label, ref.Policy, n.req.Action)
+			}
+		}
+	}
+	if c.Status == Warn {
+		return c
+	}
+	var labels []string
+	for _, ref := range allowedBy {
+		label := ref.Label + " of the " + ref.Policy
+		if !slices.Contains(labels, label) {
+			labels = append(labels, label)
+		}
+	}
+	c.Status, c.Detail = Pass, "allowed by "+strings.Join(labels, "; ")
+	if len(allowedBy) > 0 {
+		c.Policy, c.Statement = allowedBy[0].Policy, allowedBy[0].Statement
+	}
+	return c
+}
+
+func (p *planner) iamCheck(needs []need) Check {
+	gr := p.in.Grantee
+	if p.g.Grantee.Kind == arns.Account || gr == nil {
+		return Check{Name: "IAM policies", Status: NotChecked,
+			Detail: "the grantee's IAM policies could not be read (or the grantee is a whole account)",
+			Fix:    "read them with credentials of account " + p.g.Grantee.Account}
+	}
+	var policies []eval.Policy
+	for _, np := range gr.Inline {
+		policies = append(policies, eval.Policy{Name: fmt.Sprintf("inline policy %q", np.Name), Kind: eval.Identity, Doc: np.Doc})
+	}
+	for _, np := range gr.Attached {
+		policies = append(policies, eval.Policy{Name: "attached policy " + np.Name, Kind: eval.Identity, Doc: np.Doc})
+	}
+	for _, grp := range gr.Groups {
+		for _, np := range grp.Inline {
+			policies = append(policies, eval.Policy{Name: fmt.Sprintf("group %s inline policy %q", grp.Name, np.Name), Kind: eval.Identity, Doc: np.Doc})
+		}
+		for _, np := range grp.Attached {
+			policies = append(policies, eval.Policy{Name: fmt.Sprintf("group %s attached policy %s", grp.Name, np.Name), Kind: eval.Identity, Doc: np.Doc})
+		}
+	}
+	c := layerCheck("IAM policies", p.g.Grantee.ARN(), policies, needs, "kmsgrant plan adds the missing IAM statements")
+	if c.Status != Pass || gr.Boundary == nil {
+		return c
+	}
+	if gr.Boundary.Doc == nil {
+		return Check{Name: "IAM policies", Status: Warn, Detail: "the permissions boundary " + gr.Boundary.Name + " could not be read; it must also allow the read"}
+	}
+	b := layerCheck("permissions boundary", p.g.Grantee.ARN(), []eval.Policy{{Name: "permissions boundary " + gr.Boundary.Name, Kind: eval.Identity, Doc: gr.Boundary.Doc}}, needs,
+		"extend the boundary to allow these actions")
+	if b.Status != Pass {
+		b.Name = "IAM policies"
+		return b
+	}
+	return c
+}
+
+func (p *planner) encryptionCheck() Check {
+	c := Check{Name: "default encryption"}
+	e := p.in.Bucket.Encryption
+	switch {
+	case e == nil || e.Algorithm == "AES256":
+		c.Status, c.Detail = Pass, "SSE-S3: new objects need no KMS permission to read"
+	case e.KMSMasterKeyID == "":
+		c.Status, c.Detail = Warn, "aws:kms without a key: new objects use the AWS managed key aws/s3, which no other account can use"
+		c.Fix = "set the bucket's default encryption to a customer managed key's full ARN"
+	case !arns.IsFullKeyARN(e.KMSMasterKeyID):
+		c.Status, c.Detail = Warn, fmt.Sprintf("names the key as %q, which resolves in the caller's account: objects other accounts write get their own key of that name", e.KMSMasterKeyID)
+		c.Fix = "kmsgrant plan changes it to the full key ARN"
+	default:
+		c.Status, c.Detail = Pass, "names the key by its full ARN"
+	}
+	return c
+}
