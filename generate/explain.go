@@ -8,6 +8,7 @@ import (
 
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 	"github.com/kmsgrant/kmsgrant/generate/eval"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
 // Check statuses of an explanation.
@@ -38,10 +39,18 @@ type Explanation struct {
 	Verdict string   `json:"verdict"`
 }
 
+// Controls are the policies kmsgrant cannot read by itself but a person can
+// hand it: a service control policy of the grantee's organization, a
+// resource control policy of the owner's, a VPC endpoint policy. Each that
+// is given is evaluated; the others are listed as not checked.
+type Controls struct {
+	SCP, RCP, VPCEndpoint *policy.Document
+}
+
 // Explain decides, layer by layer, whether the grantee can do what the
 // grant describes (a read of object, or of every object under the prefix),
 // and names the statement that decides each layer.
-func Explain(g Grant, in Inputs, object string) (*Explanation, error) {
+func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation, error) {
 	res, err := Changes(g, in) // resolves the grant, and knows the blockers
 	if err != nil {
 		return nil, err
@@ -90,8 +99,24 @@ func Explain(g Grant, in Inputs, object string) (*Explanation, error) {
 	add(p.iamCheck(needs))
 	// 6. The default encryption trap.
 	add(p.encryptionCheck())
-	// 7. What kmsgrant cannot see.
+	// 7. The organization's and the network's controls, where given;
+	// what kmsgrant cannot see otherwise.
+	given := map[string]eval.Policy{}
+	if controls.SCP != nil {
+		// SCPs limit the grantee's own calls, as identity policies do.
+		given["service control policies"] = eval.Policy{Name: "service control policy", Kind: eval.Identity, Doc: controls.SCP}
+	}
+	if controls.RCP != nil {
+		given["resource control policies"] = eval.Policy{Name: "resource control policy", Kind: eval.Resource, Doc: controls.RCP}
+	}
+	if controls.VPCEndpoint != nil {
+		given["VPC endpoint policies"] = eval.Policy{Name: "VPC endpoint policy", Kind: eval.Resource, Doc: controls.VPCEndpoint}
+	}
 	for _, f := range uncheckedControls() {
+		if pol, ok := given[f.Target]; ok {
+			add(layerCheck(f.Target, granteeARN, []eval.Policy{pol}, needs, "ask whoever owns that policy to allow these actions"))
+			continue
+		}
 		add(Check{Name: f.Target, Status: NotChecked, Detail: f.Message, Fix: f.Fix})
 	}
 	return x.finish(), nil

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
 // ExplainOptions are the options of `kmsgrant explain`.
@@ -18,6 +20,8 @@ type ExplainOptions struct {
 	Grant   GrantFlags
 	Object  string
 	Output  string
+	// SCP, RCP and VPCEndpoint are policy files to evaluate too.
+	SCP, RCP, VPCEndpoint string
 }
 
 // NewCmdExplain builds `kmsgrant explain`.
@@ -46,6 +50,9 @@ error, so scripts can use it as a check.`,
 	opts.Grant.register(cmd)
 	cmd.Flags().StringVar(&opts.Object, "object", "", "the object to explain, as s3://`BUCKET/KEY`")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
+	cmd.Flags().StringVar(&opts.SCP, "scp", "", "a service control policy `FILE` of the grantee's organization to evaluate too")
+	cmd.Flags().StringVar(&opts.RCP, "rcp", "", "a resource control policy `FILE` of the owner's organization to evaluate too")
+	cmd.Flags().StringVar(&opts.VPCEndpoint, "vpce-policy", "", "a VPC endpoint policy `FILE` on the grantee's path to evaluate too")
 	return cmd
 }
 
@@ -88,7 +95,23 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 	if opts.Object != "" {
 		object = flags.Prefix
 	}
-	x, err := generate.Explain(g, in, object)
+	var controls generate.Controls
+	for _, c := range []struct {
+		flag, file string
+		doc        **policy.Document
+	}{{"--scp", opts.SCP, &controls.SCP}, {"--rcp", opts.RCP, &controls.RCP}, {"--vpce-policy", opts.VPCEndpoint, &controls.VPCEndpoint}} {
+		if c.file == "" {
+			continue
+		}
+		data, err := os.ReadFile(c.file)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.flag, err)
+		}
+		if *c.doc, err = policy.Parse(data); err != nil {
+			return fmt.Errorf("%s: %s: not a valid policy: %w", c.flag, c.file, err)
+		}
+	}
+	x, err := generate.Explain(g, in, object, controls)
 	if err != nil {
 		return err
 	}
