@@ -7,7 +7,10 @@
 package eval
 
 import (
+	"net/netip"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 	"github.com/kmsgrant/kmsgrant/generate/policy"
@@ -463,6 +466,108 @@ func operator(op string, values []string, v Value) Tri {
 		return not(anyValue(func(w string) Tri { return valueMatch(w, v, false) }))
 	case "Bool":
 		return anyValue(func(w string) Tri { return equalMatch(strings.ToLower(w), v, true) })
+	case "BinaryEquals":
+		// Base64 values compare as written.
+		return anyValue(func(w string) Tri { return equalMatch(w, v, false) })
+	}
+	if v.Prefix {
+		return Maybe // a set of strings has no single number, date or address
+	}
+	if cmp, ok := comparators[op]; ok {
+		return ordered(op, cmp, values, v.S)
+	}
+	switch op {
+	case "IpAddress":
+		return anyValue(func(w string) Tri { return ipIn(w, v.S) })
+	case "NotIpAddress":
+		return not(anyValue(func(w string) Tri { return ipIn(w, v.S) }))
 	}
 	return Maybe
+}
+
+// comparators give each numeric and date operator its test on the sign of
+// request value minus policy value.
+var comparators = map[string]func(int) bool{
+	"NumericEquals": func(c int) bool { return c == 0 }, "NumericNotEquals": func(c int) bool { return c != 0 },
+	"NumericLessThan": func(c int) bool { return c < 0 }, "NumericLessThanEquals": func(c int) bool { return c <= 0 },
+	"NumericGreaterThan": func(c int) bool { return c > 0 }, "NumericGreaterThanEquals": func(c int) bool { return c >= 0 },
+	"DateEquals": func(c int) bool { return c == 0 }, "DateNotEquals": func(c int) bool { return c != 0 },
+	"DateLessThan": func(c int) bool { return c < 0 }, "DateLessThanEquals": func(c int) bool { return c <= 0 },
+	"DateGreaterThan": func(c int) bool { return c > 0 }, "DateGreaterThanEquals": func(c int) bool { return c >= 0 },
+}
+
+// ordered applies a numeric or date operator. A negated operator holds when
+// the request value differs from every policy value; the others when it
+// compares as asked with any. A value that does not parse is undecided.
+func ordered(op string, test func(int) bool, values []string, got string) Tri {
+	parse := parseNumber
+	if strings.HasPrefix(op, "Date") {
+		parse = parseDate
+	}
+	g, ok := parse(got)
+	if !ok {
+		return Maybe
+	}
+	negated := strings.Contains(op, "Not")
+	r := No
+	if negated {
+		r = Yes
+	}
+	for _, w := range values {
+		x, ok := parse(w)
+		if !ok {
+			return Maybe
+		}
+		c := 0
+		switch {
+		case g < x:
+			c = -1
+		case g > x:
+			c = 1
+		}
+		if negated && !test(c) {
+			return No
+		}
+		if !negated && test(c) {
+			r = Yes
+		}
+	}
+	return r
+}
+
+func parseNumber(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return f, err == nil
+}
+
+// parseDate reads the date forms IAM accepts: ISO 8601 with or without a
+// time, or seconds since the epoch.
+func parseDate(s string) (float64, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04Z07:00", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return float64(t.UnixNano()) / 1e9, true
+		}
+	}
+	return parseNumber(s)
+}
+
+// ipIn says whether an address is in a CIDR block (or equals a bare
+// address).
+func ipIn(block, addr string) Tri {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return Maybe
+	}
+	if !strings.Contains(block, "/") {
+		want, err := netip.ParseAddr(block)
+		if err != nil {
+			return Maybe
+		}
+		return triOf(want == ip)
+	}
+	prefix, err := netip.ParsePrefix(block)
+	if err != nil {
+		return Maybe
+	}
+	return triOf(prefix.Contains(ip))
 }

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -383,13 +384,14 @@ func TestStatementConditions(t *testing.T) {
 		{name: "ForAnyValue:StringLike on an unknown key", condition: `{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":["o-1/*"]}}`, want: Maybe},
 		{name: "ForAllValues:StringLikeIfExists on an absent key", condition: `{"ForAllValues:StringLikeIfExists":{"aws:RequestTag/project":["a*"]}}`, want: Yes},
 
-		// Operators kmsgrant does not implement answer Maybe.
-		{name: "NumericLessThan on a known key", condition: `{"NumericLessThan":{"s3:max-keys":100}}`, want: Maybe},
+		// Numeric, date, address and binary operators on known keys; on
+		// unknown keys they answer Maybe.
+		{name: "NumericLessThan on a known key", condition: `{"NumericLessThan":{"s3:max-keys":100}}`, want: Yes},
 		{name: "NumericLessThan on an unknown key", condition: `{"NumericLessThan":{"s3:TlsVersion":1.2}}`, want: Maybe},
-		{name: "IpAddress on a known key", condition: `{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}`, want: Maybe},
-		{name: "NotIpAddress on a known key", condition: `{"NotIpAddress":{"aws:SourceIp":"198.51.100.0/24"}}`, want: Maybe},
+		{name: "IpAddress on a known key", condition: `{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}`, want: Yes},
+		{name: "NotIpAddress on a known key", condition: `{"NotIpAddress":{"aws:SourceIp":"198.51.100.0/24"}}`, want: Yes},
 		{name: "DateGreaterThan on an unknown key", condition: `{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}`, want: Maybe},
-		{name: "BinaryEquals on a known key", condition: `{"BinaryEquals":{"kms:ViaService":"QmluYXJ5"}}`, want: Maybe},
+		{name: "BinaryEquals on a known key", condition: `{"BinaryEquals":{"kms:ViaService":"QmluYXJ5"}}`, want: No},
 
 		// Policy variables in condition values.
 		{name: "variable with a known value", condition: `{"StringEquals":{"kms:CallerAccount":"${aws:PrincipalAccount}"}}`, want: Yes},
@@ -448,7 +450,7 @@ func TestEvaluate(t *testing.T) {
 		denyOutsider  = `{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-123"}}}`
 		denyAccount   = `{"Sid":"DenyB","Effect":"Deny","Principal":{"AWS":"444455556666"},"Action":"s3:Get*","Resource":"*"}`
 		denyOthers    = `{"Sid":"DenyOthers","Effect":"Deny","NotPrincipal":{"AWS":"111122223333"},"Action":"s3:*","Resource":"*"}`
-		identityAllow = `{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/reports/*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}`
+		identityAllow = `{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/reports/*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}`
 		identityOther = `{"Sid":"Other","Effect":"Allow","Action":"s3:PutObject","Resource":"*"}`
 		identityAll   = `{"Sid":"All","Effect":"Allow","Action":"s3:*","Resource":"*"}`
 	)
@@ -655,5 +657,40 @@ func TestNotPrincipalAllowGrantsNothing(t *testing.T) {
 	st := mustStatement(t, `{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}`)
 	if got := Statement(st, Resource, request()); got != No {
 		t.Errorf("Allow with NotPrincipal = %v, want no", got)
+	}
+}
+
+// Numeric, date, IP address and binary operators, on known values.
+func TestOrderedAndAddressOperators(t *testing.T) {
+	for _, tc := range []struct {
+		name, op, key, value string
+		values               []string
+		want                 Tri
+	}{
+		{"numeric less than", "NumericLessThan", "s3:max-keys", "10", []string{"100"}, Yes},
+		{"numeric less than, equal", "NumericLessThan", "s3:max-keys", "100", []string{"100"}, No},
+		{"numeric less than equals", "NumericLessThanEquals", "s3:max-keys", "100", []string{"100"}, Yes},
+		{"numeric greater than any", "NumericGreaterThan", "s3:max-keys", "50", []string{"100", "10"}, Yes},
+		{"numeric not equals all", "NumericNotEquals", "s3:max-keys", "5", []string{"5", "6"}, No},
+		{"numeric not equals none", "NumericNotEquals", "s3:max-keys", "7", []string{"5", "6"}, Yes},
+		{"numeric unparsable", "NumericEquals", "s3:max-keys", "x", []string{"1"}, Maybe},
+		{"date before", "DateLessThan", "aws:CurrentTime", "2026-11-27T12:00:00Z", []string{"2027-01-01T00:00:00Z"}, Yes},
+		{"date after", "DateGreaterThan", "aws:CurrentTime", "2026-11-27T12:00:00Z", []string{"2027-01-01"}, No},
+		{"date epoch", "DateLessThanEquals", "aws:EpochTime", "1700000000", []string{"1800000000"}, Yes},
+		{"ip in block", "IpAddress", "aws:SourceIp", "203.0.113.9", []string{"203.0.113.0/24"}, Yes},
+		{"ip outside", "IpAddress", "aws:SourceIp", "198.51.100.1", []string{"203.0.113.0/24"}, No},
+		{"not ip outside", "NotIpAddress", "aws:SourceIp", "198.51.100.1", []string{"203.0.113.0/24"}, Yes},
+		{"ipv6", "IpAddress", "aws:SourceIp", "2001:db8::1", []string{"2001:db8::/32"}, Yes},
+		{"bare address", "IpAddress", "aws:SourceIp", "203.0.113.9", []string{"203.0.113.9"}, Yes},
+		{"binary equals", "BinaryEquals", "aws:Key", "QmluYXJ5", []string{"QmluYXJ5"}, Yes},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := request()
+			req.Context = map[string]Value{strings.ToLower(tc.key): Exactly(tc.value)}
+			c := policy.Condition{Operator: tc.op, Key: tc.key, Values: policy.Values{List: tc.values}}
+			if got := condition(c, req); got != tc.want {
+				t.Errorf("%s %s %v on %s = %v, want %v", tc.op, tc.key, tc.values, tc.value, got, tc.want)
+			}
+		})
 	}
 }
