@@ -79,15 +79,7 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 	if blocker != nil {
 		return fmt.Errorf("--grantee: %s", blocker.Message)
 	}
-	backend, err := openBackend(ctx, f, &flags, g)
-	if err != nil {
-		return err
-	}
-	in, err := apply.Read(ctx, backend, g)
-	printNotes(f, backend)
-	if errors.Is(err, apply.ErrGranteeNotFound) {
-		return fmt.Errorf("--grantee: %w", err)
-	}
+	_, in, err := readInputs(ctx, f, &flags, g)
 	if err != nil {
 		return err
 	}

@@ -101,15 +101,7 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute func(g
 	if blocker != nil {
 		return nil, apply.FromResult(generate.Blocked(*blocker)), nil
 	}
-	backend, err := openBackend(ctx, f, flags, g)
-	if err != nil {
-		return nil, nil, err
-	}
-	in, err := apply.Read(ctx, backend, g)
-	printNotes(f, backend)
-	if errors.Is(err, apply.ErrGranteeNotFound) {
-		return nil, nil, fmt.Errorf("--grantee: %w", err)
-	}
+	backend, in, err := readInputs(ctx, f, flags, g)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,6 +110,21 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute func(g
 		return nil, nil, err
 	}
 	return backend, apply.FromResult(res), nil
+}
+
+// readInputs opens the backend the flags name and reads what the grant
+// needs, showing the backend's notes.
+func readInputs(ctx context.Context, f *Factory, flags *GrantFlags, g generate.Grant) (apply.Backend, generate.Inputs, error) {
+	backend, err := openBackend(ctx, f, flags, g)
+	if err != nil {
+		return nil, generate.Inputs{}, err
+	}
+	in, err := apply.Read(ctx, backend, g)
+	printNotes(f, backend)
+	if errors.Is(err, apply.ErrGranteeNotFound) {
+		return nil, in, fmt.Errorf("--grantee: %w", err)
+	}
+	return backend, in, err
 }
 
 // savedBackend records what a plan was made against.

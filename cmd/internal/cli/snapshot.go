@@ -2,14 +2,12 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/apply/statefile"
 )
 
@@ -52,15 +50,7 @@ func snapshotRun(ctx context.Context, opts *SnapshotOptions) error {
 	if blocker != nil {
 		return fmt.Errorf("--grantee: %s", blocker.Message)
 	}
-	backend, err := openBackend(ctx, f, &opts.Grant, g)
-	if err != nil {
-		return err
-	}
-	in, err := apply.Read(ctx, backend, g)
-	printNotes(f, backend)
-	if errors.Is(err, apply.ErrGranteeNotFound) {
-		return fmt.Errorf("--grantee: %w", err)
-	}
+	_, in, err := readInputs(ctx, f, &opts.Grant, g)
 	if err != nil {
 		return err
 	}
