@@ -125,13 +125,10 @@ func (p *planner) warn(code, target, msg, fix string) {
 	p.r.Warnings = append(p.r.Warnings, Finding{Code: code, Target: target, Message: msg, Fix: fix})
 }
 
-func (p *planner) run() error {
+// resolve fills in the scope and the resolved grant from the bucket (which
+// must exist) and the key: plan, revoke and explain all start here.
+func (p *planner) resolve() {
 	b := p.in.Bucket
-	if b == nil {
-		p.block(CodeBucketNotFound, p.g.Bucket, fmt.Sprintf("bucket %q does not exist", p.g.Bucket),
-			"check the bucket name, and that the owner account's credentials or state file hold it")
-		return nil
-	}
 	partition := arns.PartitionOf(b.Region)
 	if p.g.Grantee.Partition == "" {
 		// A bare account ID is in the bucket's partition.
@@ -154,6 +151,17 @@ func (p *planner) run() error {
 		Grantee: p.g.Grantee.ARN(), GranteeKind: string(p.g.Grantee.Kind), GranteeAccount: p.g.Grantee.Account,
 		Access: p.g.Access, IAMPolicyName: p.g.IAMPolicyName,
 	}
+}
+
+func (p *planner) run() error {
+	b := p.in.Bucket
+	if b == nil {
+		p.block(CodeBucketNotFound, p.g.Bucket, fmt.Sprintf("bucket %q does not exist", p.g.Bucket),
+			"check the bucket name, and that the owner account's credentials or state file hold it")
+		return nil
+	}
+	p.resolve()
+	partition := p.sc.partition
 	granteeARN := p.g.Grantee.ARN()
 	switch {
 	case p.g.Grantee.Partition != partition:

@@ -51,30 +51,20 @@ type Controls struct {
 // grant describes (a read of object, or of every object under the prefix),
 // and names the statement that decides each layer.
 func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation, error) {
-	res, err := Changes(g, in) // resolves the grant, and knows the blockers
-	if err != nil {
-		return nil, err
-	}
-	x := &Explanation{Grant: res.Grant, Object: object}
-	if object != "" {
-		x.Grant.ObjectsARN = strings.TrimSuffix(x.Grant.ObjectsARN, "*")
-	}
+	x := &Explanation{Object: object}
 	add := func(c Check) { x.Checks = append(x.Checks, c) }
 	if in.Bucket == nil {
 		add(Check{Name: "bucket", Status: Fail, Detail: fmt.Sprintf("bucket %q does not exist", g.Bucket), Fix: "check the bucket name"})
 		return x.finish(), nil
 	}
 	p := &planner{g: g, in: in, r: &Result{}}
-	if p.g.Grantee.Partition == "" {
-		p.g.Grantee.Partition = arns.PartitionOf(in.Bucket.Region)
+	p.resolve()
+	p.sc.exact = object != ""
+	x.Grant = p.r.Grant
+	if object != "" {
+		x.Grant.ObjectsARN = strings.TrimSuffix(x.Grant.ObjectsARN, "*")
 	}
-	partition := arns.PartitionOf(in.Bucket.Region)
-	p.sc = scope{partition: partition, bucketARN: arns.BucketARN(partition, in.Bucket.Name),
-		objectsARN: arns.BucketARN(partition, in.Bucket.Name) + "/" + g.Prefix, prefix: g.Prefix,
-		region: in.Bucket.Region, owner: in.Bucket.Account, exact: object != ""}
-	if in.Key != nil {
-		p.sc.keyARN, p.sc.keyAccount = in.Key.ARN, in.Key.Account
-	}
+	p.checkKey() // records the key's blockers, which keyCheck reports
 	granteeARN := p.g.Grantee.ARN()
 
 	// 1. The object.
@@ -83,7 +73,7 @@ func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation
 	}
 	// 2. The key.
 	keyChecked := in.Key != nil && in.KeyErr == nil
-	add(p.keyCheck(res))
+	add(p.keyCheck())
 	// 3. and 4. The owner's resource policies.
 	add(layerCheck("bucket policy", granteeARN, []eval.Policy{{Name: "bucket policy", Kind: eval.Resource, Doc: in.Bucket.Policy}}, s3Needs(p.g, p.sc),
 		"kmsgrant plan adds the missing bucket policy statement"))
@@ -157,9 +147,9 @@ func (p *planner) objectCheck(object string) Check {
 	return c
 }
 
-func (p *planner) keyCheck(res *Result) Check {
+func (p *planner) keyCheck() Check {
 	c := Check{Name: "key"}
-	for _, b := range res.Blockers {
+	for _, b := range p.r.Blockers {
 		switch b.Code {
 		case CodeAWSManagedKey, CodeKeyDisabled, CodeRegionMismatch, CodeKeyNotFound, CodeAliasNotFound:
 			c.Status, c.Detail, c.Fix = Fail, b.Message, b.Fix
@@ -231,22 +221,7 @@ func (p *planner) iamCheck(needs []need) Check {
 			Detail: "the grantee's IAM policies could not be read (or the grantee is a whole account)",
 			Fix:    "read them with credentials of account " + p.g.Grantee.Account}
 	}
-	var policies []eval.Policy
-	for _, np := range gr.Inline {
-		policies = append(policies, eval.Policy{Name: fmt.Sprintf("inline policy %q", np.Name), Kind: eval.Identity, Doc: np.Doc})
-	}
-	for _, np := range gr.Attached {
-		policies = append(policies, eval.Policy{Name: "attached policy " + np.Name, Kind: eval.Identity, Doc: np.Doc})
-	}
-	for _, grp := range gr.Groups {
-		for _, np := range grp.Inline {
-			policies = append(policies, eval.Policy{Name: fmt.Sprintf("group %s inline policy %q", grp.Name, np.Name), Kind: eval.Identity, Doc: np.Doc})
-		}
-		for _, np := range grp.Attached {
-			policies = append(policies, eval.Policy{Name: fmt.Sprintf("group %s attached policy %s", grp.Name, np.Name), Kind: eval.Identity, Doc: np.Doc})
-		}
-	}
-	c := layerCheck("IAM policies", p.g.Grantee.ARN(), policies, needs, "kmsgrant plan adds the missing IAM statements")
+	c := layerCheck("IAM policies", p.g.Grantee.ARN(), p.identityPolicies(gr), needs, "kmsgrant plan adds the missing IAM statements")
 	if c.Status != Pass || gr.Boundary == nil {
 		return c
 	}

@@ -111,26 +111,7 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 	if p.g.Grantee.Kind == arns.Account || gr == nil {
 		return p.manualIAM(needs)
 	}
-	var policies []eval.Policy
-	for _, np := range gr.Inline {
-		policies = append(policies, eval.Policy{Name: fmt.Sprintf("inline policy %q", np.Name), Kind: eval.Identity, Doc: np.Doc})
-	}
-	for _, np := range gr.Attached {
-		target := np.Name
-		np.Name = "attached policy " + np.Name
-		policies = p.readable(policies, np, target)
-	}
-	for _, grp := range gr.Groups {
-		for _, np := range grp.Inline {
-			np.Name = fmt.Sprintf("group %s inline policy %q", grp.Name, np.Name)
-			policies = p.readable(policies, np, p.g.Grantee.ARN())
-		}
-		for _, np := range grp.Attached {
-			target := np.Name
-			np.Name = fmt.Sprintf("group %s attached policy %s", grp.Name, np.Name)
-			policies = p.readable(policies, np, target)
-		}
-	}
+	policies := p.identityPolicies(gr)
 	target := p.g.Grantee.ARN()
 	missing, grantedBy := p.evaluate(target, policies, needs)
 	if gr.Boundary != nil {
@@ -154,6 +135,32 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 	}
 	p.r.Changes = append(p.r.Changes, c)
 	return nil
+}
+
+// identityPolicies are the grantee's inline, attached and group policies,
+// named for reports; one that could not be read is warned about.
+func (p *planner) identityPolicies(gr *Grantee) []eval.Policy {
+	var policies []eval.Policy
+	for _, np := range gr.Inline {
+		policies = append(policies, eval.Policy{Name: fmt.Sprintf("inline policy %q", np.Name), Kind: eval.Identity, Doc: np.Doc})
+	}
+	for _, np := range gr.Attached {
+		target := np.Name
+		np.Name = "attached policy " + np.Name
+		policies = p.readable(policies, np, target)
+	}
+	for _, grp := range gr.Groups {
+		for _, np := range grp.Inline {
+			np.Name = fmt.Sprintf("group %s inline policy %q", grp.Name, np.Name)
+			policies = p.readable(policies, np, p.g.Grantee.ARN())
+		}
+		for _, np := range grp.Attached {
+			target := np.Name
+			np.Name = fmt.Sprintf("group %s attached policy %s", grp.Name, np.Name)
+			policies = p.readable(policies, np, target)
+		}
+	}
+	return policies
 }
 
 // readable adds an identity policy to those evaluated, or, when its

@@ -27,23 +27,7 @@ func Revoke(g Grant, in Inputs) (*Result, error) {
 		p.block(CodeBucketNotFound, g.Bucket, fmt.Sprintf("bucket %q does not exist", g.Bucket), "check the bucket name")
 		return p.r, nil
 	}
-	if p.g.Grantee.Partition == "" {
-		p.g.Grantee.Partition = arns.PartitionOf(b.Region)
-	}
-	p.sc = scope{
-		partition: arns.PartitionOf(b.Region), bucketARN: arns.BucketARN(arns.PartitionOf(b.Region), b.Name),
-		objectsARN: arns.BucketARN(arns.PartitionOf(b.Region), b.Name) + "/" + g.Prefix, prefix: g.Prefix,
-		region: b.Region, owner: b.Account,
-	}
-	if in.Key != nil {
-		p.sc.keyARN, p.sc.keyAccount = in.Key.ARN, in.Key.Account
-	}
-	p.r.Grant = Resolved{
-		Bucket: b.Name, BucketARN: p.sc.bucketARN, Prefix: g.Prefix, ObjectsARN: p.sc.objectsARN + "*",
-		Region: b.Region, OwnerAccount: b.Account, KeyARN: p.sc.keyARN,
-		Grantee: p.g.Grantee.ARN(), GranteeKind: string(p.g.Grantee.Kind), GranteeAccount: p.g.Grantee.Account,
-		Access: g.Access, IAMPolicyName: g.IAMPolicyName,
-	}
+	p.resolve()
 	// The shapes of everything kmsgrant could have written for this
 	// scope: all levels, with the grantee's principal.
 	all := Grant{Access: []string{"list", "read", "write"}, Grantee: p.g.Grantee}
