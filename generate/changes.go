@@ -50,6 +50,32 @@ func (c Change) Writes() bool {
 	return c.Action == Create || c.Action == Update || c.Action == Delete
 }
 
+// Reversed is the change that undoes c once it has been written: its Before
+// becomes the document to write, and a policy that had none is deleted. A
+// rollback writes it, so both backends turn a change around the same way.
+func (c Change) Reversed() (Change, error) {
+	back := c
+	back.Before, back.After = c.After, c.Before
+	back.Policy, back.Encryption = nil, nil
+	switch {
+	case c.Kind == KindBucketEncryption:
+		var e Encryption
+		if err := json.Unmarshal([]byte(c.Before), &e); err != nil {
+			return c, fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
+		}
+		back.Action, back.Encryption = Update, &e
+	case c.Before == "":
+		back.Action = Delete
+	default:
+		doc, err := policy.Parse([]byte(c.Before))
+		if err != nil {
+			return c, fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
+		}
+		back.Action, back.Policy = Update, doc
+	}
+	return back, nil
+}
+
 // Resolved is the grant with every name resolved to an ARN.
 type Resolved struct {
 	Bucket         string   `json:"bucket"`

@@ -767,3 +767,47 @@ func TestChangesUnreadableGranteeWording(t *testing.T) {
 		}
 	}
 }
+
+func TestReversed(t *testing.T) {
+	policyBefore := `{"Version":"2012-10-17","Statement":[{"Sid":"Theirs","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`
+	t.Run("policy goes back to its Before", func(t *testing.T) {
+		back, err := Change{Kind: KindBucketPolicy, Target: "b", Action: Update, Before: policyBefore, After: "{}"}.Reversed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Action != Update || back.Policy == nil || back.Policy.Statements[0].Sid != "Theirs" {
+			t.Errorf("Reversed = %+v, want an update writing the Before policy", back)
+		}
+		if back.Before != "{}" || back.After != policyBefore {
+			t.Errorf("Before/After not swapped: %q / %q", back.Before, back.After)
+		}
+	})
+	t.Run("a created policy is deleted", func(t *testing.T) {
+		back, err := Change{Kind: KindIAMPolicy, Target: "r", Action: Create, After: policyBefore}.Reversed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Action != Delete || back.Policy != nil {
+			t.Errorf("Reversed = %+v, want a delete", back)
+		}
+	})
+	t.Run("encryption goes back to its key", func(t *testing.T) {
+		back, err := Change{Kind: KindBucketEncryption, Target: "b", Action: Update, Before: `{"sse_algorithm":"aws:kms","kms_master_key_id":"alias/old"}`}.Reversed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Action != Update || back.Encryption == nil || back.Encryption.KMSMasterKeyID != "alias/old" {
+			t.Errorf("Reversed = %+v, want the old key written back", back)
+		}
+	})
+	for name, c := range map[string]Change{
+		"broken policy":      {Kind: KindKeyPolicy, Target: "k", Before: `{"Statement":`},
+		"missing encryption": {Kind: KindBucketEncryption, Target: "b"},
+	} {
+		t.Run(name+" is an error", func(t *testing.T) {
+			if _, err := c.Reversed(); err == nil || !strings.Contains(err.Error(), "restoring "+c.Kind+" of "+c.Target) {
+				t.Errorf("Reversed error = %v, want one naming the target", err)
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/kmsgrant/kmsgrant/generate"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
-	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
 // Write implements apply.Backend. A write AWS refuses because a principal
@@ -87,15 +85,11 @@ func (b *Backend) write(ctx context.Context, c generate.Change) error {
 // Restore implements apply.Restorer: a rollback puts the target back to
 // the change's Before, deleting a bucket or inline policy that did not exist.
 func (b *Backend) Restore(ctx context.Context, c generate.Change) error {
-	if c.Before != "" {
-		back, err := restoring(c)
-		if err != nil {
-			return err
-		}
-		back.Action = generate.Update
-		return b.write(ctx, back)
+	back, err := c.Reversed()
+	if err != nil {
+		return err
 	}
-	return b.remove(ctx, c)
+	return b.write(ctx, back)
 }
 
 // remove deletes a bucket policy or an inline policy.
@@ -124,25 +118,6 @@ func (b *Backend) remove(ctx context.Context, c generate.Change) error {
 		return fmt.Errorf("restoring %s of %s: it had no document before, and kmsgrant cannot remove one", c.Kind, c.Target)
 	}
 	return nil
-}
-
-// restoring turns a change around: its Before becomes what is written.
-func restoring(c generate.Change) (generate.Change, error) {
-	back := c
-	if c.Kind == generate.KindBucketEncryption {
-		var e generate.Encryption
-		if err := json.Unmarshal([]byte(c.Before), &e); err != nil {
-			return c, fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
-		}
-		back.Encryption = &e
-		return back, nil
-	}
-	doc, err := policy.Parse([]byte(c.Before))
-	if err != nil {
-		return c, fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
-	}
-	back.Policy = doc
-	return back, nil
 }
 
 // encryptionConfig is the bucket's encryption configuration as read, with

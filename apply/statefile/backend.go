@@ -199,33 +199,12 @@ func (f *File) take(data []byte, err error) error {
 
 // Restore implements apply.Restorer: the change's target goes back to its
 // Before document; a target that had none is removed.
-func (f *File) Restore(_ context.Context, c generate.Change) error {
-	path, err := changePath(c)
+func (f *File) Restore(ctx context.Context, c generate.Change) error {
+	back, err := c.Reversed()
 	if err != nil {
 		return err
 	}
-	if c.Kind == generate.KindBucketEncryption {
-		var before generate.Encryption
-		if err := json.Unmarshal([]byte(c.Before), &before); err != nil {
-			return fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
-		}
-		id, err := json.Marshal(before.KMSMasterKeyID)
-		if err != nil {
-			return err
-		}
-		data, err := jsonedit.Set(f.data, path, id)
-		return f.take(data, err)
-	}
-	if c.Before == "" {
-		data, err := jsonedit.Delete(f.data, path)
-		return f.take(data, err)
-	}
-	doc, err := policy.Parse([]byte(c.Before))
-	if err != nil {
-		return fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
-	}
-	data, err := f.editPolicy(path, doc)
-	return f.take(data, err)
+	return f.Write(ctx, back)
 }
 
 // changePath is where a change's document lives in the file.
