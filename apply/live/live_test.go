@@ -254,12 +254,7 @@ func TestLiveThrottlingIsRetried(t *testing.T) {
 	if _, err := apply.NewPlan(context.Background(), mustBackend(t, srv), grant(t, "doc-example-bucket", "reports/", reader)); err != nil {
 		t.Fatalf("plan after throttling: %v", err)
 	}
-	var describes int
-	for _, c := range srv.Calls() {
-		if c == "kms:DescribeKey" {
-			describes++
-		}
-	}
+	describes := srv.CallCount("kms:DescribeKey")
 	if describes != 3 {
 		t.Errorf("DescribeKey called %d times, want 3 (two throttled)", describes)
 	}
@@ -278,12 +273,7 @@ func TestLiveInvalidPrincipalIsRetried(t *testing.T) {
 	if _, err := apply.Execute(context.Background(), b, p); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	var puts int
-	for _, c := range srv.Calls() {
-		if c == "s3:PutBucketPolicy" {
-			puts++
-		}
-	}
+	puts := srv.CallCount("s3:PutBucketPolicy")
 	if puts != 3 {
 		t.Errorf("PutBucketPolicy called %d times, want 3", puts)
 	}
@@ -450,12 +440,7 @@ func TestLiveBucketInAnotherRegion(t *testing.T) {
 			if _, err := apply.NewPlan(context.Background(), mustBackend(t, srv), grant(t, tc.bucket, "", tc.grantee)); err != nil {
 				t.Fatal(err)
 			}
-			var reads int
-			for _, c := range srv.Calls() {
-				if c == "s3:GetBucketPolicy" {
-					reads++
-				}
-			}
+			reads := srv.CallCount("s3:GetBucketPolicy")
 			if reads != tc.wantPolicyReads {
 				t.Errorf("GetBucketPolicy called %d times, want %d", reads, tc.wantPolicyReads)
 			}

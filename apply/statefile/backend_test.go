@@ -162,6 +162,22 @@ var docs = cmp.Comparer(func(a, b *policy.Document) bool {
 	return a.Pretty() == b.Pretty()
 })
 
+// onlyInlinePolicyIs checks, after a write, that the grantee read back has
+// exactly one inline policy: kmsgrant's, holding doc.
+func onlyInlinePolicyIs(grantee, doc string) func(*testing.T, *File) {
+	return func(t *testing.T, f *File) {
+		t.Helper()
+		g, err := f.Grantee(context.Background(), mustPrincipal(t, grantee))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []generate.NamedPolicy{{Name: "kmsgrant-doc-example-bucket", Doc: mustPolicy(t, doc)}}
+		if diff := cmp.Diff(want, g.Inline, docs); diff != "" {
+			t.Errorf("inline policies read back (-want +got):\n%s", diff)
+		}
+	}
+}
+
 func TestBucket(t *testing.T) {
 	f := mustParse(t, fixture)
 	tests := []struct {
@@ -542,16 +558,7 @@ func writeCases() []writeCase {
               ]
             }
           },`,
-			check: func(t *testing.T, f *File) {
-				g, err := f.Grantee(ctx, mustPrincipal(t, "arn:aws:iam::444455556666:role/reader"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := []generate.NamedPolicy{{Name: "kmsgrant-doc-example-bucket", Doc: mustPolicy(t, iamPolicy)}}
-				if diff := cmp.Diff(want, g.Inline, docs); diff != "" {
-					t.Errorf("inline policies read back (-want +got):\n%s", diff)
-				}
-			},
+			check: onlyInlinePolicyIs("arn:aws:iam::444455556666:role/reader", iamPolicy),
 		},
 		{
 			name: "iam_policy adds a role's second inline policy",
@@ -590,18 +597,9 @@ func writeCases() []writeCase {
 				p := mustPrincipal(t, "arn:aws:iam::444455556666:user/team/alice")
 				return generate.Change{Kind: generate.KindIAMPolicy, Account: partner, Target: p.ARN(), PolicyName: "kmsgrant-doc-example-bucket", Action: generate.Update, Policy: mustPolicy(t, iamPolicy), Grantee: &p}
 			},
-			old: `"kmsgrant-doc-example-bucket": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::doc-example-bucket/*"}]}`,
-			new: `"kmsgrant-doc-example-bucket": {"Version": "2012-10-17", "Statement": [{"Sid":"KmsgrantGetObject","Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::doc-example-bucket/reports/*"}]}`,
-			check: func(t *testing.T, f *File) {
-				g, err := f.Grantee(ctx, mustPrincipal(t, "arn:aws:iam::444455556666:user/team/alice"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := []generate.NamedPolicy{{Name: "kmsgrant-doc-example-bucket", Doc: mustPolicy(t, iamPolicy)}}
-				if diff := cmp.Diff(want, g.Inline, docs); diff != "" {
-					t.Errorf("inline policies read back (-want +got):\n%s", diff)
-				}
-			},
+			old:   `"kmsgrant-doc-example-bucket": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::doc-example-bucket/*"}]}`,
+			new:   `"kmsgrant-doc-example-bucket": {"Version": "2012-10-17", "Statement": [{"Sid":"KmsgrantGetObject","Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::doc-example-bucket/reports/*"}]}`,
+			check: onlyInlinePolicyIs("arn:aws:iam::444455556666:user/team/alice", iamPolicy),
 		},
 		{
 			name: "bucket_encryption names the key by ARN",

@@ -103,6 +103,20 @@ func (s *Server) Calls() []string {
 	return append([]string(nil), s.calls...)
 }
 
+// CallCount is how many times operation op ("s3:PutBucketPolicy") was
+// served, injected failures included.
+func (s *Server) CallCount(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if c == op {
+			n++
+		}
+	}
+	return n
+}
+
 // SetDelay makes the server sleep d before answering every request (or until
 // the request is canceled).
 func (s *Server) SetDelay(d time.Duration) {
