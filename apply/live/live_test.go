@@ -530,3 +530,41 @@ func TestLiveThrottledPastRetries(t *testing.T) {
 		t.Errorf("after rollback (-before +after):\n%s", diff)
 	}
 }
+
+// Writes the live backend cannot make fail before calling AWS, with an error
+// naming the target, and leave the accounts as they were.
+func TestLiveWriteRefusals(t *testing.T) {
+	var state map[string]any
+	if err := json.Unmarshal(example(t, "seed"), &state); err != nil {
+		t.Fatal(err)
+	}
+	delete(state["accounts"].(map[string]any)[owner].(map[string]any)["buckets"].(map[string]any)["doc-example-bucket"].(map[string]any), "default_encryption")
+	data, err := json.Marshal(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyARN := "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	for _, tc := range []struct {
+		name    string
+		do      func(*live.Backend) error
+		wantErr string
+	}{
+		{"encryption of a bucket with none", func(b *live.Backend) error {
+			return b.Write(context.Background(), generate.Change{Kind: generate.KindBucketEncryption, Account: owner, Target: "arn:aws:s3:::doc-example-bucket",
+				Action: generate.Update, Encryption: &generate.Encryption{Algorithm: "aws:kms", KMSMasterKeyID: keyARN}})
+		}, "writing the default encryption of arn:aws:s3:::doc-example-bucket: the bucket has none to change"},
+		{"restoring a key policy that had none", func(b *live.Backend) error {
+			return b.Restore(context.Background(), generate.Change{Kind: generate.KindKeyPolicy, Account: owner, Target: keyARN, Action: generate.Create, After: "{}"})
+		}, "restoring key_policy of " + keyARN + ": it had no document before, and kmsgrant cannot remove one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := livetest.New(t, data)
+			if err := tc.do(mustBackend(t, srv)); err == nil || err.Error() != tc.wantErr {
+				t.Errorf("err = %v\nwant %s", err, tc.wantErr)
+			}
+			if diff := cmp.Diff(meaning(t, data), meaning(t, srv.State())); diff != "" {
+				t.Errorf("accounts changed (-before +now):\n%s", diff)
+			}
+		})
+	}
+}
