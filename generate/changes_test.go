@@ -500,7 +500,7 @@ func checkConverges(t *testing.T, g Grant, in Inputs, r *Result) {
 	if len(r.Blockers) > 0 {
 		return
 	}
-	again := plan(t, g, reapply(t, in, g, r))
+	again := plan(t, g, applied(t, in, r))
 	for _, c := range again.Changes {
 		if c.Action != NoOp || !strings.HasPrefix(c.Reason, "already grants access") {
 			t.Errorf("after applying the plan: %s %s (%s)", c.Kind, c.Action, c.Reason)

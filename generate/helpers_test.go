@@ -3,6 +3,7 @@ package generate
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -255,55 +256,23 @@ func statementActions(c Change) [][]string {
 	return out
 }
 
-// reapply builds the inputs a second run would read after the plan was
-// applied: every written document is re-parsed from its JSON, as a backend
-// would read it back.
-func reapply(t *testing.T, in Inputs, g Grant, r *Result) Inputs {
+// applied returns the inputs a second run would read after a result's
+// writes: After on the result with every written document re-parsed from its
+// JSON, as a backend would read it back, so the rendered text is what is
+// checked, not only the in-memory document.
+func applied(t *testing.T, in Inputs, res *Result) Inputs {
 	t.Helper()
-	out := in
-	b := *in.Bucket
-	out.Bucket = &b
-	if in.Key != nil {
-		k := *in.Key
-		out.Key = &k
-	}
-	if in.Grantee != nil {
-		gr := *in.Grantee
-		gr.Inline = append([]NamedPolicy(nil), in.Grantee.Inline...)
-		out.Grantee = &gr
-	}
-	reread := func(c Change) *policy.Document {
+	reread := *res
+	reread.Changes = slices.Clone(res.Changes)
+	for i, c := range reread.Changes {
+		if !c.Writes() || c.Action == Delete || c.Kind == KindBucketEncryption {
+			continue
+		}
 		d, err := policy.Parse([]byte(c.After))
 		if err != nil {
 			t.Fatalf("%s After does not parse: %v\n%s", c.Kind, err, c.After)
 		}
-		return d
+		reread.Changes[i].Policy = d
 	}
-	for _, c := range r.Changes {
-		if c.Action != Create && c.Action != Update {
-			continue
-		}
-		switch c.Kind {
-		case KindBucketEncryption:
-			e := *c.Encryption
-			out.Bucket.Encryption = &e
-		case KindBucketPolicy:
-			out.Bucket.Policy = reread(c)
-		case KindKeyPolicy:
-			out.Key.Policy = reread(c)
-		case KindIAMPolicy:
-			d := reread(c)
-			replaced := false
-			for i, np := range out.Grantee.Inline {
-				if np.Name == c.PolicyName {
-					out.Grantee.Inline[i].Doc = d
-					replaced = true
-				}
-			}
-			if !replaced {
-				out.Grantee.Inline = append(out.Grantee.Inline, NamedPolicy{Name: c.PolicyName, Doc: d})
-			}
-		}
-	}
-	return out
+	return After(in, &reread)
 }

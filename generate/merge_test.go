@@ -135,7 +135,7 @@ func TestChangesSecondGrantee(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := seedInputs()
 			first := plan(t, seedGrant(tt.access...), in)
-			in = reapply(t, in, seedGrant(tt.access...), first)
+			in = applied(t, in, first)
 			firstBucket := in.Bucket.Policy.Pretty()
 			firstKey := in.Key.Policy.Pretty()
 
@@ -182,14 +182,14 @@ func TestChangesSecondGrantee(t *testing.T) {
 				t.Error("the input documents were changed")
 			}
 			// And a third run with both grantees settles.
-			again := plan(t, g, reapply(t, in, g, r))
+			again := plan(t, g, applied(t, in, r))
 			for _, c := range again.Changes {
 				if c.Action != NoOp {
 					t.Errorf("third run: %s %s, want no-op (%s)", c.Kind, c.Action, c.Reason)
 				}
 			}
 			// The first grantee still has access.
-			in2 := reapply(t, in, g, r)
+			in2 := applied(t, in, r)
 			in2.Grantee = &Grantee{Principal: principal(readerARN)}
 			check := plan(t, seedGrant(tt.access...), in2)
 			for _, kind := range []string{KindBucketPolicy, KindKeyPolicy} {
@@ -236,7 +236,7 @@ func TestChangesIdempotent(t *testing.T) {
 			if !first.HasChanges() {
 				t.Fatal("first run has no changes")
 			}
-			second := plan(t, g, reapply(t, in, g, first))
+			second := plan(t, g, applied(t, in, first))
 			if len(second.Blockers) > 0 {
 				t.Fatalf("second run blockers: %v", second.Blockers)
 			}
@@ -361,7 +361,7 @@ func TestChangesEditedKmsgrantStatement(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := seedInputs()
 			first := plan(t, seedGrant(), in)
-			in = reapply(t, in, seedGrant(), first)
+			in = applied(t, in, first)
 			edited := strings.Replace(in.Bucket.Policy.Pretty(), "doc-example-bucket/reports/*", "doc-example-bucket/reports/2024/*", 1)
 			in.Bucket.Policy = doc(edited)
 

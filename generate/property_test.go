@@ -136,54 +136,6 @@ func randomStatements(r *rand.Rand, resource bool) []string {
 	return out
 }
 
-// applied returns the inputs after a result's writes, the way a backend
-// would read them back: documents re-parsed from their text, deleted ones
-// gone.
-func applied(t *testing.T, in Inputs, res *Result) Inputs {
-	t.Helper()
-	out := in
-	b := *in.Bucket
-	out.Bucket = &b
-	k := *in.Key
-	out.Key = &k
-	if in.Grantee != nil {
-		gr := *in.Grantee
-		gr.Inline = slices.Clone(in.Grantee.Inline)
-		out.Grantee = &gr
-	}
-	reread := func(c Change) *policy.Document {
-		if c.Action == Delete {
-			return nil
-		}
-		return doc(c.After)
-	}
-	for _, c := range res.Changes {
-		if !c.Writes() {
-			continue
-		}
-		switch c.Kind {
-		case KindBucketEncryption:
-			e := *c.Encryption
-			out.Bucket.Encryption = &e
-		case KindBucketPolicy:
-			out.Bucket.Policy = reread(c)
-		case KindKeyPolicy:
-			out.Key.Policy = reread(c)
-		case KindIAMPolicy:
-			i := slices.IndexFunc(out.Grantee.Inline, func(np NamedPolicy) bool { return np.Name == c.PolicyName })
-			switch {
-			case c.Action == Delete && i >= 0:
-				out.Grantee.Inline = slices.Delete(out.Grantee.Inline, i, i+1)
-			case i >= 0:
-				out.Grantee.Inline[i].Doc = reread(c)
-			default:
-				out.Grantee.Inline = append(out.Grantee.Inline, NamedPolicy{Name: c.PolicyName, Doc: reread(c)})
-			}
-		}
-	}
-	return out
-}
-
 type docPair struct {
 	name          string
 	before, after *policy.Document
