@@ -63,15 +63,35 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 	return strings.Replace(s, old, new, 1)
 }
 
+// setCase is one Set call and the single edit it must make: data with old
+// replaced by new.
+type setCase struct {
+	name     string
+	data     string
+	path     []string
+	value    string
+	old, new string
+}
+
+func runSetCases(t *testing.T, tests []setCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := replaceOnce(t, tt.data, tt.old, tt.new)
+			got, err := Set([]byte(tt.data), tt.path, []byte(tt.value))
+			if err != nil {
+				t.Fatalf("Set: %v", err)
+			}
+			if diff := cmp.Diff(want, string(got)); diff != "" {
+				t.Errorf("Set output mismatch (-want +got):\n%s", diff)
+			}
+			checkSet(t, []byte(tt.data), tt.path, []byte(tt.value), got)
+		})
+	}
+}
+
 func TestSetReplacesInPlace(t *testing.T) {
-	tests := []struct {
-		name  string
-		data  string
-		path  []string
-		value string
-		// old and new: the one fragment of data that changes.
-		old, new string
-	}{
+	tests := []setCase{
 		{
 			name:  "string scalar",
 			data:  stateDoc,
@@ -207,29 +227,11 @@ func TestSetReplacesInPlace(t *testing.T) {
 			new:   `"a": 10`,
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			want := replaceOnce(t, tt.data, tt.old, tt.new)
-			got, err := Set([]byte(tt.data), tt.path, []byte(tt.value))
-			if err != nil {
-				t.Fatalf("Set: %v", err)
-			}
-			if diff := cmp.Diff(want, string(got)); diff != "" {
-				t.Errorf("Set output mismatch (-want +got):\n%s", diff)
-			}
-			checkSet(t, []byte(tt.data), tt.path, []byte(tt.value), got)
-		})
-	}
+	runSetCases(t, tests)
 }
 
 func TestSetInserts(t *testing.T) {
-	tests := []struct {
-		name     string
-		data     string
-		path     []string
-		value    string
-		old, new string
-	}{
+	tests := []setCase{
 		{
 			name:  "scalar into a multi-line object, at the members' indentation",
 			data:  stateDoc,
@@ -394,19 +396,7 @@ func TestSetInserts(t *testing.T) {
 			new:   `{"a": 1, "": 2}`,
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			want := replaceOnce(t, tt.data, tt.old, tt.new)
-			got, err := Set([]byte(tt.data), tt.path, []byte(tt.value))
-			if err != nil {
-				t.Fatalf("Set: %v", err)
-			}
-			if diff := cmp.Diff(want, string(got)); diff != "" {
-				t.Errorf("Set output mismatch (-want +got):\n%s", diff)
-			}
-			checkSet(t, []byte(tt.data), tt.path, []byte(tt.value), got)
-		})
-	}
+	runSetCases(t, tests)
 }
 
 // TestSetInsertMatchesSiblingIndentation covers files not indented with two
