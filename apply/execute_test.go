@@ -52,6 +52,16 @@ func fakeSeed(t testing.TB) (*applytest.Backend, generate.Grant) {
 	return b, generate.Grant{Bucket: "doc-example-bucket", Grantee: p, Access: []string{"read"}, IAMPolicyName: "kmsgrant-doc-example-bucket"}
 }
 
+// mustPlan plans g against b.
+func mustPlan(t testing.TB, b apply.Backend, g generate.Grant) *apply.Plan {
+	t.Helper()
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func kinds(cs []generate.Change) []string {
 	var out []string
 	for _, c := range cs {
@@ -62,10 +72,7 @@ func kinds(cs []generate.Change) []string {
 
 func TestExecuteWritesInPlanOrder(t *testing.T) {
 	b, g := fakeSeed(t)
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, b, g)
 	outcomes, err := apply.Execute(context.Background(), b, p)
 	if err != nil {
 		t.Fatal(err)
@@ -88,10 +95,7 @@ func TestExecuteStopsAtFailedWrite(t *testing.T) {
 	b, g := fakeSeed(t)
 	b.FailWrite = 3
 	b.WriteErr = errors.New("AccessDenied")
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, b, g)
 	outcomes, err := apply.Execute(context.Background(), b, p, apply.NoRollback())
 	var we *apply.WriteError
 	if !errors.As(err, &we) {
@@ -127,10 +131,7 @@ func TestExecuteTransactionalFailure(t *testing.T) {
 	b, g := fakeSeed(t)
 	b.AtFlush = true
 	b.FailWrite = 2
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, b, g)
 	outcomes, err := apply.Execute(context.Background(), b, p)
 	if err == nil || !strings.HasSuffix(err.Error(), "; nothing was written") {
 		t.Fatalf("err = %v, want it to end in \"nothing was written\"", err)
@@ -145,10 +146,7 @@ func TestExecuteTransactionalFailure(t *testing.T) {
 func TestExecuteReportsFlushFailure(t *testing.T) {
 	b, g := fakeSeed(t)
 	b.FlushErr = errors.New("disk full")
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, b, g)
 	outcomes, err := apply.Execute(context.Background(), b, p)
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v, want the flush error", err)
@@ -163,10 +161,7 @@ func TestExecuteReportsFlushFailure(t *testing.T) {
 func TestExecuteRefusesBlockedPlan(t *testing.T) {
 	b, g := fakeSeed(t)
 	b.Keys[0].State = "Disabled"
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, b, g)
 	if !p.Blocked() {
 		t.Fatal("plan with a disabled key is not blocked")
 	}
@@ -180,10 +175,7 @@ func TestExecuteRefusesBlockedPlan(t *testing.T) {
 
 func TestExecuteHonoursCancellation(t *testing.T) {
 	b, g := fakeSeed(t)
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, b, g)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := apply.Execute(ctx, b, p); !errors.Is(err, context.Canceled) {
@@ -239,12 +231,9 @@ func TestReadErrors(t *testing.T) {
 // there, and says which writes were made.
 func TestExecuteRefusesDriftedTarget(t *testing.T) {
 	b, g := fakeSeed(t)
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, b, g)
 	b.Drifted = map[string]string{generate.KindKeyPolicy: `{"Version":"2012-10-17","Statement":[]}`}
-	_, err = apply.Execute(context.Background(), b, p)
+	_, err := apply.Execute(context.Background(), b, p)
 	if !errors.Is(err, apply.ErrStale) {
 		t.Fatalf("err = %v, want ErrStale", err)
 	}
@@ -274,10 +263,7 @@ func TestExecuteRollsBackAfterNetworkError(t *testing.T) {
 			b.FailWrite = 3
 			b.WriteErr = &net.OpError{Op: "write", Net: "tcp", Err: errors.New("connection reset by peer")}
 			b.FailRestore = tc.failRestore
-			p, err := apply.NewPlan(context.Background(), b, g)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := mustPlan(t, b, g)
 			outcomes, err := apply.Execute(context.Background(), b, p, tc.opts...)
 			if err == nil {
 				t.Fatal("apply succeeded")
@@ -304,10 +290,7 @@ func TestRollbackLeavesTargetsChangedSince(t *testing.T) {
 	b, g := fakeSeed(t)
 	b.FailWrite = 3
 	b.ChangedAfterWrite = map[string]string{generate.KindBucketPolicy: `{"someone": "else"}`}
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, b, g)
 	outcomes, err := apply.Execute(context.Background(), b, p)
 	if err == nil {
 		t.Fatal("apply succeeded")
@@ -362,10 +345,7 @@ func TestWriteThatLandedDespiteAnErrorIsRolledBack(t *testing.T) {
 	b.FailWrite = 2
 	b.Landed = true
 	b.WriteErr = context.DeadlineExceeded
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, b, g)
 	outcomes, err := apply.Execute(context.Background(), b, p)
 	if err == nil {
 		t.Fatal("apply succeeded")

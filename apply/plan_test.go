@@ -36,12 +36,9 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func seedPlan(t *testing.T, grantee string, access ...string) *apply.Plan {
-	t.Helper()
-	return seedPlanTB(t, grantee, access...)
-}
-
-func seedPlanTB(t testing.TB, grantee string, access ...string) *apply.Plan {
+// seedPlan plans a read (or the given access) of reports/ in the seed
+// example for grantee.
+func seedPlan(t testing.TB, grantee string, access ...string) *apply.Plan {
 	t.Helper()
 	f, err := statefile.Open("../examples/seed/state.json")
 	if err != nil {

@@ -51,7 +51,7 @@ func TestSavedPlanRoundTrip(t *testing.T) {
 // FuzzReadSaved: a plan file, however damaged, is read or refused, never a
 // panic, and a file read back rebuilds without error only if intact.
 func FuzzReadSaved(f *testing.F) {
-	p := seedPlanTB(f, "arn:aws:iam::444455556666:role/reader")
+	p := seedPlan(f, "arn:aws:iam::444455556666:role/reader")
 	data, err := p.Save("dev", apply.SavedBackend{Kind: "state"})
 	if err != nil {
 		f.Fatal(err)
@@ -72,15 +72,12 @@ func FuzzReadSaved(f *testing.F) {
 
 func TestCheckStale(t *testing.T) {
 	b, g := fakeSeed(t)
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, b, g)
 	if err := apply.CheckStale(context.Background(), b, p); err != nil {
 		t.Fatalf("fresh plan: %v", err)
 	}
 	b.Drifted = map[string]string{"bucket_policy": `{"Version":"2012-10-17","Statement":[]}` + "\n"}
-	err = apply.CheckStale(context.Background(), b, p)
+	err := apply.CheckStale(context.Background(), b, p)
 	if !errors.Is(err, apply.ErrStalePlan) || !strings.Contains(err.Error(), "bucket_policy arn:aws:s3:::doc-example-bucket") {
 		t.Errorf("err = %v", err)
 	}
