@@ -36,8 +36,8 @@ as diffs against the current documents. It changes nothing.`,
     --grantee arn:aws:iam::444455556666:role/reader --prefix reports/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.Output != "text" && opts.Output != "json" {
-				return fmt.Errorf("--output: unknown format %q (want text or json)", opts.Output)
+			if err := checkOutput(opts.Output); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -46,7 +46,7 @@ as diffs against the current documents. It changes nothing.`,
 		},
 	}
 	opts.Grant.register(cmd)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
+	addOutputFlag(cmd, &opts.Output)
 	cmd.Flags().BoolVar(&opts.DetailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes to apply (0 none, 1 error)")
 	cmd.Flags().StringVar(&opts.Out, "out", "", "save the plan to `FILE`, to apply exactly that later with 'kmsgrant apply FILE'")
 	return cmd
