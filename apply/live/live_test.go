@@ -80,6 +80,21 @@ func mustBackend(t testing.TB, srv *livetest.Server, mods ...func(*live.Options)
 	return b
 }
 
+// filePlan plans g against the state file data: what the live backend's
+// plan of the same accounts must equal.
+func filePlan(t testing.TB, data []byte, g generate.Grant) (*statefile.File, *apply.Plan) {
+	t.Helper()
+	file, err := statefile.Parse("state.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := apply.NewPlan(context.Background(), file, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file, p
+}
+
 func viewJSON(t testing.TB, p *apply.Plan) string {
 	t.Helper()
 	b, err := json.MarshalIndent(p.View, "", "  ")
@@ -113,14 +128,7 @@ func TestLivePlanMatchesStateFile(t *testing.T) {
 		t.Run(tc.example, func(t *testing.T) {
 			data := example(t, tc.example)
 			g := tc.g(t)
-			file, err := statefile.Parse("state.json", data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := apply.NewPlan(context.Background(), file, g)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, want := filePlan(t, data, g)
 			srv := livetest.New(t, data)
 			// Objects are looked at only on request (--check-objects).
 			checkObjects := func(o *live.Options) { o.Prefix, o.CheckObjects = g.Prefix, 10 }
@@ -161,16 +169,9 @@ func TestLiveApplyThenNothingToDo(t *testing.T) {
 	}
 
 	// The same grant applied to the state file gives the same file.
-	file, err := statefile.Parse("state.json", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := apply.NewPlan(context.Background(), file, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, fp := filePlan(t, data, g)
 	for _, c := range fp.Result.Changes {
-		if c.Action == generate.Create || c.Action == generate.Update {
+		if c.Writes() {
 			if err := file.Write(context.Background(), c); err != nil {
 				t.Fatal(err)
 			}
@@ -469,14 +470,7 @@ func TestLiveUserWithGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := grant(t, "doc-example-bucket", "reports/", "arn:aws:iam::444455556666:user/team/alice", "list", "read")
-	file, err := statefile.Parse("state.json", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := apply.NewPlan(context.Background(), file, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, want := filePlan(t, data, g)
 	srv := livetest.New(t, data)
 	b := mustBackend(t, srv)
 	got, err := apply.NewPlan(context.Background(), b, g)
