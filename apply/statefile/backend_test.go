@@ -127,6 +127,40 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 	return strings.Replace(s, old, new, 1)
 }
 
+// seedData is the seed example's state file.
+func seedData(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/seed/state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// parseSeed is the seed example, parsed as seed.json.
+func parseSeed(t *testing.T) *File {
+	t.Helper()
+	f, err := Parse("seed.json", seedData(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// openSeedCopy writes the seed example to name and opens it there, for tests
+// that flush.
+func openSeedCopy(t *testing.T, name string) *File {
+	t.Helper()
+	if err := os.WriteFile(name, seedData(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 func mustParse(t *testing.T, data string) *File {
 	t.Helper()
 	f, err := Parse(stateName, []byte(data))
@@ -996,10 +1030,7 @@ func TestWriteKeepsUntouchedStatements(t *testing.T) {
 func TestFlushThroughSymlink(t *testing.T) {
 	dir := t.TempDir()
 	real := filepath.Join(dir, "real.json")
-	data, err := os.ReadFile("../../examples/seed/state.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := seedData(t)
 	if err := os.WriteFile(real, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -1038,17 +1069,7 @@ func TestFlushThroughSymlink(t *testing.T) {
 func TestFlushRefusesAFileChangedSinceRead(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "state.json")
-	data, err := os.ReadFile("../../examples/seed/state.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openSeedCopy(t, name)
 	ctx := context.Background()
 	b, _ := f.Bucket(ctx, "doc-example-bucket")
 	enc := *b.Encryption
@@ -1056,11 +1077,11 @@ func TestFlushRefusesAFileChangedSinceRead(t *testing.T) {
 	if err := f.Write(ctx, generate.Change{Kind: generate.KindBucketEncryption, Account: "111122223333", Target: "arn:aws:s3:::doc-example-bucket", Encryption: &enc}); err != nil {
 		t.Fatal(err)
 	}
-	edited := bytes.Replace(data, []byte(`"DenyInsecureTransport"`), []byte(`"DenyInsecureTransportEdited"`), 1)
+	edited := bytes.Replace(seedData(t), []byte(`"DenyInsecureTransport"`), []byte(`"DenyInsecureTransportEdited"`), 1)
 	if err := os.WriteFile(name, edited, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err = f.Flush(ctx)
+	err := f.Flush(ctx)
 	if !errors.Is(err, apply.ErrStale) {
 		t.Fatalf("Flush error = %v, want ErrStale", err)
 	}

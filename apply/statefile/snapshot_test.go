@@ -17,14 +17,7 @@ import (
 // iam_unreadable, and reads back as "IAM side unknown", not as "no such
 // role".
 func TestSnapshotWithoutGranteeIAM(t *testing.T) {
-	data, err := os.ReadFile("../../examples/seed/state.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Parse("seed.json", data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := parseSeed(t)
 	ctx := context.Background()
 	b, _ := f.Bucket(ctx, "doc-example-bucket")
 	ref, _ := arns.ParseKeyRef("alias/app-data")
@@ -54,14 +47,7 @@ func TestSnapshotWithoutGranteeIAM(t *testing.T) {
 // Restore puts a written target back: the policy as it was, and an inline
 // policy the write created removed again.
 func TestRestore(t *testing.T) {
-	data, err := os.ReadFile("../../examples/seed/state.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Parse("seed.json", data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := parseSeed(t)
 	reader, _ := arns.ParsePrincipal("arn:aws:iam::444455556666:role/reader", "aws")
 	g := generate.Grant{Bucket: "doc-example-bucket", Prefix: "reports/", Grantee: reader, Access: []string{"read"}, IAMPolicyName: "kmsgrant-doc-example-bucket"}
 	ctx := context.Background()
@@ -71,7 +57,7 @@ func TestRestore(t *testing.T) {
 	}
 	var written []generate.Change
 	for _, c := range plan.Result.Changes {
-		if c.Action == generate.Create || c.Action == generate.Update {
+		if c.Writes() {
 			if err := f.Write(ctx, c); err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +70,7 @@ func TestRestore(t *testing.T) {
 		}
 	}
 	var before, after any
-	if err := json.Unmarshal(data, &before); err != nil {
+	if err := json.Unmarshal(seedData(t), &before); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(f.Bytes(), &after); err != nil {
@@ -105,17 +91,7 @@ func TestRestore(t *testing.T) {
 func TestCrashBetweenWritesLeavesTheFile(t *testing.T) {
 	dir := t.TempDir()
 	name := dir + "/state.json"
-	data, err := os.ReadFile("../../examples/seed/state.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openSeedCopy(t, name)
 	reader, _ := arns.ParsePrincipal("arn:aws:iam::444455556666:role/reader", "aws")
 	plan, err := apply.NewPlan(context.Background(), f, generate.Grant{Bucket: "doc-example-bucket", Grantee: reader, Access: []string{"read"}, IAMPolicyName: "kmsgrant-doc-example-bucket"})
 	if err != nil {
@@ -131,7 +107,7 @@ func TestCrashBetweenWritesLeavesTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != string(data) {
+	if string(got) != string(seedData(t)) {
 		t.Error("the state file changed before Flush")
 	}
 	entries, _ := os.ReadDir(dir)
