@@ -37,7 +37,7 @@ func TestRequestContextDecides(t *testing.T) {
 			name: "a key policy allow for calls through AWS services counts",
 			mod: func(in *Inputs) {
 				in.Key.Policy = docOf(`{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}`,
-					`{"Sid": "ViaServices", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"Bool": {"aws:ViaAWSService": "true"}, "StringEquals": {"aws:CalledVia": "s3.amazonaws.com"}}}`)
+					`{"Sid": "ViaServices", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"Bool": {"aws:ViaAWSService": "true"}, "ForAnyValue:StringEquals": {"aws:CalledVia": "s3.amazonaws.com"}}}`)
 			},
 			want: []string{"bucket_encryption update", "bucket_policy update", "key_policy no-op", "iam_policy create"},
 		},

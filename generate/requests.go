@@ -84,7 +84,7 @@ func kmsNeeds(g Grant, sc scope, bucketKey bool) []need {
 					"kms:calleraccount":                eval.Exactly(g.Grantee.Account),
 					"kms:encryptioncontext:aws:s3:arn": ec,
 					"aws:viaawsservice":                eval.Exactly("true"),
-					"aws:calledvia":                    eval.Exactly("s3.amazonaws.com"),
+					"aws:calledvia":                    eval.Values("s3.amazonaws.com"), // multivalued
 					"aws:calledviafirst":               eval.Exactly("s3.amazonaws.com"),
 					"aws:calledvialast":                eval.Exactly("s3.amazonaws.com"),
 				}

@@ -7,10 +7,7 @@
 package eval
 
 import (
-	"net/netip"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 	"github.com/kmsgrant/kmsgrant/generate/policy"
@@ -30,17 +27,48 @@ func (t Tri) String() string {
 	return [...]string{"no", "maybe", "yes"}[t]
 }
 
-func and(a, b Tri) Tri { return min(a, b) }
-func or(a, b Tri) Tri  { return max(a, b) }
-func not(a Tri) Tri    { return Yes - a }
+func and(a Tri, more ...Tri) Tri {
+	for _, t := range more {
+		a = min(a, t)
+	}
+	return a
+}
+
+func or(a Tri, more ...Tri) Tri {
+	for _, t := range more {
+		a = max(a, t)
+	}
+	return a
+}
+func not(a Tri) Tri { return Yes - a }
 
 // Value is a request value: one string, or, when Prefix is set, every string
 // that starts with S. A grant covers all objects under a prefix, so it is
 // evaluated against the whole set at once: a statement applies with Yes only
-// when it applies to every member.
+// when it applies to every member. A multivalued key (aws:CalledVia,
+// aws:TagKeys) holds Set instead, made by Values.
 type Value struct {
 	S      string
 	Prefix bool
+	Set    []string
+	Multi  bool
+}
+
+// Values returns the Value of a multivalued key: the request carries every
+// one of vs (or none).
+func Values(vs ...string) Value { return Value{Set: vs, Multi: true} }
+
+// members are the values a set operator (ForAnyValue, ForAllValues) goes
+// through: each of a multivalued key's, or a single-valued key's one.
+func (v Value) members() []Value {
+	if !v.Multi {
+		return []Value{v}
+	}
+	out := make([]Value, len(v.Set))
+	for i, s := range v.Set {
+		out[i] = Exactly(s)
+	}
+	return out
 }
 
 // Exactly returns a single-string Value.
@@ -50,6 +78,9 @@ func Exactly(s string) Value { return Value{S: s} }
 func StartingWith(s string) Value { return Value{S: s, Prefix: true} }
 
 func (v Value) String() string {
+	if v.Multi {
+		return "[" + strings.Join(v.Set, ", ") + "]"
+	}
 	if v.Prefix {
 		return v.S + "*"
 	}
@@ -102,6 +133,12 @@ type Ref struct {
 	Statement string
 	// Match is how surely the statement applies.
 	Match Tri
+	// For resource policies, how surely it applies through a Principal
+	// that names the caller itself (its ARN, or everyone: Direct), only
+	// everyone ("*": Everyone), or the caller's account (ViaAccount). In
+	// one account AWS weighs these differently ("Policy evaluation for
+	// requests within a single account", IAM User Guide).
+	Direct, Everyone, ViaAccount Tri
 }
 
 // Decision is what a set of policies says about one request.
@@ -126,11 +163,13 @@ func Evaluate(policies []Policy, req Request) Decision {
 		docReq := req
 		docReq.literalVariables = p.Doc.Version != "2012-10-17"
 		for i, st := range p.Doc.Statements {
-			m := Statement(st, p.Kind, docReq)
+			sm := statementMatch(st, p.Kind, docReq)
+			m := sm.any()
 			if m == No {
 				continue
 			}
-			ref := Ref{Policy: p.Name, Index: i, Label: st.Label(i), Statement: st.String(), Match: m}
+			ref := Ref{Policy: p.Name, Index: i, Label: st.Label(i), Statement: st.String(), Match: m,
+				Direct: sm.direct(), Everyone: and(sm.everyone, sm.rest), ViaAccount: and(sm.account, sm.rest)}
 			if st.Effect == policy.Deny {
 				d.Denied = or(d.Denied, m)
 				d.DeniedBy = append(d.DeniedBy, ref)
@@ -145,43 +184,57 @@ func Evaluate(policies []Policy, req Request) Decision {
 
 // Statement says how surely one statement applies to a request.
 func Statement(st policy.Statement, kind Kind, req Request) Tri {
-	m := Yes
+	return statementMatch(st, kind, req).any()
+}
+
+// match is how surely a statement applies, split by how its principal
+// element reaches the caller: naming everyone, naming the caller's ARN, or
+// naming its account. rest covers the action, resource and conditions.
+type match struct {
+	everyone, arn, account Tri
+	rest                   Tri
+}
+
+func (m match) any() Tri    { return and(or(m.everyone, m.arn, m.account), m.rest) }
+func (m match) direct() Tri { return and(or(m.everyone, m.arn), m.rest) }
+
+func statementMatch(st policy.Statement, kind Kind, req Request) match {
+	m := match{arn: Yes, rest: Yes}
 	if kind == Resource {
-		m = and(m, principalMatch(st, req.Principal, req.PrincipalHasBoundary))
-		if m == No {
-			return No
+		m = principalMatch(st, req.Principal, req.PrincipalHasBoundary)
+		if m.any() == No {
+			return m
 		}
 	}
-	m = and(m, actionMatch(st, req.Action))
-	if m == No {
-		return No
-	}
-	m = and(m, resourceMatch(st, req))
-	if m == No {
-		return No
+	rest := actionMatch(st, req.Action)
+	if rest != No {
+		rest = and(rest, resourceMatch(st, req))
 	}
 	for _, c := range st.Condition {
-		m = and(m, condition(c, req))
-		if m == No {
-			return No
+		if rest == No {
+			break
 		}
+		rest = and(rest, condition(c, req))
 	}
+	m.rest = rest
 	return m
 }
 
-func principalMatch(st policy.Statement, p arns.Principal, hasBoundary bool) Tri {
+func principalMatch(st policy.Statement, p arns.Principal, hasBoundary bool) match {
 	switch {
 	case st.Principal != nil:
 		return principalIn(st.Principal, p)
 	case st.NotPrincipal != nil && st.Effect == policy.Deny:
-		return notPrincipalApplies(st.NotPrincipal, p, hasBoundary)
+		// Only denies use NotPrincipal, and a deny applies however it
+		// reaches the caller.
+		return match{arn: notPrincipalApplies(st.NotPrincipal, p, hasBoundary), rest: Yes}
 	case st.NotPrincipal != nil:
 		// NotPrincipal with Allow is not supported by AWS ("NotPrincipal",
 		// IAM JSON policy reference): it grants nothing.
-		return No
+		return match{}
 	}
 	// A resource policy statement without a principal applies to no one.
-	return No
+	return match{}
 }
 
 // notPrincipalApplies says whether a NotPrincipal element leaves p in the
@@ -228,37 +281,39 @@ func notPrincipalApplies(el *policy.Principal, p arns.Principal, hasBoundary boo
 	return Yes
 }
 
-// principalIn says whether a Principal element names p: its exact ARN, its
-// account (ID or root ARN), or everyone.
-func principalIn(el *policy.Principal, p arns.Principal) Tri {
+// principalIn says how a Principal element names p: everyone, its exact
+// ARN, or its account (ID or root ARN). Service principals never name an
+// IAM role or user.
+func principalIn(el *policy.Principal, p arns.Principal) match {
+	m := match{rest: Yes}
 	if el.Wildcard {
-		return Yes
+		m.everyone = Yes
+		return m
 	}
-	result := No
 	for _, v := range el.AWS() {
 		switch {
 		case v == "*":
-			return Yes
-		case v == p.ARN():
-			return Yes
+			m.everyone = Yes
+		case v == p.ARN() && p.Kind != arns.Account:
+			m.arn = Yes
 		case arns.IsAccountPrincipal(v):
 			if acct, _ := arns.AccountOfPrincipal(v); acct == p.Account {
-				return Yes
+				m.account = Yes
 			}
 		case p.Kind == arns.Account:
 			// The caller may be any principal of the account: a statement
 			// naming one of them applies to some callers.
 			if acct, ok := arns.AccountOfPrincipal(v); ok && acct == p.Account {
-				result = Maybe
+				m.arn = or(m.arn, Maybe)
 			}
 		}
 	}
 	if len(el.Types["CanonicalUser"].List) > 0 {
 		// A canonical user ID may be the caller's account; kmsgrant cannot
 		// map it without asking S3.
-		result = Maybe
+		m.account = or(m.account, Maybe)
 	}
-	return result
+	return m
 }
 
 func actionMatch(st policy.Statement, action string) Tri {
@@ -281,12 +336,14 @@ func resourceMatch(st policy.Statement, req Request) Tri {
 	anyOf := func(v policy.Values) Tri {
 		r := No
 		for _, pat := range v.List {
-			pat, ok := substitute(pat, req)
-			if !ok {
+			pat, res := substitute(pat, req, true)
+			switch res {
+			case unknown:
 				r = or(r, Maybe)
-				continue
+			case resolved:
+				r = or(r, valueMatch(pat, req.Resource, false))
 			}
-			r = or(r, valueMatch(pat, req.Resource, false))
+			// A null variable: the pattern matches nothing.
 		}
 		return r
 	}
@@ -333,241 +390,9 @@ func equalMatch(want string, v Value, ignoreCase bool) Tri {
 	return No
 }
 
-// substitute replaces policy variables such as ${aws:PrincipalAccount} with
-// their known values. ok is false when a variable's value is unknown.
-func substitute(s string, req Request) (string, bool) {
-	if req.literalVariables || !strings.Contains(s, "${") {
-		return s, true
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String(), true
-		}
-		j := strings.Index(s[i:], "}")
-		if j < 0 {
-			b.WriteString(s)
-			return b.String(), true
-		}
-		b.WriteString(s[:i])
-		name := s[i+2 : i+j]
-		switch name {
-		case "*", "?", "$":
-			// Literal characters that the wildcard matcher would read as
-			// wildcards; rare enough to leave undecided.
-			return "", false
-		default:
-			v, ok := req.Context[strings.ToLower(name)]
-			if !ok || v.Prefix {
-				return "", false
-			}
-			b.WriteString(v.S)
-		}
-		s = s[i+j+1:]
-	}
-}
-
 func triOf(b bool) Tri {
 	if b {
 		return Yes
 	}
 	return No
-}
-
-// condition evaluates one key of one condition operator.
-func condition(c policy.Condition, req Request) Tri {
-	op := c.Operator
-	setOp := ""
-	for _, prefix := range []string{"ForAnyValue:", "ForAllValues:"} {
-		if strings.HasPrefix(op, prefix) {
-			setOp, op = prefix, strings.TrimPrefix(op, prefix)
-		}
-	}
-	ifExists := strings.HasSuffix(op, "IfExists")
-	op = strings.TrimSuffix(op, "IfExists")
-	key := strings.ToLower(c.Key)
-
-	if op == "Null" {
-		return nullCondition(c, key, req)
-	}
-	v, known := req.Context[key]
-	if !known {
-		if req.Absent[key] {
-			// A missing key: IfExists, ForAllValues and negated operators
-			// hold, everything else fails.
-			return triOf(ifExists || setOp == "ForAllValues:" || negated(op))
-		}
-		return Maybe
-	}
-	values := make([]string, 0, len(c.Values.List))
-	for _, raw := range c.Values.List {
-		s, ok := substitute(raw, req)
-		if !ok {
-			return Maybe
-		}
-		values = append(values, s)
-	}
-	// The request's keys are single-valued, so ForAnyValue and
-	// ForAllValues reduce to the plain operator.
-	return operator(op, values, v)
-}
-
-// negated reports whether an operator matches when values differ.
-func negated(op string) bool {
-	return strings.Contains(op, "Not")
-}
-
-func nullCondition(c policy.Condition, key string, req Request) Tri {
-	var present Tri
-	switch {
-	case req.Context[key] != (Value{}):
-		present = Yes
-	case req.Absent[key]:
-		present = No
-	default:
-		return Maybe
-	}
-	r := No
-	for _, want := range c.Values.List {
-		switch strings.ToLower(want) {
-		case "true":
-			r = or(r, not(present))
-		case "false":
-			r = or(r, present)
-		}
-	}
-	return r
-}
-
-// operator applies a condition operator. Unimplemented operators answer
-// Maybe: kmsgrant does not guess.
-func operator(op string, values []string, v Value) Tri {
-	anyValue := func(f func(string) Tri) Tri {
-		r := No
-		for _, want := range values {
-			r = or(r, f(want))
-		}
-		return r
-	}
-	switch op {
-	case "StringEquals":
-		return anyValue(func(w string) Tri { return equalMatch(w, v, false) })
-	case "StringNotEquals":
-		return not(anyValue(func(w string) Tri { return equalMatch(w, v, false) }))
-	case "StringEqualsIgnoreCase":
-		return anyValue(func(w string) Tri { return equalMatch(w, v, true) })
-	case "StringNotEqualsIgnoreCase":
-		return not(anyValue(func(w string) Tri { return equalMatch(w, v, true) }))
-	case "StringLike", "ArnLike", "ArnEquals":
-		return anyValue(func(w string) Tri { return valueMatch(w, v, false) })
-	case "StringNotLike", "ArnNotLike", "ArnNotEquals":
-		return not(anyValue(func(w string) Tri { return valueMatch(w, v, false) }))
-	case "Bool":
-		return anyValue(func(w string) Tri { return equalMatch(strings.ToLower(w), v, true) })
-	case "BinaryEquals":
-		// Base64 values compare as written.
-		return anyValue(func(w string) Tri { return equalMatch(w, v, false) })
-	}
-	if v.Prefix {
-		return Maybe // a set of strings has no single number, date or address
-	}
-	if cmp, ok := comparators[op]; ok {
-		return ordered(op, cmp, values, v.S)
-	}
-	switch op {
-	case "IpAddress":
-		return anyValue(func(w string) Tri { return ipIn(w, v.S) })
-	case "NotIpAddress":
-		return not(anyValue(func(w string) Tri { return ipIn(w, v.S) }))
-	}
-	return Maybe
-}
-
-// comparators give each numeric and date operator its test on the sign of
-// request value minus policy value.
-var comparators = map[string]func(int) bool{
-	"NumericEquals": func(c int) bool { return c == 0 }, "NumericNotEquals": func(c int) bool { return c != 0 },
-	"NumericLessThan": func(c int) bool { return c < 0 }, "NumericLessThanEquals": func(c int) bool { return c <= 0 },
-	"NumericGreaterThan": func(c int) bool { return c > 0 }, "NumericGreaterThanEquals": func(c int) bool { return c >= 0 },
-	"DateEquals": func(c int) bool { return c == 0 }, "DateNotEquals": func(c int) bool { return c != 0 },
-	"DateLessThan": func(c int) bool { return c < 0 }, "DateLessThanEquals": func(c int) bool { return c <= 0 },
-	"DateGreaterThan": func(c int) bool { return c > 0 }, "DateGreaterThanEquals": func(c int) bool { return c >= 0 },
-}
-
-// ordered applies a numeric or date operator. A negated operator holds when
-// the request value differs from every policy value; the others when it
-// compares as asked with any. A value that does not parse is undecided.
-func ordered(op string, test func(int) bool, values []string, got string) Tri {
-	parse := parseNumber
-	if strings.HasPrefix(op, "Date") {
-		parse = parseDate
-	}
-	g, ok := parse(got)
-	if !ok {
-		return Maybe
-	}
-	negated := strings.Contains(op, "Not")
-	r := No
-	if negated {
-		r = Yes
-	}
-	for _, w := range values {
-		x, ok := parse(w)
-		if !ok {
-			return Maybe
-		}
-		c := 0
-		switch {
-		case g < x:
-			c = -1
-		case g > x:
-			c = 1
-		}
-		if negated && !test(c) {
-			return No
-		}
-		if !negated && test(c) {
-			r = Yes
-		}
-	}
-	return r
-}
-
-func parseNumber(s string) (float64, bool) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	return f, err == nil
-}
-
-// parseDate reads the date forms IAM accepts: ISO 8601 with or without a
-// time, or seconds since the epoch.
-func parseDate(s string) (float64, bool) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04Z07:00", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return float64(t.UnixNano()) / 1e9, true
-		}
-	}
-	return parseNumber(s)
-}
-
-// ipIn says whether an address is in a CIDR block (or equals a bare
-// address).
-func ipIn(block, addr string) Tri {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return Maybe
-	}
-	if !strings.Contains(block, "/") {
-		want, err := netip.ParseAddr(block)
-		if err != nil {
-			return Maybe
-		}
-		return triOf(want == ip)
-	}
-	prefix, err := netip.ParsePrefix(block)
-	if err != nil {
-		return Maybe
-	}
-	return triOf(prefix.Contains(ip))
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 	"github.com/kmsgrant/kmsgrant/generate/policy"
@@ -53,6 +54,10 @@ func request() Request {
 			"s3:x-amz-server-side-encrypt": true,
 		},
 	}
+}
+
+func calledVia(services ...string) map[string]Value {
+	return map[string]Value{"aws:calledvia": Values(services...)}
 }
 
 func mustStatement(t *testing.T, in string) policy.Statement {
@@ -222,6 +227,7 @@ func TestStatementResource(t *testing.T) {
 		resource Value
 		caller   *arns.Principal
 		context  map[string]Value
+		absent   []string
 		want     Tri
 	}{
 		{name: "bucket-wide pattern, one object", element: `"Resource":"arn:aws:s3:::b/*"`, resource: Exactly(objectARN), want: Yes},
@@ -265,13 +271,50 @@ func TestStatementResource(t *testing.T) {
 		},
 		{name: "unknown variable in NotResource", element: `"NotResource":"arn:aws:s3:::b/home/${aws:username}/*"`, resource: Exactly(objectARN), caller: &bob, want: Maybe},
 		{name: "unknown variable in one pattern, another pattern matches", element: `"Resource":["arn:aws:s3:::b/home/${aws:username}/*","arn:aws:s3:::b/*"]`, resource: Exactly(objectARN), caller: &bob, want: Yes},
-		// ${*}, ${?} and ${$} are literal characters that the wildcard
-		// matcher cannot express; kmsgrant leaves them undecided.
-		{name: "${$} is undecided", element: `"Resource":"arn:aws:s3:::b/${$}x"`, resource: Exactly("arn:aws:s3:::b/$x"), want: Maybe},
-		{name: "${*} against a literal asterisk is undecided", element: `"Resource":"arn:aws:s3:::b/${*}"`, resource: Exactly("arn:aws:s3:::b/*"), want: Maybe},
+		// ${*}, ${?} and ${$} are the literal characters *, ? and $.
+		{name: "${$} is a dollar sign", element: `"Resource":"arn:aws:s3:::b/${$}x"`, resource: Exactly("arn:aws:s3:::b/$x"), want: Yes},
+		{name: "${*} matches a literal asterisk", element: `"Resource":"arn:aws:s3:::b/${*}"`, resource: Exactly("arn:aws:s3:::b/*"), want: Yes},
 		{name: "unterminated variable is literal text", element: `"Resource":"arn:aws:s3:::b/${aws:username"`, resource: Exactly("arn:aws:s3:::b/${aws:username"), want: Yes},
-		{name: "${*} is not a wildcard", element: `"Resource":"arn:aws:s3:::b/${*}"`, resource: Exactly("arn:aws:s3:::b/x"), want: Maybe},
-		{name: "${?} is not a wildcard", element: `"Resource":"arn:aws:s3:::b/x${?}"`, resource: Exactly("arn:aws:s3:::b/xy"), want: Maybe},
+		{name: "${*} is not a wildcard", element: `"Resource":"arn:aws:s3:::b/${*}"`, resource: Exactly("arn:aws:s3:::b/x"), want: No},
+		{name: "${?} is not a wildcard", element: `"Resource":"arn:aws:s3:::b/x${?}"`, resource: Exactly("arn:aws:s3:::b/xy"), want: No},
+		{name: "${?} matches a literal question mark", element: `"Resource":"arn:aws:s3:::b/x${?}"`, resource: Exactly("arn:aws:s3:::b/x?"), want: Yes},
+		{name: "${*} then a wildcard covers a prefix of literal asterisks", element: `"Resource":"arn:aws:s3:::b/${*}*"`, resource: StartingWith("arn:aws:s3:::b/*"), want: Yes},
+		{name: "${*} then a wildcard does not cover other prefixes", element: `"Resource":"arn:aws:s3:::b/${*}*"`, resource: StartingWith("arn:aws:s3:::b/"), want: Maybe},
+		{name: "a wildcard before a literal asterisk still backtracks", element: `"Resource":"arn:aws:s3:::b/*b"`, resource: Exactly("arn:aws:s3:::b/*xb"), want: Yes},
+		// A variable the request does not have is null: the pattern matches
+		// nothing, unless the variable has a default value.
+		{
+			name: "absent variable matches nothing", element: `"Resource":"arn:aws:s3:::b/home/${aws:username}/*"`, resource: Exactly("arn:aws:s3:::b/home/Bob/x"),
+			absent: []string{"aws:username"}, want: No,
+		},
+		{
+			name: "absent variable in NotResource leaves it applying", element: `"NotResource":"arn:aws:s3:::b/home/${aws:username}/*"`, resource: Exactly("arn:aws:s3:::b/home/Bob/x"),
+			absent: []string{"aws:username"}, want: Yes,
+		},
+		{
+			name: "absent variable takes its default", element: `"Resource":"arn:aws:s3:::b/home/${aws:username, 'shared'}/*"`, resource: Exactly("arn:aws:s3:::b/home/shared/x"),
+			absent: []string{"aws:username"}, want: Yes,
+		},
+		{
+			name: "a known variable ignores its default", element: `"Resource":"arn:aws:s3:::b/home/${aws:username, 'shared'}/*"`, resource: Exactly("arn:aws:s3:::b/home/shared/x"),
+			caller: &bob, context: map[string]Value{"aws:username": Exactly("Bob")}, want: No,
+		},
+		{
+			name: "default with a doubled quote and a brace", element: `"Resource":"arn:aws:s3:::b/${aws:username, 'it''s}'}"`, resource: Exactly("arn:aws:s3:::b/it's}"),
+			absent: []string{"aws:username"}, want: Yes,
+		},
+		{
+			name: "an unknown variable with a default is still unknown", element: `"Resource":"arn:aws:s3:::b/home/${aws:username, 'shared'}/*"`, resource: Exactly("arn:aws:s3:::b/home/shared/x"),
+			want: Maybe,
+		},
+		{
+			name: "a substituted asterisk is literal", element: `"Resource":"arn:aws:s3:::b/${aws:PrincipalTag/dir}"`, resource: Exactly("arn:aws:s3:::b/x"),
+			context: map[string]Value{"aws:principaltag/dir": Exactly("*")}, want: No,
+		},
+		{
+			name: "a multivalued key is no variable", element: `"Resource":"arn:aws:s3:::b/${aws:CalledVia}"`, resource: Exactly("arn:aws:s3:::b/s3.amazonaws.com"),
+			context: map[string]Value{"aws:calledvia": Values("s3.amazonaws.com")}, want: Maybe,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -288,6 +331,9 @@ func TestStatementResource(t *testing.T) {
 			for k, v := range tc.context {
 				req.Context[k] = v
 			}
+			for _, k := range tc.absent {
+				req.Absent[k] = true
+			}
 			if got := Statement(st, Identity, req); got != tc.want {
 				t.Errorf("Statement(%s) for %v = %v, want %v", tc.element, tc.resource, got, tc.want)
 			}
@@ -299,6 +345,7 @@ func TestStatementConditions(t *testing.T) {
 	tests := []struct {
 		name      string
 		condition string // the Condition element's JSON
+		context   map[string]Value
 		want      Tri
 	}{
 		// String operators on a known key.
@@ -398,7 +445,37 @@ func TestStatementConditions(t *testing.T) {
 		{name: "variable inside a StringLike pattern", condition: `{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::${aws:PrincipalAccount}:role/*"}}`, want: Yes},
 		{name: "variable with a known value that differs", condition: `{"StringEquals":{"kms:ViaService":"${aws:PrincipalAccount}"}}`, want: No},
 		{name: "variable with an unknown value", condition: `{"StringEquals":{"kms:CallerAccount":"${aws:PrincipalOrgID}"}}`, want: Maybe},
-		{name: "${*} in StringLike is a literal asterisk", condition: `{"StringLike":{"kms:ViaService":"s3.${*}"}}`, want: Maybe},
+		{name: "${*} in StringLike is a literal asterisk", condition: `{"StringLike":{"kms:ViaService":"s3.${*}"}}`, want: No},
+		{name: "${*} in StringEquals is an asterisk", condition: `{"StringEquals":{"aws:PrincipalTag/dir":"${*}"}}`, context: map[string]Value{"aws:principaltag/dir": Exactly("*")}, want: Yes},
+		{name: "absent variable: StringEquals fails", condition: `{"StringEquals":{"kms:CallerAccount":"${aws:PrincipalTag/team}"}}`, want: No},
+		{name: "absent variable: StringNotEquals holds", condition: `{"StringNotEquals":{"kms:CallerAccount":"${aws:PrincipalTag/team}"}}`, want: Yes},
+		{name: "absent variable with a default", condition: `{"StringEquals":{"kms:CallerAccount":"${aws:PrincipalTag/team, '444455556666'}"}}`, want: Yes},
+
+		// Null tests presence.
+		{name: "Null true on an absent key", condition: `{"Null":{"aws:SourceVpce":"true"}}`, want: Yes},
+		{name: "Null false on an absent key", condition: `{"Null":{"aws:SourceVpce":"false"}}`, want: No},
+		{name: "Null false on a present key", condition: `{"Null":{"aws:SecureTransport":"false"}}`, want: Yes},
+		{name: "Null true on a present key", condition: `{"Null":{"aws:SecureTransport":"true"}}`, want: No},
+		{name: "Null on an unknown key", condition: `{"Null":{"aws:PrincipalOrgID":"true"}}`, want: Maybe},
+
+		// IfExists.
+		{name: "IfExists on an absent key holds", condition: `{"StringEqualsIfExists":{"aws:SourceVpce":"vpce-1"}}`, want: Yes},
+		{name: "IfExists on a present key compares", condition: `{"StringEqualsIfExists":{"kms:CallerAccount":"111122223333"}}`, want: No},
+
+		// Set operators on multivalued keys (aws:CalledVia here).
+		{name: "ForAnyValue, one value matches", condition: `{"ForAnyValue:StringEquals":{"aws:CalledVia":"s3.amazonaws.com"}}`, context: calledVia("athena.amazonaws.com", "s3.amazonaws.com"), want: Yes},
+		{name: "ForAnyValue, none matches", condition: `{"ForAnyValue:StringEquals":{"aws:CalledVia":"glue.amazonaws.com"}}`, context: calledVia("athena.amazonaws.com", "s3.amazonaws.com"), want: No},
+		{name: "ForAnyValue on an empty set", condition: `{"ForAnyValue:StringEquals":{"aws:CalledVia":"s3.amazonaws.com"}}`, context: calledVia(), want: No},
+		{name: "ForAnyValue on an absent key fails", condition: `{"ForAnyValue:StringEquals":{"aws:CalledVia":"s3.amazonaws.com"}}`, want: No},
+		{name: "ForAnyValue negated on an absent key fails too", condition: `{"ForAnyValue:StringNotEquals":{"aws:CalledVia":"s3.amazonaws.com"}}`, want: No},
+		{name: "ForAnyValue IfExists on an absent key fails too", condition: `{"ForAnyValue:StringEqualsIfExists":{"aws:CalledVia":"s3.amazonaws.com"}}`, want: No},
+		{name: "ForAllValues, every value matches one", condition: `{"ForAllValues:StringLike":{"aws:CalledVia":["s3.*","athena.*"]}}`, context: calledVia("athena.amazonaws.com", "s3.amazonaws.com"), want: Yes},
+		{name: "ForAllValues, one value matches none", condition: `{"ForAllValues:StringEquals":{"aws:CalledVia":"s3.amazonaws.com"}}`, context: calledVia("athena.amazonaws.com", "s3.amazonaws.com"), want: No},
+		{name: "ForAllValues on an empty set", condition: `{"ForAllValues:StringEquals":{"aws:CalledVia":"s3.amazonaws.com"}}`, context: calledVia(), want: Yes},
+		{name: "ForAllValues on an absent key holds", condition: `{"ForAllValues:StringEquals":{"aws:CalledVia":"s3.amazonaws.com"}}`, want: Yes},
+		{name: "ForAllValues negated", condition: `{"ForAllValues:StringNotEquals":{"aws:CalledVia":"glue.amazonaws.com"}}`, context: calledVia("athena.amazonaws.com", "s3.amazonaws.com"), want: Yes},
+		{name: "ForAnyValue on a single-valued key", condition: `{"ForAnyValue:StringEquals":{"kms:CallerAccount":"444455556666"}}`, want: Yes},
+		{name: "a plain operator on a multivalued key is undecided", condition: `{"StringEquals":{"aws:CalledVia":"s3.amazonaws.com"}}`, context: calledVia("s3.amazonaws.com"), want: Maybe},
 
 		// Several conditions are ANDed.
 		{name: "two matching operators", condition: `{"StringEquals":{"kms:ViaService":"s3.us-west-2.amazonaws.com"},"Bool":{"aws:SecureTransport":"true"}}`, want: Yes},
@@ -409,7 +486,12 @@ func TestStatementConditions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			st := mustStatement(t, `{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":`+tc.condition+`}`)
-			if got := Statement(st, Identity, request()); got != tc.want {
+			req := request()
+			for k, v := range tc.context {
+				req.Context[k] = v
+				delete(req.Absent, k)
+			}
+			if got := Statement(st, Identity, req); got != tc.want {
 				t.Errorf("Statement(Condition %s) = %v, want %v", tc.condition, got, tc.want)
 			}
 		})
@@ -581,7 +663,8 @@ func TestEvaluate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Evaluate(tc.policies(t), tc.req())
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			// How the principal reaches the caller is TestPrincipalReach's.
+			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(Ref{}, "Direct", "Everyone", "ViaAccount")); diff != "" {
 				t.Errorf("Evaluate mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -690,6 +773,41 @@ func TestOrderedAndAddressOperators(t *testing.T) {
 			c := policy.Condition{Operator: tc.op, Key: tc.key, Values: policy.Values{List: tc.values}}
 			if got := condition(c, req); got != tc.want {
 				t.Errorf("%s %s %v on %s = %v, want %v", tc.op, tc.key, tc.values, tc.value, got, tc.want)
+			}
+		})
+	}
+}
+
+// A resource policy statement reaches the caller through its ARN, everyone
+// or its account; AWS weighs them differently within one account.
+func TestPrincipalReach(t *testing.T) {
+	for _, tc := range []struct {
+		name, principal              string
+		caller                       arns.Principal
+		direct, everyone, viaAccount Tri
+	}{
+		{"role ARN", `{"AWS":"` + readerARN + `"}`, reader, Yes, No, No},
+		{"everyone", `"*"`, reader, Yes, Yes, No},
+		{"everyone in a list", `{"AWS":["*"]}`, reader, Yes, Yes, No},
+		{"account root", `{"AWS":"arn:aws:iam::444455556666:root"}`, reader, No, No, Yes},
+		{"account ID", `{"AWS":"444455556666"}`, bob, No, No, Yes},
+		{"ARN and account", `{"AWS":["444455556666","` + readerARN + `"]}`, reader, Yes, No, Yes},
+		{"other account", `{"AWS":"arn:aws:iam::777788889999:root"}`, reader, No, No, No},
+		{"service principal", `{"Service":"s3.amazonaws.com"}`, reader, No, No, No},
+		{"a role, for a whole-account caller", `{"AWS":"` + readerARN + `"}`, accountB, Maybe, No, No},
+		{"the account, for a whole-account caller", `{"AWS":"444455556666"}`, accountB, No, No, Yes},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := mustDoc(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":`+tc.principal+`,"Action":"s3:GetObject","Resource":"*"}]}`)
+			req := request()
+			req.Principal = tc.caller
+			d := Evaluate([]Policy{{Name: "bucket policy", Kind: Resource, Doc: doc}}, req)
+			var got Ref
+			if len(d.AllowedBy) == 1 {
+				got = d.AllowedBy[0]
+			}
+			if got.Direct != tc.direct || got.Everyone != tc.everyone || got.ViaAccount != tc.viaAccount {
+				t.Errorf("direct, everyone, via account = %v, %v, %v; want %v, %v, %v", got.Direct, got.Everyone, got.ViaAccount, tc.direct, tc.everyone, tc.viaAccount)
 			}
 		})
 	}

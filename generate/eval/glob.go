@@ -8,6 +8,8 @@ import (
 
 // The matchers below implement IAM's wildcards: * is any run of characters
 // (including none and including "/" and ":"), ? is exactly one character.
+// A literal * or ? (from ${*} or ${?}) is marked with literalStar or
+// literalQuestion and matches only itself.
 
 // globMatch reports whether pattern matches s.
 func globMatch(pattern, s string) bool {
@@ -17,12 +19,12 @@ func globMatch(pattern, s string) bool {
 	starP, starI := -1, 0
 	for i < len(s) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
 		case p < len(pattern) && pattern[p] == '*':
 			starP, starI = p, i
 			p++
+		case p < len(pattern) && (pattern[p] == '?' || literalByte(pattern[p]) == s[i]):
+			p++
+			i++
 		case starP >= 0:
 			p = starP + 1
 			starI++
@@ -51,7 +53,7 @@ func globCovers(pattern, prefix string) bool {
 	alphabet := map[byte]bool{}
 	for i := 0; i < len(pattern); i++ {
 		if pattern[i] != '*' && pattern[i] != '?' {
-			alphabet[pattern[i]] = true
+			alphabet[literalByte(pattern[i])] = true
 		}
 	}
 	var other byte
@@ -108,7 +110,7 @@ func globStep(pattern string, set map[int]bool, s string) map[int]bool {
 			case '?':
 				next[i+1] = true
 			default:
-				if pattern[i] == s[j] {
+				if literalByte(pattern[i]) == s[j] {
 					next[i+1] = true
 				}
 			}
@@ -145,7 +147,7 @@ func globIntersects(pattern, prefix string) bool {
 		case '?':
 			return rec(p[1:], l[1:])
 		}
-		return p[0] == l[0] && rec(p[1:], l[1:])
+		return literalByte(p[0]) == l[0] && rec(p[1:], l[1:])
 	}
 	return rec(pattern, prefix)
 }
