@@ -336,6 +336,14 @@ func resourceMatch(st policy.Statement, req Request) Tri {
 	anyOf := func(v policy.Values) Tri {
 		r := No
 		for _, pat := range v.List {
+			if variableBeforeResourcePart(pat) && !req.literalVariables {
+				// "You can't use a variable to replace parts of the ARN
+				// before the fifth colon, such as the service or account"
+				// (IAM policy elements: Variables and tags). AWS does not
+				// say what it makes of one there; kmsgrant does not guess.
+				r = or(r, Maybe)
+				continue
+			}
 			pat, res := substitute(pat, req, true)
 			switch res {
 			case unknown:
@@ -356,6 +364,20 @@ func resourceMatch(st policy.Statement, req Request) Tri {
 	// AWS rejects statements without Resource or NotResource in the
 	// policies kmsgrant reads, so one that has neither grants nothing.
 	return No
+}
+
+// variableBeforeResourcePart reports whether a resource ARN pattern has a
+// policy variable before its fifth colon.
+func variableBeforeResourcePart(pattern string) bool {
+	head := pattern
+	for range 5 {
+		i := strings.IndexByte(head, ':')
+		if i < 0 {
+			return false
+		}
+		head = head[i+1:]
+	}
+	return strings.Contains(pattern[:len(pattern)-len(head)], "${")
 }
 
 // valueMatch matches one wildcard pattern against a request value.

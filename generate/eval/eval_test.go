@@ -269,6 +269,14 @@ func TestStatementResource(t *testing.T) {
 			name: "variable with a set value is unknown", element: `"Resource":"arn:aws:s3:::b/home/${aws:username}/*"`, resource: Exactly("arn:aws:s3:::b/home/Bob/x"),
 			caller: &bob, context: map[string]Value{"aws:username": StartingWith("B")}, want: Maybe,
 		},
+		{
+			name: "a variable before the fifth colon is undecided", element: `"Resource":"arn:aws:kms:us-west-2:${aws:PrincipalAccount}:key/*"`, resource: Exactly("arn:aws:kms:us-west-2:444455556666:key/k"),
+			context: map[string]Value{"aws:principalaccount": Exactly("444455556666")}, want: Maybe,
+		},
+		{
+			name: "a variable after the fifth colon is substituted", element: `"Resource":"arn:aws:kms:us-west-2:444455556666:key/${aws:PrincipalTag/key}"`, resource: Exactly("arn:aws:kms:us-west-2:444455556666:key/k"),
+			context: map[string]Value{"aws:principaltag/key": Exactly("k")}, want: Yes,
+		},
 		{name: "unknown variable in NotResource", element: `"NotResource":"arn:aws:s3:::b/home/${aws:username}/*"`, resource: Exactly(objectARN), caller: &bob, want: Maybe},
 		{name: "unknown variable in one pattern, another pattern matches", element: `"Resource":["arn:aws:s3:::b/home/${aws:username}/*","arn:aws:s3:::b/*"]`, resource: Exactly(objectARN), caller: &bob, want: Yes},
 		// ${*}, ${?} and ${$} are the literal characters *, ? and $.

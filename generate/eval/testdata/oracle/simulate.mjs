@@ -9,7 +9,14 @@ const out = [];
 for (const sim of JSON.parse(input)) {
   try {
     const r = await runSimulation(sim, { simulationMode: 'Strict' });
-    out.push(r.resultType === 'error' ? 'error: ' + JSON.stringify(r.errors).slice(0, 300) : r.overallResult);
+    if (r.resultType === 'error') {
+      out.push('error: ' + JSON.stringify(r.errors).slice(0, 300));
+    } else if (r.resultType !== 'single') {
+      // A resource with * or ? is taken as a pattern for many resources.
+      out.push('error: not a single request (' + r.resultType + ')');
+    } else {
+      out.push(r.overallResult);
+    }
   } catch (e) {
     out.push('error: ' + String(e).slice(0, 300));
   }
