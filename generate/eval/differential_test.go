@@ -3,10 +3,10 @@ package eval
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
