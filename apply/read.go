@@ -31,12 +31,18 @@ func Read(ctx context.Context, b Backend, g generate.Grant) (generate.Inputs, er
 	if err != nil || in.Bucket == nil {
 		return in, err
 	}
-	// A grantee in the bucket's own account is a blocker the planner
-	// reports; what reading its IAM side said would only confuse.
-	if g.Grantee.Kind != arns.Account && g.Grantee.Account != in.Bucket.Account {
-		if granteeErr != nil {
-			return in, granteeErr
+	switch {
+	case g.Grantee.Kind == arns.Account:
+	case g.Grantee.Account == in.Bucket.Account:
+		// A grantee in the bucket's own account is a blocker the planner
+		// reports, so an error reading its IAM side would only confuse;
+		// explain uses the IAM side when it could be read.
+		if granteeErr == nil {
+			in.Grantee = grantee
 		}
+	case granteeErr != nil:
+		return in, granteeErr
+	default:
 		in.Grantee = grantee
 	}
 	return in, nil

@@ -28,6 +28,10 @@ type Check struct {
 	Policy    string `json:"policy,omitempty"`
 	Statement string `json:"statement,omitempty"`
 	Fix       string `json:"fix,omitempty"`
+
+	// lacksAllow marks a layer that fails only because nothing in it
+	// allows: within one account another layer's allow may do instead.
+	lacksAllow bool
 }
 
 // Explanation walks every layer a cross-account read through KMS passes.
@@ -109,7 +113,79 @@ func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation
 		}
 		add(Check{Name: f.Target, Status: NotChecked, Detail: f.Message, Fix: f.Fix})
 	}
+	if p.g.Grantee.Account == in.Bucket.Account {
+		p.sameAccount(x, controls, keyChecked)
+	}
 	return x.finish(), nil
+}
+
+// sameAccount revisits the checks of a grantee in the bucket's own account.
+// There AWS allows a request when the identity policies or the resource
+// policy allow it, rather than both; a KMS key policy must still allow,
+// itself or by trusting the account ("Policy evaluation for requests within
+// a single account", "Key policies in AWS KMS"). A layer that fails only for
+// want of an allow passes when eval.Decide finds every request of it
+// allowed through the other. kmsgrant's plan sets up cross-account access
+// only, so fixes name the IAM policy instead.
+func (p *planner) sameAccount(x *Explanation, controls Controls, keyChecked bool) {
+	gr := p.in.Grantee
+	layers := eval.Layers{ResourceAccount: p.in.Bucket.Account}
+	if gr != nil {
+		layers.Identity = p.identityPolicies(gr)
+		if gr.Boundary != nil && gr.Boundary.Doc != nil {
+			layers.Boundary = &eval.Policy{Name: "permissions boundary " + gr.Boundary.Name, Kind: eval.Identity, Doc: gr.Boundary.Doc}
+		}
+	}
+	if controls.SCP != nil {
+		layers.SCP = &eval.Policy{Name: "service control policy", Kind: eval.Identity, Doc: controls.SCP}
+	}
+	if controls.RCP != nil {
+		layers.RCP = &eval.Policy{Name: "resource control policy", Kind: eval.Resource, Doc: controls.RCP}
+	}
+	allowed := func(l eval.Layers, needs []need) bool {
+		for _, n := range needs {
+			if v := eval.Decide(l, n.req); v.Result() != "Allowed" {
+				return false
+			}
+		}
+		return true
+	}
+	s3 := layers
+	s3.Resource = &eval.Policy{Name: "bucket policy", Kind: eval.Resource, Doc: p.in.Bucket.Policy}
+	s3OK := gr != nil && allowed(s3, s3Needs(p.g, p.sc))
+	kmsOK := true
+	if keyChecked {
+		k := layers
+		k.Resource = &eval.Policy{Name: "key policy", Kind: eval.Resource, Doc: p.in.Key.Policy}
+		k.KMSKey, k.ResourceAccount = true, p.in.Key.Account
+		kmsOK = gr != nil && allowed(k, kmsNeeds(p.g, p.sc, p.bucketKey()))
+	}
+	// For each layer: why it is not needed when the other allows, and how
+	// to fix it when nothing allows (kmsgrant plans cross-account access
+	// only).
+	type remedy struct{ notNeeded, fix string }
+	remedies := map[string]remedy{
+		"bucket policy": {fix: "within one account, allow these actions in the grantee's IAM policy, or name the grantee in the bucket policy"},
+		"key policy": {fix: fmt.Sprintf("name the grantee in the key policy, or let it trust the account (Principal arn:%s:iam::%s:root) so that IAM policies count",
+			p.sc.partition, p.sc.keyAccount)},
+		"IAM policies": {fix: "within one account, allow these actions in the grantee's IAM policy"},
+	}
+	if s3OK {
+		remedies["bucket policy"] = remedy{notNeeded: "not needed in the bucket's own account: the grantee's IAM policies allow the S3 requests"}
+	}
+	if s3OK && kmsOK {
+		remedies["IAM policies"] = remedy{notNeeded: "not needed in the bucket's own account: the bucket policy and the key policy name the grantee"}
+	}
+	for i, c := range x.Checks {
+		r, layer := remedies[c.Name]
+		switch {
+		case !layer || c.Status != Fail || !c.lacksAllow:
+		case r.notNeeded != "":
+			x.Checks[i] = Check{Name: c.Name, Status: Pass, Detail: r.notNeeded}
+		default:
+			x.Checks[i].Fix = r.fix
+		}
+	}
 }
 
 func (x *Explanation) finish() *Explanation {
@@ -178,7 +254,7 @@ func layerCheck(name, grantee string, policies []eval.Policy, needs []need, fix 
 			}
 		}
 		if d.Allowed != eval.Yes {
-			c.Status, c.Detail, c.Fix = Fail, fmt.Sprintf("no statement of the %s allows %s on %s to %s", name, n.req.Action, n.req.Resource, grantee), fix
+			c.Status, c.Detail, c.Fix, c.lacksAllow = Fail, fmt.Sprintf("no statement of the %s allows %s on %s to %s", name, n.req.Action, n.req.Resource, grantee), fix, true
 			if d.Allowed == eval.Maybe {
 				c.Detail += " for certain (a statement might, on conditions kmsgrant cannot check)"
 			}

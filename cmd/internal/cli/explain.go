@@ -107,7 +107,12 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 	if err != nil {
 		return err
 	}
-	v := apply.ExplanationView{FormatVersion: apply.FormatVersion, Explanation: x, Fix: fixCommand(flags, g)}
+	v := apply.ExplanationView{FormatVersion: apply.FormatVersion, Explanation: x}
+	if g.Grantee.Account != x.Grant.OwnerAccount {
+		// kmsgrant plans cross-account access only; within one account
+		// each check's fix says what to change.
+		v.Fix = fixCommand(flags, g)
+	}
 	if opts.Output == "json" {
 		err = apply.WriteExplanationJSON(f.IO.Out, v)
 	} else {
