@@ -129,7 +129,9 @@ func TestExplainChecks(t *testing.T) {
 		{name: "controls_allow", controls: func(t *testing.T) generate.Controls {
 			all := mustPolicy(t, `{"Sid": "FullAWSAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}`)
 			vpce := mustPolicy(t, `{"Sid": "Everything", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}`)
-			return generate.Controls{SCP: all, RCP: vpce, VPCEndpoint: vpce}
+			// RCPs hold only denies.
+			rcp := mustPolicy(t, `{"Sid": "OrgOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount": ["111122223333", "444455556666"]}}}`)
+			return generate.Controls{SCP: all, RCP: rcp, VPCEndpoint: vpce}
 		}},
 		{name: "controls_deny", controls: func(t *testing.T) generate.Controls {
 			return generate.Controls{

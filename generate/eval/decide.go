@@ -21,9 +21,11 @@ type Layers struct {
 	// honours identity policies only where the key policy allows the
 	// account ("Key policies in AWS KMS", AWS KMS Developer Guide).
 	KMSKey bool
-	// SCP and RCP are the caller's service control policies and the
-	// resource's resource control policies, when known: each must allow,
-	// and nil means none apply.
+	// SCP is the caller's service control policy, when known: it must
+	// allow. RCP is the resource's resource control policy, when known: it
+	// can only deny, since AWS attaches RCPFullAWSAccess, which allows
+	// everything, to every account an RCP applies to ("How AWS enforcement
+	// code logic evaluates requests"). nil means none applies.
 	SCP, RCP *Policy
 }
 
@@ -58,7 +60,7 @@ func (v Verdict) Result() string {
 
 // Decide evaluates one request against every layer:
 //   - an explicit deny in any policy decides;
-//   - SCPs and RCPs, where given, must allow;
+//   - an SCP, where given, must allow;
 //   - across accounts, the identity policies (within the boundary) and the
 //     resource policy must both allow;
 //   - within one account either suffices, but a resource policy allows
@@ -87,6 +89,7 @@ func Decide(l Layers, req Request) Verdict {
 	}
 	if l.RCP != nil {
 		rcp = one(l.RCP)
+		rcp.Allowed = Yes // RCPFullAWSAccess
 	}
 
 	var v Verdict

@@ -20,7 +20,6 @@ func TestDecide(t *testing.T) {
 	allowDecrypt := `{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}`
 	denyGet := `{"Effect":"Deny","Action":"s3:GetObject","Resource":"*"}`
 	// RCPs apply to every principal: their statements name "*".
-	rcpAllowGet := `{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}`
 	rcpDenyGet := `{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"*"}`
 	resourceAllow := func(principal, action string) string {
 		return `{"Effect":"Allow","Principal":` + principal + `,"Action":"` + action + `","Resource":"*"}`
@@ -56,8 +55,8 @@ func TestDecide(t *testing.T) {
 		{name: "cross-account: the boundary must allow", caller: reader, identity: []string{allowGet}, boundary: []string{allowDecrypt}, res: []string{resourceAllow(`"*"`, "s3:GetObject")}, want: "ImplicitlyDenied"},
 		{name: "cross-account: an explicit deny wins", caller: reader, identity: []string{allowGet, denyGet}, res: []string{resourceAllow(`"*"`, "s3:GetObject")}, want: "ExplicitlyDenied"},
 		{name: "cross-account: the SCP must allow", caller: reader, identity: []string{allowGet}, res: []string{resourceAllow(`"*"`, "s3:GetObject")}, scp: []string{allowDecrypt}, want: "ImplicitlyDenied"},
-		{name: "cross-account: the RCP denies", caller: reader, identity: []string{allowGet}, res: []string{resourceAllow(`"*"`, "s3:GetObject")}, rcp: []string{rcpAllowGet, rcpDenyGet}, want: "ExplicitlyDenied"},
-		{name: "cross-account: SCP and RCP allow", caller: reader, identity: []string{allowGet}, res: []string{resourceAllow(`"*"`, "s3:GetObject")}, scp: []string{allowGet}, rcp: []string{rcpAllowGet}, want: "Allowed"},
+		{name: "cross-account: the RCP denies", caller: reader, identity: []string{allowGet}, res: []string{resourceAllow(`"*"`, "s3:GetObject")}, rcp: []string{rcpDenyGet}, want: "ExplicitlyDenied"},
+		{name: "cross-account: the SCP allows, the RCP does not deny", caller: reader, identity: []string{allowGet}, res: []string{resourceAllow(`"*"`, "s3:GetObject")}, scp: []string{allowGet}, rcp: []string{`{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*"}`}, want: "Allowed"},
 
 		// Within one account either side may allow.
 		{name: "same account: identity alone", caller: readerA, identity: []string{allowGet}, want: "Allowed"},
