@@ -26,6 +26,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./apply/statefile
 	$(GO) test -run='^$$' -fuzz=FuzzSet -fuzztime=$(FUZZTIME) ./apply/internal/jsonedit
 	$(GO) test -run='^$$' -fuzz=FuzzReadSaved -fuzztime=$(FUZZTIME) ./apply
+	$(GO) test -run='^$$' -fuzz=FuzzGlob -fuzztime=$(FUZZTIME) ./generate/eval
 
 # Rewrite golden files and the expected outputs of the end-to-end scripts;
 # review the diff like code.
