@@ -37,8 +37,9 @@ type Verdict struct {
 	Allowed Tri
 	// Denied is how surely an explicit deny applies.
 	Denied Tri
-	// AllowedBy are the allow statements of the layers that grant the
-	// request, DeniedBy every deny statement that applies or might.
+	// AllowedBy are the allow statements, applying or possibly applying,
+	// of the layers the request is allowed through; DeniedBy every deny
+	// statement that applies or might.
 	AllowedBy, DeniedBy []Ref
 }
 
