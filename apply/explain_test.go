@@ -116,6 +116,12 @@ func TestExplainChecks(t *testing.T) {
 		{name: "iam_boundary_limits", change: func(t *testing.T, in *generate.Inputs) {
 			in.Grantee.Boundary = &generate.NamedPolicy{Name: "arn:aws:iam::444455556666:policy/ec2-only", Doc: mustPolicy(t, `{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}`)}
 		}},
+		// With a boundary, a NotPrincipal Deny applies whatever it lists.
+		{name: "not_principal_deny_with_boundary", change: func(t *testing.T, in *generate.Inputs) {
+			in.Grantee.Boundary = &generate.NamedPolicy{Name: "arn:aws:iam::444455556666:policy/data-boundary", Doc: mustPolicy(t, `{"Effect": "Allow", "Action": ["s3:GetObject", "kms:Decrypt"], "Resource": "*"}`)}
+			in.Bucket.Policy.Statements = append(in.Bucket.Policy.Statements, mustPolicy(t,
+				`{"Sid": "OnlyReader", "Effect": "Deny", "NotPrincipal": {"AWS": ["`+explainReader+`", "arn:aws:iam::444455556666:root"]}, "Action": "s3:*", "Resource": "*"}`).Statements...)
+		}},
 		{name: "iam_not_readable", change: func(t *testing.T, in *generate.Inputs) { in.Grantee = nil }},
 
 		{name: "encryption_alias", change: func(t *testing.T, in *generate.Inputs) { in.Bucket.Encryption.KMSMasterKeyID = "alias/app-data" }},
@@ -156,6 +162,15 @@ func TestExplainChecks(t *testing.T) {
 		}},
 		{name: "same_account_key_policy_ignores_iam", grantee: explainLocal, change: func(t *testing.T, in *generate.Inputs) {
 			in.Key.Policy = mustPolicy(t, `{"Sid": "KeyAdmins", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/admin"}, "Action": "kms:*", "Resource": "*"}`)
+		}},
+		// A boundary kmsgrant could not read may limit the resource
+		// policies' grants too: a warning, as across accounts.
+		{name: "same_account_boundary_unreadable", grantee: explainLocal, change: func(t *testing.T, in *generate.Inputs) {
+			in.Grantee.Inline = nil
+			in.Grantee.Boundary = &generate.NamedPolicy{Name: "arn:aws:iam::111122223333:policy/boundary"}
+		}},
+		{name: "boundary_unreadable", change: func(t *testing.T, in *generate.Inputs) {
+			in.Grantee.Boundary = &generate.NamedPolicy{Name: "arn:aws:iam::444455556666:policy/boundary"}
 		}},
 		{name: "same_account_nothing_allows", grantee: explainLocal, change: func(t *testing.T, in *generate.Inputs) {
 			in.Bucket.Policy = nil

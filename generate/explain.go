@@ -79,16 +79,17 @@ func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation
 	keyChecked := in.Key != nil && in.KeyErr == nil
 	add(p.keyCheck())
 	// 3. and 4. The owner's resource policies.
-	add(layerCheck("bucket policy", granteeARN, []eval.Policy{{Name: "bucket policy", Kind: eval.Resource, Doc: in.Bucket.Policy}}, s3Needs(p.g, p.sc),
+	s3, kms := p.boundaryAware(s3Needs(p.g, p.sc)), p.boundaryAware(kmsNeeds(p.g, p.sc, p.bucketKey()))
+	add(layerCheck("bucket policy", granteeARN, []eval.Policy{{Name: "bucket policy", Kind: eval.Resource, Doc: in.Bucket.Policy}}, s3,
 		"kmsgrant plan adds the missing bucket policy statement"))
 	if keyChecked {
-		add(layerCheck("key policy", granteeARN, []eval.Policy{{Name: "key policy", Kind: eval.Resource, Doc: in.Key.Policy}}, kmsNeeds(p.g, p.sc, p.bucketKey()),
+		add(layerCheck("key policy", granteeARN, []eval.Policy{{Name: "key policy", Kind: eval.Resource, Doc: in.Key.Policy}}, kms,
 			"kmsgrant plan adds the missing key policy statement"))
 	}
 	// 5. The grantee's own policies and boundary.
-	needs := s3Needs(p.g, p.sc)
+	needs := s3
 	if keyChecked {
-		needs = append(needs, kmsNeeds(p.g, p.sc, p.bucketKey())...)
+		needs = append(slices.Clip(needs), kms...)
 	}
 	add(p.iamCheck(needs))
 	// 6. The default encryption trap.
@@ -180,7 +181,7 @@ func (p *planner) sameAccount(x *Explanation, controls Controls, keyChecked bool
 		remedies["bucket policy"] = remedy{notNeeded: "not needed in the bucket's own account: the grantee's IAM policies allow the S3 requests"}
 	}
 	if s3OK && kmsOK {
-		remedies["IAM policies"] = remedy{notNeeded: "not needed in the bucket's own account: the bucket policy and the key policy name the grantee"}
+		remedies["IAM policies"] = remedy{notNeeded: "not needed in the bucket's own account: what they do not allow, the bucket policy or the key policy allows by naming the grantee"}
 	}
 	for i, c := range x.Checks {
 		r, layer := remedies[c.Name]
@@ -190,6 +191,15 @@ func (p *planner) sameAccount(x *Explanation, controls Controls, keyChecked bool
 			x.Checks[i] = Check{Name: c.Name, Status: Pass, Detail: r.notNeeded}
 		default:
 			x.Checks[i].Fix = r.fix
+		}
+	}
+	if gr != nil && gr.Boundary != nil && gr.Boundary.Doc == nil {
+		// A boundary that could not be read limits what the resource
+		// policies grant the role too, as it limits the IAM policies.
+		for i, c := range x.Checks {
+			if c.Name == "IAM policies" && c.Status == Pass {
+				x.Checks[i] = Check{Name: c.Name, Status: Warn, Detail: "the permissions boundary " + gr.Boundary.Name + " could not be read; it must also allow the read"}
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package generate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -23,8 +24,7 @@ const (
 // the needs no Allow surely grants, and the statements that grant the rest.
 func (p *planner) evaluate(target string, policies []eval.Policy, needs []need) (missing []need, grantedBy []string) {
 	seen := map[string]bool{}
-	for _, n := range needs {
-		n.req.PrincipalHasBoundary = p.in.Grantee != nil && p.in.Grantee.Boundary != nil
+	for _, n := range p.boundaryAware(needs) {
 		d := eval.Evaluate(policies, n.req)
 		for _, ref := range d.DeniedBy {
 			key := ref.Policy + "|" + ref.Label + "|" + ref.Match.String()
@@ -58,6 +58,18 @@ func (p *planner) evaluate(target string, policies []eval.Policy, needs []need) 
 		missing = append(missing, n)
 	}
 	return missing, grantedBy
+}
+
+// boundaryAware marks the requests as made by a principal with a
+// permissions boundary when the grantee has one: a NotPrincipal Deny then
+// applies whatever it lists. It returns a copy.
+func (p *planner) boundaryAware(needs []need) []need {
+	has := p.in.Grantee != nil && p.in.Grantee.Boundary != nil
+	out := slices.Clone(needs)
+	for i := range out {
+		out[i].req.PrincipalHasBoundary = has
+	}
+	return out
 }
 
 func (p *planner) bucketPolicy() error {

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,10 @@ func negated(op string) bool {
 // missing, "false" when it is there.
 func nullCondition(c policy.Condition, key string, req Request) Tri {
 	var present Tri
-	if _, ok := req.Context[key]; ok {
+	if v, ok := req.Context[key]; ok && v.Multi && len(v.Set) == 0 {
+		// AWS does not document whether an empty set is null.
+		return Maybe
+	} else if ok {
 		present = Yes
 	} else if req.Absent[key] {
 		present = No
@@ -124,10 +128,14 @@ func operator(op string, values []string, v Value) Tri {
 		return anyValue(func(w string) Tri { return equalMatch(w, v, true) })
 	case "StringNotEqualsIgnoreCase":
 		return not(anyValue(func(w string) Tri { return equalMatch(w, v, true) }))
-	case "StringLike", "ArnLike", "ArnEquals":
-		return anyValue(func(w string) Tri { return valueMatch(w, v, false) })
-	case "StringNotLike", "ArnNotLike", "ArnNotEquals":
-		return not(anyValue(func(w string) Tri { return valueMatch(w, v, false) }))
+	case "StringLike":
+		return anyValue(func(w string) Tri { return valueMatch(w, v) })
+	case "StringNotLike":
+		return not(anyValue(func(w string) Tri { return valueMatch(w, v) }))
+	case "ArnLike", "ArnEquals":
+		return anyValue(func(w string) Tri { return arnMatch(w, v) })
+	case "ArnNotLike", "ArnNotEquals":
+		return not(anyValue(func(w string) Tri { return arnMatch(w, v) }))
 	case "Bool":
 		return anyValue(func(w string) Tri { return equalMatch(strings.ToLower(w), v, true) })
 	case "BinaryEquals":
@@ -147,6 +155,30 @@ func operator(op string, values []string, v Value) Tri {
 		return not(anyValue(func(w string) Tri { return ipIn(w, v.S) }))
 	}
 	return Maybe
+}
+
+// arnMatch matches an ARN pattern the way the Arn operators do: "each of
+// the six colon-delimited components of the ARN is checked separately", so
+// a wildcard does not reach across a colon ("Condition operators", IAM JSON
+// policy reference). A pattern that is not six components is undecided, as
+// is a set of values that ends before the sixth.
+func arnMatch(pattern string, v Value) Tri {
+	want := strings.SplitN(pattern, ":", 6)
+	if len(want) != 6 {
+		return Maybe
+	}
+	got := strings.SplitN(v.S, ":", 6)
+	if len(got) != 6 {
+		if v.Prefix {
+			return Maybe
+		}
+		return No
+	}
+	r := Yes
+	for i := range 5 {
+		r = and(r, triOf(globMatch(want[i], got[i])))
+	}
+	return and(r, valueMatch(want[5], Value{S: got[5], Prefix: v.Prefix}))
 }
 
 // comparators give each numeric and date operator its test on the sign of
@@ -199,8 +231,16 @@ func ordered(op string, test func(int) bool, values []string, got string) Tri {
 	return r
 }
 
+// decimal is the number syntax kmsgrant reads; strconv would also take NaN,
+// Inf, hexadecimal and underscores, which IAM does not document.
+var decimal = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
+
 func parseNumber(s string) (float64, bool) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	s = strings.TrimSpace(s)
+	if !decimal.MatchString(s) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil
 }
 

@@ -68,8 +68,11 @@ func (v Verdict) Result() string {
 //     alone only where it names the caller or everyone, not its account; a
 //     KMS key policy must allow the account for identity policies to count;
 //     and a permissions boundary limits a resource policy's allow except
-//     for a user named by ARN, or everyone ("Policy evaluation for requests
-//     within a single account", "Permissions boundaries for IAM entities").
+//     for a user named by ARN ("Policy evaluation for requests within a
+//     single account", "Permissions boundaries for IAM entities"). AWS
+//     says a grant to a role session's ARN is not limited either; kmsgrant
+//     takes a grant to everyone ("*") to name the session too, as
+//     iam-simulate does, and a grant to the role's ARN to be limited.
 func Decide(l Layers, req Request) Verdict {
 	req.PrincipalHasBoundary = l.Boundary != nil
 	one := func(p *Policy) Decision {

@@ -251,7 +251,7 @@ func notPrincipalApplies(el *policy.Principal, p arns.Principal, hasBoundary boo
 	if el.Wildcard {
 		return No
 	}
-	var exact, account bool
+	var exact, account, someOfAccount bool
 	for _, v := range el.AWS() {
 		switch {
 		case v == "*":
@@ -262,6 +262,13 @@ func notPrincipalApplies(el *policy.Principal, p arns.Principal, hasBoundary boo
 			if acct, _ := arns.AccountOfPrincipal(v); acct == p.Account {
 				account = true
 			}
+		case isSessionOf(v, p):
+			// The caller may be that session.
+			exact = true
+		default:
+			if acct, ok := arns.AccountOfPrincipal(v); ok && acct == p.Account {
+				someOfAccount = true
+			}
 		}
 	}
 	if len(el.Types["CanonicalUser"].List) > 0 && !exact {
@@ -269,6 +276,9 @@ func notPrincipalApplies(el *policy.Principal, p arns.Principal, hasBoundary boo
 		return Maybe
 	}
 	switch {
+	case p.Kind == arns.Account && someOfAccount:
+		// The caller may be the principal of the account that is listed.
+		return Maybe
 	case p.Kind == arns.Account:
 		// Any principal of the account may call; listing the account
 		// excludes only its root.
@@ -279,6 +289,24 @@ func notPrincipalApplies(el *policy.Principal, p arns.Principal, hasBoundary boo
 		return Maybe
 	}
 	return Yes
+}
+
+// isSessionOf reports whether v is an assumed-role session ARN of p's role
+// (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION; the role's path is not
+// part of it), or, for a whole-account caller, of any role of its account.
+func isSessionOf(v string, p arns.Principal) bool {
+	prefix := "arn:" + p.Partition + ":sts::" + p.Account + ":assumed-role/"
+	rest, ok := strings.CutPrefix(v, prefix)
+	if !ok {
+		return false
+	}
+	switch p.Kind {
+	case arns.Role:
+		return strings.HasPrefix(rest, p.Name+"/")
+	case arns.Account:
+		return true
+	}
+	return false
 }
 
 // principalIn says how a Principal element names p: everyone, its exact
@@ -296,6 +324,10 @@ func principalIn(el *policy.Principal, p arns.Principal) match {
 			m.everyone = Yes
 		case v == p.ARN() && p.Kind != arns.Account:
 			m.arn = Yes
+		case isSessionOf(v, p):
+			// A session of the caller's role: the caller acts through
+			// sessions whose names kmsgrant cannot know.
+			m.arn = or(m.arn, Maybe)
 		case arns.IsAccountPrincipal(v):
 			if acct, _ := arns.AccountOfPrincipal(v); acct == p.Account {
 				m.account = Yes
@@ -349,7 +381,7 @@ func resourceMatch(st policy.Statement, req Request) Tri {
 			case unknown:
 				r = or(r, Maybe)
 			case resolved:
-				r = or(r, valueMatch(pat, req.Resource, false))
+				r = or(r, valueMatch(pat, req.Resource))
 			}
 			// A null variable: the pattern matches nothing.
 		}
@@ -380,11 +412,10 @@ func variableBeforeResourcePart(pattern string) bool {
 	return strings.Contains(pattern[:len(pattern)-len(head)], "${")
 }
 
-// valueMatch matches one wildcard pattern against a request value.
-func valueMatch(pattern string, v Value, ignoreCase bool) Tri {
-	if ignoreCase {
-		pattern, v.S = strings.ToLower(pattern), strings.ToLower(v.S)
-	}
+// valueMatch matches one wildcard pattern against a request value. It is
+// case-sensitive: no operator matches wildcards ignoring case, and lower
+// casing would lose the marks of literal * and ?.
+func valueMatch(pattern string, v Value) Tri {
 	if !v.Prefix {
 		return triOf(globMatch(pattern, v.S))
 	}

@@ -167,6 +167,9 @@ func TestStatementNotPrincipal(t *testing.T) {
 		{name: "user ARN without its account ARN might still deny", notPrincipal: `{"AWS":"` + bobARN + `"}`, caller: bob, want: Maybe},
 		{name: "role ARN without its account ARN might still deny", notPrincipal: `{"AWS":"` + readerARN + `"}`, caller: reader, want: Maybe},
 		{name: "role and account without the session ARN might still deny the session", notPrincipal: `{"AWS":["` + readerARN + `","arn:aws:iam::444455556666:root"]}`, caller: reader, want: Maybe},
+		{name: "a session of the caller's role may be the caller", notPrincipal: `{"AWS":["arn:aws:sts::444455556666:assumed-role/Reader/alice","arn:aws:iam::444455556666:root"]}`, caller: reader, want: Maybe},
+		{name: "a whole-account caller may be the user listed", notPrincipal: `{"AWS":["` + bobARN + `","arn:aws:iam::444455556666:root"]}`, caller: accountB, want: Maybe},
+		{name: "a whole-account caller, only the root listed", notPrincipal: `{"AWS":"arn:aws:iam::444455556666:root"}`, caller: accountB, want: Yes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -315,9 +318,14 @@ func TestStatementResource(t *testing.T) {
 			name: "an unknown variable with a default is still unknown", element: `"Resource":"arn:aws:s3:::b/home/${aws:username, 'shared'}/*"`, resource: Exactly("arn:aws:s3:::b/home/shared/x"),
 			want: Maybe,
 		},
+		// Whether a * put in by a variable is a wildcard AWS does not say.
 		{
-			name: "a substituted asterisk is literal", element: `"Resource":"arn:aws:s3:::b/${aws:PrincipalTag/dir}"`, resource: Exactly("arn:aws:s3:::b/x"),
-			context: map[string]Value{"aws:principaltag/dir": Exactly("*")}, want: No,
+			name: "a substituted asterisk is undecided", element: `"Resource":"arn:aws:s3:::b/${aws:PrincipalTag/dir}"`, resource: Exactly("arn:aws:s3:::b/x"),
+			context: map[string]Value{"aws:principaltag/dir": Exactly("*")}, want: Maybe,
+		},
+		{
+			name: "an asterisk in a default is undecided", element: `"Resource":"arn:aws:s3:::b/${aws:username, 'x*'}"`, resource: Exactly("arn:aws:s3:::b/xyz"),
+			absent: []string{"aws:username"}, want: Maybe,
 		},
 		{
 			name: "a multivalued key is no variable", element: `"Resource":"arn:aws:s3:::b/${aws:CalledVia}"`, resource: Exactly("arn:aws:s3:::b/s3.amazonaws.com"),
@@ -459,7 +467,23 @@ func TestStatementConditions(t *testing.T) {
 		{name: "absent variable: StringNotEquals holds", condition: `{"StringNotEquals":{"kms:CallerAccount":"${aws:PrincipalTag/team}"}}`, want: Yes},
 		{name: "absent variable with a default", condition: `{"StringEquals":{"kms:CallerAccount":"${aws:PrincipalTag/team, '444455556666'}"}}`, want: Yes},
 
+		// Arn operators match each of the six parts on its own.
+		{name: "ArnLike by parts", condition: `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}}`, want: Yes},
+		{name: "ArnLike: a wildcard does not cross a colon", condition: `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:Reader"}}`, want: No},
+		{name: "ArnNotLike: a wildcard does not cross a colon", condition: `{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:Reader"}}`, want: Yes},
+		{name: "ArnLike: an empty Region part matches *", condition: `{"ArnLike":{"aws:PrincipalArn":"arn:*:iam:*:444455556666:role/Reader"}}`, want: Yes},
+		{name: "ArnLike: a pattern of five parts is undecided", condition: `{"ArnLike":{"aws:PrincipalArn":"arn:aws:*:role/Reader"}}`, want: Maybe},
+		{name: "ArnLike on a prefix set", condition: `{"ArnLike":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/*"}}`, want: Yes},
+		{name: "ArnLike on a prefix set, narrower pattern", condition: `{"ArnLike":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/reports/2026/*"}}`, want: Maybe},
+		{name: "ArnEquals is ArnLike", condition: `{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::444455556666:role/*"}}`, want: Yes},
+
+		// Numbers are plain decimals; anything else is undecided.
+		{name: "NaN is no number", condition: `{"NumericEquals":{"s3:max-keys":"NaN"}}`, want: Maybe},
+		{name: "hexadecimal is no number", condition: `{"NumericEquals":{"s3:max-keys":"0xA"}}`, want: Maybe},
+		{name: "a decimal with an exponent", condition: `{"NumericEquals":{"s3:max-keys":"1e1"}}`, want: Yes},
+
 		// Null tests presence.
+		{name: "Null on an empty set is undecided", condition: `{"Null":{"aws:CalledVia":"true"}}`, context: calledVia(), want: Maybe},
 		{name: "Null true on an absent key", condition: `{"Null":{"aws:SourceVpce":"true"}}`, want: Yes},
 		{name: "Null false on an absent key", condition: `{"Null":{"aws:SourceVpce":"false"}}`, want: No},
 		{name: "Null false on a present key", condition: `{"Null":{"aws:SecureTransport":"false"}}`, want: Yes},
@@ -802,6 +826,9 @@ func TestPrincipalReach(t *testing.T) {
 		{"ARN and account", `{"AWS":["444455556666","` + readerARN + `"]}`, reader, Yes, No, Yes},
 		{"other account", `{"AWS":"arn:aws:iam::777788889999:root"}`, reader, No, No, No},
 		{"service principal", `{"Service":"s3.amazonaws.com"}`, reader, No, No, No},
+		{"a session of the caller's role", `{"AWS":"arn:aws:sts::444455556666:assumed-role/Reader/alice"}`, reader, Maybe, No, No},
+		{"a session of another role", `{"AWS":"arn:aws:sts::444455556666:assumed-role/Writer/alice"}`, reader, No, No, No},
+		{"a session, for a whole-account caller", `{"AWS":"arn:aws:sts::444455556666:assumed-role/Writer/alice"}`, accountB, Maybe, No, No},
 		{"a role, for a whole-account caller", `{"AWS":"` + readerARN + `"}`, accountB, Maybe, No, No},
 		{"the account, for a whole-account caller", `{"AWS":"444455556666"}`, accountB, No, No, Yes},
 	} {

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // Policy variables, as "IAM policy elements: Variables and tags" (IAM User
@@ -56,12 +57,6 @@ func substitute(s string, req Request, wildcards bool) (string, resolution) {
 	if req.literalVariables || !strings.Contains(s, "${") {
 		return s, resolved
 	}
-	literal := func(v string) string {
-		if !wildcards {
-			return v
-		}
-		return markLiterals.Replace(v)
-	}
 	var b strings.Builder
 	res := resolved
 	for {
@@ -71,21 +66,22 @@ func substitute(s string, req Request, wildcards bool) (string, resolution) {
 			return b.String(), res
 		}
 		b.WriteString(s[:i])
-		v, rest, r := variable(s[i:], req)
+		v, rest, r := variable(s[i:], req, wildcards)
 		if rest == s[i:] {
 			// Not a variable: "${" without its closing brace is text.
 			b.WriteString(s[i:])
 			return b.String(), res
 		}
 		res = max(res, r)
-		b.WriteString(literal(v))
+		b.WriteString(v)
 		s = rest
 	}
 }
 
 // variable reads the variable s starts with and returns its value and the
-// text after it. rest is s itself when s holds no complete variable.
-func variable(s string, req Request) (value, rest string, r resolution) {
+// text after it. rest is s itself when s holds no complete variable. In a
+// pattern (wildcards), ${*} and ${?} give marked literals.
+func variable(s string, req Request, wildcards bool) (value, rest string, r resolution) {
 	body := s[2:]
 	name, def, hasDefault := body, "", false
 	end := strings.IndexByte(body, '}')
@@ -113,23 +109,38 @@ func variable(s string, req Request) (value, rest string, r resolution) {
 		if hasDefault {
 			return "", rest, unknown
 		}
+		if wildcards {
+			return markLiterals.Replace(name), rest, resolved
+		}
 		return name, rest, resolved
 	}
 	key := strings.ToLower(name)
 	v, known := req.Context[key]
 	switch {
 	case known && !v.Prefix && !v.Multi:
-		return v.S, rest, resolved
+		value, r = substituted(v.S, wildcards)
+		return value, rest, r
 	case known:
 		// A set of values (a prefix, or a multivalued key, which AWS does
 		// not substitute) has no single value to put in.
 		return "", rest, unknown
 	case hasDefault && req.Absent[key]:
-		return def, rest, resolved
+		value, r = substituted(def, wildcards)
+		return value, rest, r
 	case req.Absent[key]:
 		return "", rest, null
 	}
 	return "", rest, unknown
+}
+
+// substituted checks a value or default that is put in for a variable. AWS
+// does not document whether a * or ? in it then acts as a wildcard, so in a
+// pattern such a value is undecided; only ${*} and ${?} are surely literal.
+func substituted(v string, wildcards bool) (string, resolution) {
+	if !utf8.ValidString(v) || (wildcards && strings.ContainsAny(v, "*?")) {
+		return "", unknown
+	}
+	return v, resolved
 }
 
 // quoted reads a single-quoted string at the start of s, where ” stands
