@@ -88,6 +88,9 @@ func TestExplainChecks(t *testing.T) {
 			in.Bucket.Objects["reports/q1.csv"] = generate.Object{Algorithm: "aws:kms", KMSKeyID: explainKey, Owner: "444455556666"}
 		}},
 		{name: "object_unknown", object: "reports/q2.csv"},
+		{name: "object_dsse_kms", change: func(t *testing.T, in *generate.Inputs) {
+			in.Bucket.Objects["reports/q1.csv"] = generate.Object{Algorithm: "aws:kms:dsse", KMSKeyID: explainKey, Owner: "111122223333"}
+		}},
 
 		{name: "key_disabled", change: func(t *testing.T, in *generate.Inputs) { in.Key.State = "Disabled" }},
 		{name: "key_aws_managed", change: func(t *testing.T, in *generate.Inputs) { in.Key.Manager = generate.KeyManagerAWS }},
@@ -125,6 +128,9 @@ func TestExplainChecks(t *testing.T) {
 		{name: "iam_not_readable", change: func(t *testing.T, in *generate.Inputs) { in.Grantee = nil }},
 
 		{name: "encryption_alias", change: func(t *testing.T, in *generate.Inputs) { in.Bucket.Encryption.KMSMasterKeyID = "alias/app-data" }},
+		{name: "encryption_key_id", change: func(t *testing.T, in *generate.Inputs) {
+			in.Bucket.Encryption.KMSMasterKeyID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+		}},
 		{name: "encryption_aws_managed", change: func(t *testing.T, in *generate.Inputs) { in.Bucket.Encryption.KMSMasterKeyID = "" }},
 		{name: "encryption_sse_s3", change: func(t *testing.T, in *generate.Inputs) {
 			in.Bucket.Encryption = &generate.Encryption{Algorithm: "AES256"}

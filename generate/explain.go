@@ -234,9 +234,23 @@ func (p *planner) objectCheck(object string) Check {
 		c.Status, c.Detail = Fail, fmt.Sprintf("%s belongs to another account (%s); the bucket policy does not cover it", object, o.Owner)
 		c.Fix = "set object ownership to BucketOwnerEnforced"
 	default:
-		c.Status, c.Detail = Pass, fmt.Sprintf("%s exists, is the bucket owner's, and is encrypted with %s", object, cmp.Or(o.KMSKeyID, o.Algorithm))
+		c.Status, c.Detail = Pass, fmt.Sprintf("%s exists, is the bucket owner's, and is encrypted with %s", object, encryptionOf(o))
 	}
 	return c
+}
+
+// encryptionOf names an object's encryption the way S3's documentation
+// does.
+func encryptionOf(o Object) string {
+	switch o.Algorithm {
+	case "AES256":
+		return "SSE-S3"
+	case "aws:kms":
+		return "SSE-KMS, key " + o.KMSKeyID
+	case "aws:kms:dsse":
+		return "DSSE-KMS, key " + o.KMSKeyID
+	}
+	return cmp.Or(o.Algorithm, "no encryption reported")
 }
 
 func (p *planner) keyCheck() Check {
