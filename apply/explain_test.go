@@ -128,6 +128,10 @@ func TestExplainChecks(t *testing.T) {
 		{name: "iam_not_readable", change: func(t *testing.T, in *generate.Inputs) { in.Grantee = nil }},
 
 		{name: "encryption_alias", change: func(t *testing.T, in *generate.Inputs) { in.Bucket.Encryption.KMSMasterKeyID = "alias/app-data" }},
+		{name: "object_kms_in_sse_s3_bucket", change: func(t *testing.T, in *generate.Inputs) {
+			in.Bucket.Encryption = &generate.Encryption{Algorithm: "AES256"}
+			in.Key, in.KeyRef = nil, ""
+		}},
 		{name: "encryption_key_id", change: func(t *testing.T, in *generate.Inputs) {
 			in.Bucket.Encryption.KMSMasterKeyID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 		}},

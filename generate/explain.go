@@ -227,6 +227,9 @@ func (p *planner) objectCheck(object string) Check {
 	switch {
 	case !ok:
 		c.Status, c.Detail = NotChecked, fmt.Sprintf("nothing is known of %s (with live AWS, --check-objects reads it)", object)
+	case strings.HasPrefix(o.Algorithm, "aws:kms") && p.in.Key == nil && p.in.KeyErr == nil:
+		c.Status, c.Detail = Warn, fmt.Sprintf("%s is encrypted with %s, but the grant names no KMS key, so whether the grantee may use that key is not checked", object, encryptionOf(o))
+		c.Fix = "explain again with --key " + o.KMSKeyID
 	case strings.HasPrefix(o.Algorithm, "aws:kms") && p.in.Key != nil && o.KMSKeyID != p.in.Key.ARN:
 		c.Status, c.Detail = Fail, fmt.Sprintf("%s is encrypted with %s, not %s", object, o.KMSKeyID, p.in.Key.ARN)
 		c.Fix = "explain and grant that key (--key), or copy the object onto itself with the bucket's key"
