@@ -136,37 +136,7 @@ func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation
 // only, so fixes name the IAM policy instead.
 func (p *planner) sameAccount(x *Explanation, controls Controls, keyChecked bool) {
 	gr := p.in.Grantee
-	layers := eval.Layers{ResourceAccount: p.in.Bucket.Account}
-	if gr != nil {
-		layers.Identity = p.identityPolicies(gr)
-		if gr.Boundary != nil && gr.Boundary.Doc != nil {
-			layers.Boundary = &eval.Policy{Name: "permissions boundary " + gr.Boundary.Name, Kind: eval.Identity, Doc: gr.Boundary.Doc}
-		}
-	}
-	if controls.SCP != nil {
-		layers.SCP = &eval.Policy{Name: "service control policy", Kind: eval.Identity, Doc: controls.SCP}
-	}
-	if controls.RCP != nil {
-		layers.RCP = &eval.Policy{Name: "resource control policy", Kind: eval.Resource, Doc: controls.RCP}
-	}
-	allowed := func(l eval.Layers, needs []need) bool {
-		for _, n := range needs {
-			if v := eval.Decide(l, n.req); v.Result() != "Allowed" {
-				return false
-			}
-		}
-		return true
-	}
-	s3 := layers
-	s3.Resource = &eval.Policy{Name: "bucket policy", Kind: eval.Resource, Doc: p.in.Bucket.Policy}
-	s3OK := gr != nil && allowed(s3, s3Needs(p.g, p.sc))
-	kmsOK := true
-	if keyChecked {
-		k := layers
-		k.Resource = &eval.Policy{Name: "key policy", Kind: eval.Resource, Doc: p.in.Key.Policy}
-		k.KMSKey, k.ResourceAccount = true, p.in.Key.Account
-		kmsOK = gr != nil && allowed(k, kmsNeeds(p.g, p.sc, p.bucketKey()))
-	}
+	s3OK, kmsOK := p.allowedThroughAnyLayer(controls, keyChecked)
 	// For each layer: why it is not needed when the other allows, and how
 	// to fix it when nothing allows (kmsgrant plans cross-account access
 	// only).
@@ -202,6 +172,44 @@ func (p *planner) sameAccount(x *Explanation, controls Controls, keyChecked bool
 			}
 		}
 	}
+}
+
+// allowedThroughAnyLayer decides, with eval.Decide over every layer, whether
+// each S3 request and each KMS request of the grant is allowed. Without the
+// grantee's IAM side nothing is.
+func (p *planner) allowedThroughAnyLayer(controls Controls, keyChecked bool) (s3OK, kmsOK bool) {
+	gr := p.in.Grantee
+	if gr == nil {
+		return false, false
+	}
+	layers := eval.Layers{ResourceAccount: p.in.Bucket.Account, Identity: p.identityPolicies(gr)}
+	if gr.Boundary != nil && gr.Boundary.Doc != nil {
+		layers.Boundary = &eval.Policy{Name: "permissions boundary " + gr.Boundary.Name, Kind: eval.Identity, Doc: gr.Boundary.Doc}
+	}
+	if controls.SCP != nil {
+		layers.SCP = &eval.Policy{Name: "service control policy", Kind: eval.Identity, Doc: controls.SCP}
+	}
+	if controls.RCP != nil {
+		layers.RCP = &eval.Policy{Name: "resource control policy", Kind: eval.Resource, Doc: controls.RCP}
+	}
+	allowed := func(l eval.Layers, needs []need) bool {
+		for _, n := range needs {
+			if eval.Decide(l, n.req).Result() != "Allowed" {
+				return false
+			}
+		}
+		return true
+	}
+	s3 := layers
+	s3.Resource = &eval.Policy{Name: "bucket policy", Kind: eval.Resource, Doc: p.in.Bucket.Policy}
+	s3OK, kmsOK = allowed(s3, s3Needs(p.g, p.sc)), true
+	if keyChecked {
+		k := layers
+		k.Resource = &eval.Policy{Name: "key policy", Kind: eval.Resource, Doc: p.in.Key.Policy}
+		k.KMSKey, k.ResourceAccount = true, p.in.Key.Account
+		kmsOK = allowed(k, kmsNeeds(p.g, p.sc, p.bucketKey()))
+	}
+	return s3OK, kmsOK
 }
 
 func (x *Explanation) finish() *Explanation {
