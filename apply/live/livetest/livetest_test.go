@@ -146,6 +146,15 @@ func newClients(t *testing.T, s *Server, account string, optFns ...func(*config.
 	}
 }
 
+// bucketRegions are the Regions of the fixture's buckets.
+var bucketRegions = map[string]string{bucket: "us-west-2", eastB: "us-east-1", euB: "eu-west-1"}
+
+// inRegion sends one S3 call to region: S3 redirects a call signed for
+// another Region than the bucket's.
+func inRegion(region string) func(*s3.Options) {
+	return func(o *s3.Options) { o.Region = region }
+}
+
 // apiCode returns the AWS error code of err, failing the test when err is
 // not an AWS API error.
 func apiCode(t *testing.T, err error) string {
@@ -248,6 +257,27 @@ func TestS3HeadBucket(t *testing.T) {
 	}
 }
 
+// A call signed for another Region than the bucket's is redirected, with
+// the bucket's Region in a header; GetBucketLocation answers from anywhere.
+func TestS3WrongRegion(t *testing.T) {
+	s := New(t, fixture(t))
+	c := newClients(t, s, owner).s3 // us-west-2
+	_, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(euB)})
+	wantCode(t, err, "PermanentRedirect", http.StatusMovedPermanently)
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.Response.Header.Get("X-Amz-Bucket-Region") != "eu-west-1" {
+		t.Errorf("X-Amz-Bucket-Region = %q, want eu-west-1", re.Response.Header.Get("X-Amz-Bucket-Region"))
+	}
+	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("reports/q1.csv")}, inRegion("eu-west-1"))
+	if err == nil {
+		t.Error("HeadObject signed for eu-west-1 on a us-west-2 bucket succeeded")
+	}
+	loc, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(euB)})
+	if err != nil || loc.LocationConstraint != "EU" {
+		t.Errorf("GetBucketLocation from us-west-2 = %v, %v; want EU", loc, err)
+	}
+}
+
 func TestS3BucketPolicy(t *testing.T) {
 	s := New(t, fixture(t))
 	c := newClients(t, s, owner).s3
@@ -261,14 +291,14 @@ func TestS3BucketPolicy(t *testing.T) {
 	}
 	sameDoc(t, aws.ToString(out.Policy), `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::doc-example-bucket","arn:aws:s3:::doc-example-bucket/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`)
 
-	_, err = c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(euB)})
+	_, err = c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(euB)}, inRegion("eu-west-1"))
 	wantCode(t, err, "NoSuchBucketPolicy", http.StatusNotFound)
 
 	put := `{"Version":"2012-10-17","Statement":[{"Sid":"KmsgrantList","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/reader"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::eu-bucket"}]}`
-	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(euB), Policy: aws.String(put)}); err != nil {
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(euB), Policy: aws.String(put)}, inRegion("eu-west-1")); err != nil {
 		t.Fatal(err)
 	}
-	out, err = c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(euB)})
+	out, err = c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(euB)}, inRegion("eu-west-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +316,7 @@ func TestS3BucketPolicy(t *testing.T) {
 		"not JSON":     `{"Version":`,
 		"no principal": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`,
 	} {
-		_, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(euB), Policy: aws.String(bad)})
+		_, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(euB), Policy: aws.String(bad)}, inRegion("eu-west-1"))
 		if err == nil {
 			t.Errorf("%s: PutBucketPolicy succeeded", name)
 			continue
@@ -303,7 +333,7 @@ func TestS3BucketEncryption(t *testing.T) {
 	c := newClients(t, s, owner).s3
 	get := func(name string) s3types.ServerSideEncryptionRule {
 		t.Helper()
-		out, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(name)})
+		out, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(name)}, inRegion(bucketRegions[name]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -317,7 +347,7 @@ func TestS3BucketEncryption(t *testing.T) {
 		aws.ToString(r.ApplyServerSideEncryptionByDefault.KMSMasterKeyID) != "alias/app-data" || !aws.ToBool(r.BucketKeyEnabled) {
 		t.Errorf("rule = %+v %+v", r, r.ApplyServerSideEncryptionByDefault)
 	}
-	_, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(euB)})
+	_, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(euB)}, inRegion("eu-west-1"))
 	wantCode(t, err, "ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound)
 
 	put := func(name string, alg s3types.ServerSideEncryption, key string, bke bool) error {
@@ -327,7 +357,7 @@ func TestS3BucketEncryption(t *testing.T) {
 		}
 		_, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: aws.String(name),
 			ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
-				ApplyServerSideEncryptionByDefault: d, BucketKeyEnabled: aws.Bool(bke)}}}})
+				ApplyServerSideEncryptionByDefault: d, BucketKeyEnabled: aws.Bool(bke)}}}}, inRegion(bucketRegions[name]))
 		return err
 	}
 	// The change kmsgrant makes: the key, by ARN.
@@ -368,7 +398,7 @@ func TestS3OwnershipControls(t *testing.T) {
 	if len(out.OwnershipControls.Rules) != 1 || out.OwnershipControls.Rules[0].ObjectOwnership != s3types.ObjectOwnershipBucketOwnerEnforced {
 		t.Errorf("OwnershipControls = %+v", out.OwnershipControls)
 	}
-	_, err = c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String(euB)})
+	_, err = c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String(euB)}, inRegion("eu-west-1"))
 	wantCode(t, err, "OwnershipControlsNotFoundError", http.StatusNotFound)
 }
 

@@ -101,6 +101,15 @@ func (s *Server) serveS3(req *request) *apiError {
 	if req.caller.account != owner {
 		return errorf(http.StatusForbidden, "AccessDenied", "Access Denied")
 	}
+	if req.caller.region != b.Region && req.op != "GetBucketLocation" && req.op != "HeadBucket" {
+		// S3 answers a request signed for another Region than the
+		// bucket's with a redirect that names the bucket's Region;
+		// GetBucketLocation and HeadBucket are how a client finds it.
+		req.w.Header().Set("X-Amz-Bucket-Region", b.Region)
+		e := errorf(http.StatusMovedPermanently, "PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.")
+		e.extra = [][2]string{{"Bucket", name}, {"Endpoint", "s3." + b.Region + ".amazonaws.com"}}
+		return e
+	}
 	switch req.op {
 	case "HeadBucket":
 		req.w.WriteHeader(http.StatusOK)
