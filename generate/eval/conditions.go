@@ -86,15 +86,17 @@ func negated(op string) bool {
 // nullCondition decides the Null operator: "true" holds when the key is
 // missing, "false" when it is there.
 func nullCondition(c policy.Condition, key string, req Request) Tri {
+	v, known := req.Context[key]
 	var present Tri
-	if v, ok := req.Context[key]; ok && v.Multi && len(v.Set) == 0 {
+	switch {
+	case known && v.Multi && len(v.Set) == 0:
 		// AWS does not document whether an empty set is null.
 		return Maybe
-	} else if ok {
+	case known:
 		present = Yes
-	} else if req.Absent[key] {
+	case req.Absent[key]:
 		present = No
-	} else {
+	default:
 		return Maybe
 	}
 	r := No
@@ -204,9 +206,9 @@ func ordered(op string, test func(int) bool, values []string, got string) Tri {
 	if !ok {
 		return Maybe
 	}
-	negated := strings.Contains(op, "Not")
+	neg := negated(op)
 	r := No
-	if negated {
+	if neg {
 		r = Yes
 	}
 	for _, w := range values {
@@ -221,10 +223,10 @@ func ordered(op string, test func(int) bool, values []string, got string) Tri {
 		case g > x:
 			c = 1
 		}
-		if negated && !test(c) {
+		if neg && !test(c) {
 			return No
 		}
-		if !negated && test(c) {
+		if !neg && test(c) {
 			r = Yes
 		}
 	}

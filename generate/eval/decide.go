@@ -75,26 +75,20 @@ func (v Verdict) Result() string {
 //     iam-simulate does, and a grant to the role's ARN to be limited.
 func Decide(l Layers, req Request) Verdict {
 	req.PrincipalHasBoundary = l.Boundary != nil
-	one := func(p *Policy) Decision {
+	// one evaluates an optional policy; absent, it allows everything
+	// (no boundary, no SCP, no RCP) or nothing (no resource policy).
+	one := func(p *Policy, absent Tri) Decision {
 		if p == nil {
-			return Decision{}
+			return Decision{Allowed: absent}
 		}
 		return Evaluate([]Policy{*p}, req)
 	}
 	identity := Evaluate(l.Identity, req)
-	resource := one(l.Resource)
-	boundary := Decision{Allowed: Yes}
-	if l.Boundary != nil {
-		boundary = one(l.Boundary)
-	}
-	scp, rcp := Decision{Allowed: Yes}, Decision{Allowed: Yes}
-	if l.SCP != nil {
-		scp = one(l.SCP)
-	}
-	if l.RCP != nil {
-		rcp = one(l.RCP)
-		rcp.Allowed = Yes // RCPFullAWSAccess
-	}
+	resource := one(l.Resource, No)
+	boundary := one(l.Boundary, Yes)
+	scp := one(l.SCP, Yes)
+	rcp := one(l.RCP, Yes)
+	rcp.Allowed = Yes // RCPFullAWSAccess
 
 	var v Verdict
 	for _, d := range []Decision{identity, boundary, resource, scp, rcp} {

@@ -318,6 +318,16 @@ func TestStatementResource(t *testing.T) {
 			name: "an unknown variable with a default is still unknown", element: `"Resource":"arn:aws:s3:::b/home/${aws:username, 'shared'}/*"`, resource: Exactly("arn:aws:s3:::b/home/shared/x"),
 			want: Maybe,
 		},
+		// A default AWS would not accept is undecided.
+		{
+			name: "a default without its closing quote", element: `"Resource":"arn:aws:s3:::b/${aws:username, 'x}"`, resource: Exactly("arn:aws:s3:::b/x"),
+			absent: []string{"aws:username"}, want: Maybe,
+		},
+		{
+			name: "a default without quotes", element: `"Resource":"arn:aws:s3:::b/${aws:username, x}"`, resource: Exactly("arn:aws:s3:::b/x"),
+			absent: []string{"aws:username"}, want: Maybe,
+		},
+		{name: "an escape with a default", element: `"Resource":"arn:aws:s3:::b/${*, 'x'}"`, resource: Exactly("arn:aws:s3:::b/x"), want: Maybe},
 		// Whether a * put in by a variable is a wildcard AWS does not say.
 		{
 			name: "a substituted asterisk is undecided", element: `"Resource":"arn:aws:s3:::b/${aws:PrincipalTag/dir}"`, resource: Exactly("arn:aws:s3:::b/x"),
@@ -475,6 +485,10 @@ func TestStatementConditions(t *testing.T) {
 		{name: "ArnLike: a pattern of five parts is undecided", condition: `{"ArnLike":{"aws:PrincipalArn":"arn:aws:*:role/Reader"}}`, want: Maybe},
 		{name: "ArnLike on a prefix set", condition: `{"ArnLike":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/*"}}`, want: Yes},
 		{name: "ArnLike on a prefix set, narrower pattern", condition: `{"ArnLike":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/reports/2026/*"}}`, want: Maybe},
+		{name: "ArnLike on a prefix set that ends before the sixth part", condition: `{"ArnLike":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/*"}}`,
+			context: map[string]Value{"kms:encryptioncontext:aws:s3:arn": StartingWith("arn:aws")}, want: Maybe},
+		{name: "ArnLike on a value that is no ARN", condition: `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}}`,
+			context: map[string]Value{"aws:principalarn": Exactly("reader")}, want: No},
 		{name: "ArnEquals is ArnLike", condition: `{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::444455556666:role/*"}}`, want: Yes},
 
 		// Numbers are plain decimals; anything else is undecided.
