@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kmsgrant/kmsgrant/generate"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
@@ -33,6 +34,15 @@ type Restorer interface {
 // at Flush, all together: when one fails, nothing was written.
 type Transactional interface {
 	WritesAtFlush() bool
+}
+
+// Verifier is implemented by backends whose reads may lag their writes
+// (S3 bucket configuration is eventually consistent) or whose documents
+// other writers may put over kmsgrant's just after it wrote them. Execute
+// waits VerifyDelay after its writes before it reads them back, so that a
+// write that was in flight when kmsgrant wrote is seen.
+type Verifier interface {
+	VerifyDelay() time.Duration
 }
 
 // GranteeNotFoundError says which role or user does not exist and where

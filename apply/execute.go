@@ -2,15 +2,19 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
-// Outcome is what happened to one change of an applied plan.
+// Outcome is what happened to one target of an applied plan.
 type Outcome struct {
 	Change generate.Change
 	// Done is set when the write succeeded (and was not rolled back).
@@ -20,6 +24,17 @@ type Outcome struct {
 	// failed; RollbackErr when undoing it failed.
 	RolledBack  bool
 	RollbackErr error
+	// Kept is set on a write a rollback leaves in place on purpose: a
+	// bucket's default encryption changed to name the same key by its
+	// full ARN grants nothing, and other runs may rely on it.
+	Kept bool
+	// Overwritten is set when another writer replaced the target after
+	// kmsgrant wrote it, so that it no longer holds kmsgrant's change and
+	// there is nothing to roll back.
+	Overwritten bool
+	// Rewrites counts the times the target was written again because
+	// another writer changed it after kmsgrant read or wrote it.
+	Rewrites int
 }
 
 // Status says in a word or two what happened to the target.
@@ -29,6 +44,10 @@ func (o Outcome) Status() string {
 		return "failed to roll back"
 	case o.RolledBack:
 		return "rolled back"
+	case o.Overwritten:
+		return "overwritten by another writer"
+	case o.Kept:
+		return "kept"
 	case o.Done:
 		return "applied"
 	case o.Err != nil:
@@ -37,14 +56,41 @@ func (o Outcome) Status() string {
 	return "untouched"
 }
 
+// Replan makes a plan anew from what its targets hold now. Execute calls it
+// when another writer changed a target between kmsgrant's read and its
+// write, or after its write: the plan made again merges the same grant into
+// what the target holds now, instead of overwriting it.
+type Replan func(ctx context.Context) (*Plan, error)
+
 // Option changes how Execute works.
 type Option func(*options)
 
-type options struct{ noRollback bool }
+type options struct {
+	noRollback bool
+	replan     Replan
+	attempts   int
+	backoff    time.Duration
+}
+
+// DefaultAttempts is how many times Execute writes a plan (made anew after
+// the first time) before it gives up on a target other writers keep
+// changing.
+const DefaultAttempts = 6
 
 // NoRollback keeps the writes that succeeded when a later one fails,
 // instead of restoring their targets.
 func NoRollback() Option { return func(o *options) { o.noRollback = true } }
+
+// WithReplan lets Execute merge its changes again into a target another
+// writer changed, through r; without it such a target fails the apply.
+func WithReplan(r Replan) Option { return func(o *options) { o.replan = r } }
+
+// Attempts sets how many times in all Execute writes a plan when other
+// writers keep changing its targets (default DefaultAttempts), and the base
+// of the random backoff between attempts (default 250ms, doubled each time).
+func Attempts(n int, backoff time.Duration) Option {
+	return func(o *options) { o.attempts, o.backoff = n, backoff }
+}
 
 // WriteError is returned when a write fails: it says which writes were made
 // and which were not, since a live backend cannot undo the ones before.
@@ -54,21 +100,22 @@ type WriteError struct {
 }
 
 func (e *WriteError) Error() string {
-	if !slices.ContainsFunc(e.Outcomes, func(o Outcome) bool { return o.Done || o.RolledBack || o.RollbackErr != nil }) {
+	if !slices.ContainsFunc(e.Outcomes, func(o Outcome) bool { return o.Done || o.RolledBack || o.Overwritten || o.RollbackErr != nil }) {
 		return e.Err.Error() + "; nothing was written"
 	}
 	byStatus := map[string][]string{}
 	for _, o := range e.Outcomes {
 		status := o.Status()
-		if status == "failed" || status == "untouched" {
+		switch status {
+		case "failed", "untouched":
 			status = "not written"
-		} else if status == "applied" {
+		case "applied":
 			status = "written"
 		}
 		byStatus[status] = append(byStatus[status], o.Change.Kind+" "+o.Change.Target)
 	}
 	msg := e.Err.Error()
-	for _, status := range []string{"written", "rolled back", "failed to roll back", "not written"} {
+	for _, status := range []string{"written", "kept", "rolled back", "overwritten by another writer", "failed to roll back", "not written"} {
 		if len(byStatus[status]) > 0 {
 			msg += "; " + status + ": " + strings.Join(byStatus[status], ", ")
 		}
@@ -78,14 +125,38 @@ func (e *WriteError) Error() string {
 
 func (e *WriteError) Unwrap() error { return e.Err }
 
+// ErrNotConverged is matched by the error of an apply whose targets other
+// writers kept changing, so that it could not verify its changes.
+var ErrNotConverged = errors.New("another writer kept changing it")
+
+// NotConvergedError names the targets that do not hold kmsgrant's changes
+// after the last attempt, and what they lack.
+type NotConvergedError struct {
+	Attempts int
+	// Missing says, per target ("bucket_policy arn:aws:s3:::b"), what
+	// kmsgrant's change adds or removes that the target does not show.
+	Missing []string
+}
+
+func (e *NotConvergedError) Error() string {
+	return fmt.Sprintf("%v: after %d attempts, %s", ErrNotConverged, e.Attempts, strings.Join(e.Missing, "; "))
+}
+
+// Is makes errors.Is(err, ErrNotConverged) hold.
+func (e *NotConvergedError) Is(target error) bool { return target == ErrNotConverged }
+
 // rollbackTimeout bounds a rollback that runs after the apply's own context
 // was cancelled (Ctrl-C): the writes made must still be undone.
 const rollbackTimeout = 2 * time.Minute
 
-// rollback puts the targets of the writes that succeeded back to their
-// before documents, last written first. A target that no longer holds what
-// kmsgrant wrote was changed by someone else since: it is left alone and
-// reported, never overwritten.
+// rollback undoes the writes that succeeded, last written first, by putting
+// their targets back to their before documents. It never takes away what
+// another writer may rely on:
+//   - a target that no longer holds what kmsgrant wrote was changed by
+//     someone else since: it is left alone and reported, never overwritten
+//     (as overwritten when kmsgrant's change is no longer there at all);
+//   - a bucket's default encryption changed to name the same key by its
+//     full ARN is kept: it grants nothing, and other runs planned on it.
 func rollback(ctx context.Context, b Backend, r Restorer, done []Outcome) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
@@ -94,7 +165,17 @@ func rollback(ctx context.Context, b Backend, r Restorer, done []Outcome) {
 			continue
 		}
 		c := done[j].Change
+		if c.Kind == generate.KindBucketEncryption {
+			done[j].Kept = true
+			continue
+		}
 		current, err := b.Current(ctx, c)
+		if err == nil && !holds(current, c) {
+			// Another writer replaced it: nothing of kmsgrant's is
+			// left there to take away.
+			done[j].Done, done[j].Overwritten = false, true
+			continue
+		}
 		if err == nil && current != c.After {
 			err = fmt.Errorf("%w: it changed again after kmsgrant wrote it, so it was not rolled back", ErrStale)
 		}
@@ -123,67 +204,352 @@ func transactional(b Backend) bool {
 	return ok && t.WritesAtFlush()
 }
 
-// Execute writes a plan's create and update changes, in plan order, and
-// makes them durable. Right before each write it checks that the target is
-// still what the plan showed, and stops at the first target that changed or
-// write that fails.
+// Execute writes a plan's create, update and delete changes, in plan order,
+// and makes them durable. Right before each write it checks that the target
+// is still what the plan showed.
+//
+// A backend whose writes take effect together at Flush (the state file,
+// which a lock keeps to one writer) is written once: a target that changed
+// or a write that fails stops it, and nothing is written.
+//
+// Any other backend (AWS) is shared with writers that take no lock, and its
+// writes take no precondition: the last one wins. So Execute does not take
+// a write for done until it has read it back. After the writes (and the
+// backend's VerifyDelay) it reads every target it wrote; when another
+// writer changed one, before kmsgrant's write or after it, it makes the plan
+// again with WithReplan's function, which merges the same grant into what
+// the targets hold now, and writes that, after a random backoff, until every
+// target reads back as written or the plan made again has nothing left to
+// do. When that does not happen within the attempts (see Attempts), or a
+// write fails, the writes made are rolled back (see rollback) unless
+// NoRollback is given, and the error says which target lacks what.
 func Execute(ctx context.Context, b Backend, p *Plan, opts ...Option) ([]Outcome, error) {
-	var o options
+	o := options{attempts: DefaultAttempts, backoff: 250 * time.Millisecond}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if p.Blocked() {
 		return nil, fmt.Errorf("the plan is blocked; nothing was written")
 	}
+	if transactional(b) {
+		return executeAtFlush(ctx, b, p)
+	}
+	r := &run{b: b, o: o}
+	for _, c := range p.Result.Changes {
+		if c.Writes() {
+			r.outcome(c)
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		changed, err := r.write(ctx, p)
+		if err == nil && len(changed) == 0 {
+			err = b.Flush(ctx)
+		}
+		if err == nil && len(changed) == 0 {
+			changed, err = r.verify(ctx)
+		}
+		if err != nil {
+			return r.fail(ctx, err)
+		}
+		if len(changed) == 0 {
+			return r.outcomes, nil
+		}
+		if o.replan == nil || attempt >= o.attempts {
+			return r.fail(ctx, r.notConverged(attempt, changed))
+		}
+		if err := sleep(ctx, r.backoff(attempt)); err != nil {
+			return r.fail(ctx, err)
+		}
+		next, err := o.replan(ctx)
+		if err != nil {
+			return r.fail(ctx, fmt.Errorf("planning again after another writer changed %s: %w", strings.Join(changed, ", "), err))
+		}
+		if next.Blocked() {
+			var codes []string
+			for _, f := range next.View.Blockers {
+				codes = append(codes, f.Code+" ("+f.Message+")")
+			}
+			return r.fail(ctx, fmt.Errorf("another writer changed %s, and the plan made again is blocked: %s", strings.Join(changed, ", "), strings.Join(codes, "; ")))
+		}
+		if !next.HasChanges() {
+			// What the targets hold now, read well after kmsgrant's
+			// last write, already has everything the grant needs.
+			return r.outcomes, nil
+		}
+		p = next
+	}
+}
+
+// run is one Execute against a shared backend, across its attempts.
+type run struct {
+	b        Backend
+	o        options
+	outcomes []Outcome
+}
+
+// targetOf names a change's target in messages and keys outcomes by it.
+func targetOf(c generate.Change) string {
+	t := c.Kind + " " + c.Target
+	if c.Kind == generate.KindIAMPolicy && c.PolicyName != "" {
+		t += " (" + c.PolicyName + ")"
+	}
+	return t
+}
+
+// outcome returns the outcome of c's target, adding one the first time.
+func (r *run) outcome(c generate.Change) *Outcome {
+	for i := range r.outcomes {
+		if targetOf(r.outcomes[i].Change) == targetOf(c) {
+			return &r.outcomes[i]
+		}
+	}
+	r.outcomes = append(r.outcomes, Outcome{Change: c})
+	return &r.outcomes[len(r.outcomes)-1]
+}
+
+// write makes the writes of p. It returns the target that changed since p
+// was made, if one did; it stops there, since the plan must be made again.
+func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) {
+	for _, c := range p.Result.Changes {
+		if !c.Writes() {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out := r.outcome(c)
+		current, err := r.b.Current(ctx, c)
+		if err != nil {
+			out.Err = err
+			return nil, fmt.Errorf("reading %s before writing it: %w", targetOf(c), err)
+		}
+		if current != c.Before {
+			if r.o.replan == nil {
+				err := fmt.Errorf("writing %s of %s: %w: it changed after the plan was made; plan again", c.Kind, c.Target, ErrStale)
+				out.Err = err
+				return nil, err
+			}
+			return []string{targetOf(c)}, nil
+		}
+		if err := r.b.Write(ctx, c); err != nil {
+			out.Err = err
+			// The target held c.Before, which lacks this change: an
+			// earlier attempt's write of it is gone.
+			out.Done = false
+			if landed(ctx, r.b, c) {
+				// The write failed as far as the caller could tell (a
+				// timeout, say) yet reached AWS: it is undone with the
+				// others.
+				out.Change, out.Done = c, true
+			}
+			return nil, fmt.Errorf("writing %s of %s: %w", c.Kind, c.Target, err)
+		}
+		if out.Done {
+			out.Rewrites++
+		}
+		out.Change, out.Done, out.Err = c, true, nil
+	}
+	return nil, nil
+}
+
+// verify waits the backend's VerifyDelay, then reads back every target
+// written so far, at once, and returns those that no longer hold
+// kmsgrant's change (see holds).
+func (r *run) verify(ctx context.Context) (changed []string, err error) {
+	if v, ok := r.b.(Verifier); ok {
+		if err := sleep(ctx, v.VerifyDelay()); err != nil {
+			return nil, err
+		}
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs []error
+	for i := range r.outcomes {
+		c := r.outcomes[i].Change
+		if !r.outcomes[i].Done {
+			continue
+		}
+		wg.Go(func() {
+			current, err := r.b.Current(ctx, c)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("reading %s back after writing it: %w", targetOf(c), err))
+			case !holds(current, c):
+				changed = append(changed, targetOf(c))
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(changed)
+	return changed, errors.Join(errs...)
+}
+
+// fail rolls back what was written (unless NoRollback) and returns err as
+// a WriteError that lists every target.
+func (r *run) fail(ctx context.Context, err error) ([]Outcome, error) {
+	if res, ok := r.b.(Restorer); ok && !r.o.noRollback {
+		rollback(ctx, r.b, res, r.outcomes)
+	}
+	return r.outcomes, &WriteError{Outcomes: r.outcomes, Err: err}
+}
+
+// notConverged says, for each changed target, what kmsgrant's last change
+// of it adds or removes.
+func (r *run) notConverged(attempts int, changed []string) error {
+	e := &NotConvergedError{Attempts: attempts}
+	for _, t := range changed {
+		for i := range r.outcomes {
+			if o := &r.outcomes[i]; targetOf(o.Change) == t {
+				e.Missing = append(e.Missing, t+" lacks "+Delta(o.Change))
+			}
+		}
+	}
+	return e
+}
+
+// backoff is a random wait before attempt+1: up to the base doubled each
+// attempt, at most 8 seconds, so that runs that collided spread out.
+func (r *run) backoff(attempt int) time.Duration {
+	ceiling := min(r.o.backoff<<(attempt-1), 8*time.Second)
+	if ceiling <= 0 {
+		return 0
+	}
+	return ceiling/2 + rand.N(ceiling/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Delta says in words what a change does to its target's statements: the
+// statements it adds and removes, by Sid (or position), or the key the
+// default encryption names.
+func Delta(c generate.Change) string {
+	if c.Kind == generate.KindBucketEncryption {
+		if c.Encryption != nil {
+			return "the default encryption key " + c.Encryption.KMSMasterKeyID
+		}
+		return "the default encryption it had"
+	}
+	before, after := statementsOf(c.Before), statementsOf(c.After)
+	var added, removed []string
+	for i, s := range after {
+		if !slices.Contains(before, s) {
+			added = append(added, sidOf(c.After, i))
+		}
+	}
+	for i, s := range before {
+		if !slices.Contains(after, s) {
+			removed = append(removed, sidOf(c.Before, i))
+		}
+	}
+	var parts []string
+	if len(added) > 0 {
+		parts = append(parts, "the statement(s) "+strings.Join(added, ", ")+" kmsgrant added")
+	}
+	if len(removed) > 0 {
+		parts = append(parts, "the removal of "+strings.Join(removed, ", "))
+	}
+	if len(parts) == 0 {
+		return "the document kmsgrant wrote"
+	}
+	return strings.Join(parts, " and ")
+}
+
+// holds reports whether current, a target's document as read now, still
+// has what change c did to it: every statement c added is there and every
+// statement c removed is not. Statements other writers added beside them
+// do not matter. A default encryption holds c only when it is c's exactly.
+func holds(current string, c generate.Change) bool {
+	if current == c.After {
+		return true
+	}
+	if c.Kind == generate.KindBucketEncryption || c.After == "" || current == "" {
+		return false
+	}
+	before, after, now := statementsOf(c.Before), statementsOf(c.After), statementsOf(current)
+	for _, s := range after {
+		if !slices.Contains(before, s) && !slices.Contains(now, s) {
+			return false
+		}
+	}
+	for _, s := range before {
+		if !slices.Contains(after, s) && slices.Contains(now, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// statementsOf returns the canonical text of each statement of a document
+// ("" for none).
+func statementsOf(doc string) []string {
+	d, err := policy.Parse([]byte(doc))
+	if doc == "" || err != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range d.Statements {
+		out = append(out, s.String())
+	}
+	return out
+}
+
+func sidOf(doc string, i int) string {
+	d, err := policy.Parse([]byte(doc))
+	if err != nil || i >= len(d.Statements) || d.Statements[i].Sid == "" {
+		return fmt.Sprintf("#%d", i+1)
+	}
+	return d.Statements[i].Sid
+}
+
+// executeAtFlush writes a plan to a backend whose writes take effect only
+// at Flush, all together: when one fails, nothing was written.
+func executeAtFlush(ctx context.Context, b Backend, p *Plan) ([]Outcome, error) {
 	var outcomes []Outcome
 	for _, c := range p.Result.Changes {
 		if c.Writes() {
 			outcomes = append(outcomes, Outcome{Change: c})
 		}
 	}
+	undo := func(err error) ([]Outcome, error) {
+		for j := range outcomes {
+			outcomes[j].Done = false
+		}
+		return outcomes, &WriteError{Outcomes: outcomes, Err: err}
+	}
 	for i := range outcomes {
 		if err := ctx.Err(); err != nil {
-			// Interrupted between writes: undo the ones made.
-			if r, ok := b.(Restorer); ok && !o.noRollback && !transactional(b) {
-				rollback(ctx, b, r, outcomes[:i])
-			}
-			return outcomes, &WriteError{Outcomes: outcomes, Err: err}
+			return undo(err)
 		}
 		c := outcomes[i].Change
 		current, err := b.Current(ctx, c)
 		if err == nil && current != c.Before {
 			err = fmt.Errorf("%w: it changed after the plan was made; plan again", ErrStale)
 		}
-		wrote := false
 		if err == nil {
 			err = b.Write(ctx, c)
-			wrote = true
 		}
 		if err != nil {
 			outcomes[i].Err = err
-			if wrote && !transactional(b) && landed(ctx, b, c) {
-				// The write failed as far as the caller could tell (a
-				// timeout, say) yet reached AWS: it is undone with the
-				// others.
-				outcomes[i].Done = true
-			}
-			if transactional(b) {
-				// The writes before this one never reached the disk.
-				for j := range outcomes {
-					outcomes[j].Done = false
-				}
-			} else if r, ok := b.(Restorer); ok && !o.noRollback {
-				rollback(ctx, b, r, outcomes[:i+1])
-			}
-			return outcomes, &WriteError{Outcomes: outcomes, Err: fmt.Errorf("writing %s of %s: %w", c.Kind, c.Target, err)}
+			return undo(fmt.Errorf("writing %s of %s: %w", c.Kind, c.Target, err))
 		}
 		outcomes[i].Done = true
 	}
 	if err := b.Flush(ctx); err != nil {
-		for i := range outcomes {
-			outcomes[i].Done = false
-		}
-		return outcomes, &WriteError{Outcomes: outcomes, Err: err}
+		return undo(err)
 	}
 	return outcomes, nil
 }

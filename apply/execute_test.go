@@ -145,6 +145,7 @@ func TestExecuteTransactionalFailure(t *testing.T) {
 
 func TestExecuteReportsFlushFailure(t *testing.T) {
 	b, g := fakeSeed(t)
+	b.AtFlush = true
 	b.FlushErr = errors.New("disk full")
 	p := mustPlan(t, b, g)
 	outcomes, err := apply.Execute(context.Background(), b, p)
@@ -254,8 +255,8 @@ func TestExecuteRollsBackAfterNetworkError(t *testing.T) {
 		opts        []apply.Option
 		want        []string
 	}{
-		{"rolled back", nil, nil, []string{"rolled back", "rolled back", "failed", "untouched"}},
-		{"rollback fails", errors.New("connection reset"), nil, []string{"failed to roll back", "failed to roll back", "failed", "untouched"}},
+		{"rolled back", nil, nil, []string{"kept", "rolled back", "failed", "untouched"}},
+		{"rollback fails", errors.New("connection reset"), nil, []string{"kept", "failed to roll back", "failed", "untouched"}},
 		{"no rollback", nil, []apply.Option{apply.NoRollback()}, []string{"applied", "applied", "failed", "untouched"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -276,7 +277,7 @@ func TestExecuteRollsBackAfterNetworkError(t *testing.T) {
 				t.Errorf("statuses (-want +got):\n%s", diff)
 			}
 			if tc.name == "rolled back" {
-				if diff := cmp.Diff([]string{"bucket_policy", "bucket_encryption"}, kinds(b.Restored)); diff != "" {
+				if diff := cmp.Diff([]string{"bucket_policy"}, kinds(b.Restored)); diff != "" {
 					t.Errorf("restored, last first (-want +got):\n%s", diff)
 				}
 			}
@@ -285,29 +286,56 @@ func TestExecuteRollsBackAfterNetworkError(t *testing.T) {
 }
 
 // Rollback never overwrites a target someone changed after kmsgrant wrote
-// it: that target is reported, the others are rolled back.
+// it: a target that still holds kmsgrant's statements beside another
+// writer's is reported, one that no longer holds them is left as it is, and
+// the others are rolled back.
 func TestRollbackLeavesTargetsChangedSince(t *testing.T) {
-	b, g := fakeSeed(t)
-	b.FailWrite = 3
-	b.ChangedAfterWrite = map[string]string{generate.KindBucketPolicy: `{"someone": "else"}`}
-	p := mustPlan(t, b, g)
-	outcomes, err := apply.Execute(context.Background(), b, p)
-	if err == nil {
-		t.Fatal("apply succeeded")
+	for _, tc := range []struct {
+		name   string
+		now    func(after string) string
+		status string
+	}{
+		{"another statement added", func(after string) string {
+			return strings.Replace(after, `"Statement": [`, `"Statement": [{"Sid":"Other","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"},`, 1)
+		}, "failed to roll back"},
+		{"replaced", func(string) string { return `{"Version":"2012-10-17","Statement":[]}` }, "overwritten by another writer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, g := fakeSeed(t)
+			b.FailWrite = 3
+			p := mustPlan(t, b, g)
+			b.ChangedAfterWrite = map[string]string{generate.KindBucketPolicy: tc.now(changeOf(t, p, generate.KindBucketPolicy).After)}
+			outcomes, err := apply.Execute(context.Background(), b, p)
+			if err == nil {
+				t.Fatal("apply succeeded")
+			}
+			var got []string
+			for _, o := range outcomes {
+				got = append(got, o.Status())
+			}
+			if diff := cmp.Diff([]string{"kept", tc.status, "failed", "untouched"}, got); diff != "" {
+				t.Errorf("statuses (-want +got):\n%s", diff)
+			}
+			if tc.status == "failed to roll back" && !errors.Is(outcomes[1].RollbackErr, apply.ErrStale) {
+				t.Errorf("bucket policy rollback error = %v, want ErrStale", outcomes[1].RollbackErr)
+			}
+			if len(b.Restored) != 0 {
+				t.Errorf("restored %v, want nothing", kinds(b.Restored))
+			}
+		})
 	}
-	var got []string
-	for _, o := range outcomes {
-		got = append(got, o.Status())
+}
+
+// changeOf returns the plan's change of kind.
+func changeOf(t testing.TB, p *apply.Plan, kind string) generate.Change {
+	t.Helper()
+	for _, c := range p.Result.Changes {
+		if c.Kind == kind {
+			return c
+		}
 	}
-	if diff := cmp.Diff([]string{"rolled back", "failed to roll back", "failed", "untouched"}, got); diff != "" {
-		t.Errorf("statuses (-want +got):\n%s", diff)
-	}
-	if !errors.Is(outcomes[1].RollbackErr, apply.ErrStale) {
-		t.Errorf("bucket policy rollback error = %v, want ErrStale", outcomes[1].RollbackErr)
-	}
-	if diff := cmp.Diff([]string{"bucket_encryption"}, kinds(b.Restored)); diff != "" {
-		t.Errorf("restored (-want +got):\n%s", diff)
-	}
+	t.Fatalf("the plan has no %s change", kind)
+	return generate.Change{}
 }
 
 // Ctrl-C between writes: the writes made are rolled back even though the
@@ -333,7 +361,7 @@ func TestInterruptedApplyRollsBack(t *testing.T) {
 	for _, o := range outcomes {
 		got = append(got, o.Status())
 	}
-	if diff := cmp.Diff([]string{"rolled back", "rolled back", "untouched", "untouched"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"kept", "rolled back", "untouched", "untouched"}, got); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
 }
@@ -354,10 +382,10 @@ func TestWriteThatLandedDespiteAnErrorIsRolledBack(t *testing.T) {
 	for _, o := range outcomes {
 		got = append(got, o.Status())
 	}
-	if diff := cmp.Diff([]string{"rolled back", "rolled back", "untouched", "untouched"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"kept", "rolled back", "untouched", "untouched"}, got); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"bucket_policy", "bucket_encryption"}, kinds(b.Restored)); diff != "" {
+	if diff := cmp.Diff([]string{"bucket_policy"}, kinds(b.Restored)); diff != "" {
 		t.Errorf("restored (-want +got):\n%s", diff)
 	}
 }

@@ -56,7 +56,18 @@ type Options struct {
 	// a principal it names does not exist yet is retried (IAM is
 	// eventually consistent); default 30 seconds.
 	InvalidPrincipalRetry time.Duration
+	// VerifyDelay is how long apply waits after its last write before it
+	// reads every target back (Backend.VerifyDelay); default
+	// DefaultVerifyDelay, and a negative value means none.
+	VerifyDelay time.Duration
 }
+
+// DefaultVerifyDelay is how long apply waits, by default, between its last
+// write and reading the targets back. S3 bucket configuration is eventually
+// consistent, and neither S3, KMS nor IAM takes a precondition on a policy
+// write, so another writer's Put that was in flight while kmsgrant wrote
+// can land after kmsgrant's: reading back at once could miss it.
+const DefaultVerifyDelay = 2 * time.Second
 
 // ErrNoCredentials is returned when the SDK finds no credentials.
 var ErrNoCredentials = errors.New("no AWS credentials found (set a profile with --owner-profile/--grantee-profile, or AWS_PROFILE, or the AWS_ACCESS_KEY_ID environment)")
@@ -113,6 +124,9 @@ type Backend struct {
 func New(ctx context.Context, opts Options) (*Backend, error) {
 	if opts.InvalidPrincipalRetry == 0 {
 		opts.InvalidPrincipalRetry = 30 * time.Second
+	}
+	if opts.VerifyDelay == 0 {
+		opts.VerifyDelay = DefaultVerifyDelay
 	}
 	// Both accounts are asked who they are at once: one round trip.
 	var owner, grantee *identity
@@ -291,3 +305,6 @@ func parallel(fs ...func() error) error {
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// VerifyDelay implements apply.Verifier.
+func (b *Backend) VerifyDelay() time.Duration { return max(b.opts.VerifyDelay, 0) }

@@ -14,16 +14,30 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/generate"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 )
 
 // Write implements apply.Backend. A write AWS refuses because a principal
 // it names does not exist yet (a role created moments ago: IAM is
-// eventually consistent) is retried with backoff; throttling is retried by
-// the SDK's standard retryer.
+// eventually consistent) is retried with backoff, as long as the target
+// still holds what the change was planned on: a document someone changed in
+// the meantime is never overwritten by a retry. Throttling is retried by the
+// SDK's standard retryer.
 func (b *Backend) Write(ctx context.Context, c generate.Change) error {
-	return b.retryInvalidPrincipal(ctx, func() error { return b.write(ctx, c) })
+	return b.retryInvalidPrincipal(ctx, func(retry bool) error {
+		if retry {
+			current, err := b.Current(ctx, c)
+			if err != nil {
+				return err
+			}
+			if current != c.Before {
+				return fmt.Errorf("%w: it changed while kmsgrant waited to write it again", apply.ErrStale)
+			}
+		}
+		return b.write(ctx, c)
+	})
 }
 
 func (b *Backend) write(ctx context.Context, c generate.Change) error {
@@ -171,11 +185,14 @@ func isInvalidPrincipal(err error) bool {
 		errors.As(err, &api) && strings.Contains(strings.ToLower(api.ErrorMessage()), "principal")
 }
 
-func (b *Backend) retryInvalidPrincipal(ctx context.Context, f func() error) error {
+// retryInvalidPrincipal calls f until it answers anything but "invalid
+// principal", for up to Options.InvalidPrincipalRetry; retry is false on the
+// first call.
+func (b *Backend) retryInvalidPrincipal(ctx context.Context, f func(retry bool) error) error {
 	deadline := time.Now().Add(b.opts.InvalidPrincipalRetry)
 	wait := min(500*time.Millisecond, b.opts.InvalidPrincipalRetry/8)
-	for {
-		err := f()
+	for retry := false; ; retry = true {
+		err := f(retry)
 		if err == nil || !isInvalidPrincipal(err) || time.Now().Add(wait).After(deadline) {
 			return err
 		}

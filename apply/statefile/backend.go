@@ -267,16 +267,17 @@ func (f *File) Flush(context.Context) error {
 		return nil
 	}
 	if f.read != ([sha256.Size]byte{}) {
-		// Someone else may have edited the file while the plan was shown.
-		// (A write that lands between this check and the rename below
-		// is still lost; kmsgrant narrows that window, it cannot close
-		// it without a lock every editor honours.)
+		// kmsgrant runs that write hold the state lock (AcquireLock) from
+		// their read to here, so this catches only programs that do not
+		// take it, such as an editor. (One that writes between this check
+		// and the rename below is still overwritten: only the lock closes
+		// that window.)
 		current, err := os.ReadFile(f.target)
 		if err != nil {
 			return fmt.Errorf("writing state file: %w", err)
 		}
 		if sha256.Sum256(current) != f.read {
-			return fmt.Errorf("state file %s changed since kmsgrant read it; nothing was written: %w", f.name, apply.ErrStale)
+			return &staleError{name: f.name}
 		}
 	}
 	dir := filepath.Dir(f.target)
@@ -313,3 +314,14 @@ func (f *File) WritesAtFlush() bool { return true }
 
 // Bytes returns the file's current contents, with writes not yet flushed.
 func (f *File) Bytes() []byte { return f.data }
+
+// staleError says that the state file changed on disk after it was read.
+// It matches apply.ErrStale; apply's WriteError adds that nothing was
+// written.
+type staleError struct{ name string }
+
+func (e *staleError) Error() string {
+	return fmt.Sprintf("state file %s changed since kmsgrant read it (a program that does not take the state lock wrote it)", e.name)
+}
+
+func (e *staleError) Is(target error) bool { return target == apply.ErrStale }

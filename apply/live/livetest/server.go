@@ -16,6 +16,7 @@ package livetest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -48,7 +49,11 @@ type Server struct {
 	st    *stateModel
 	calls []string
 	delay time.Duration
-	fails map[string][]*failure
+	// jitter, when set, holds every request a random time before and
+	// after it is served (see SetJitter).
+	jitter time.Duration
+	rand   *rand.Rand
+	fails  map[string][]*failure
 	reqID int
 }
 
@@ -123,6 +128,18 @@ func (s *Server) SetDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delay = d
+}
+
+// SetJitter makes the server hold every request a random time of up to d
+// before serving it and again before answering it, drawn from seed, as a
+// network does: concurrent callers' reads and writes of one document then
+// interleave, and a caller's read can be answered after another caller's
+// write landed. d = 0 turns it off.
+func (s *Server) SetJitter(d time.Duration, seed uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jitter = d
+	s.rand = rand.New(rand.NewPCG(seed, seed))
 }
 
 // Fail makes the next times calls of op ("kms:DescribeKey") answer an AWS
@@ -281,6 +298,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	req.id = fmt.Sprintf("LIVETEST%08X", s.reqID)
 	s.calls = append(s.calls, svc+":"+op)
 	delay := s.delay
+	var before, after time.Duration
+	if s.jitter > 0 {
+		before, after = time.Duration(s.rand.Int64N(int64(s.jitter))), time.Duration(s.rand.Int64N(int64(s.jitter)))
+	}
 	var fail *failure
 	if q := s.fails[svc+":"+op]; len(q) > 0 {
 		f := *q[0]
@@ -291,21 +312,30 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if !wait(r, delay+before) {
+		return
 	}
-
 	if fail != nil {
 		writeError(svc, req, &apiError{status: fail.status, code: fail.code, message: fail.message})
 		return
 	}
-	// One request at a time reads or writes the state.
+	// The answer is written to a buffer, so that it can be held after
+	// the state was read or written without holding up other requests.
+	rec := httptest.NewRecorder()
+	req.w = rec
+	s.serve(svc, req)
+	if !wait(r, after) {
+		return
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// serve reads or writes the state for one request, one request at a time.
+func (s *Server) serve(svc string, req *request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.authenticate(svc, req)
@@ -314,6 +344,21 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if e != nil {
 		writeError(svc, req, e)
+	}
+}
+
+// wait sleeps d, or until the request is canceled; false means canceled.
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
 	}
 }
 

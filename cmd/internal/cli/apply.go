@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kmsgrant/kmsgrant/apply"
+	"github.com/kmsgrant/kmsgrant/apply/live"
 	"github.com/kmsgrant/kmsgrant/cmd/internal/prompt"
 	"github.com/kmsgrant/kmsgrant/generate"
 )
@@ -32,6 +33,31 @@ type ApplyOptions struct {
 	restoreFrom string
 	// Force restores targets that changed since the backed-up apply.
 	Force bool
+	// LockTimeout is how long to wait for the state file's lock.
+	LockTimeout time.Duration
+}
+
+// defaultLockTimeout is how long a run waits for another run's state lock.
+const defaultLockTimeout = 60 * time.Second
+
+// operation names the command, for the state lock and messages.
+func (o *ApplyOptions) operation() string {
+	switch {
+	case o.revoke:
+		return "revoke"
+	case o.restoreFrom != "":
+		return "restore"
+	}
+	return "apply"
+}
+
+// registerWriteFlags adds the flags of every command that writes: how long
+// to wait for the state lock, and how long to wait before verifying live
+// writes.
+func (o *ApplyOptions) registerWriteFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.DurationVar(&o.LockTimeout, "lock-timeout", defaultLockTimeout, "with --state: how long to wait for another run's lock on the state file (0: do not wait)")
+	fl.DurationVar(&o.Grant.VerifyDelay, "verify-delay", 0, "live AWS: how long to wait after the last write before reading every written document back (default "+live.DefaultVerifyDelay.String()+")")
 }
 
 // NewCmdApply builds `kmsgrant apply`.
@@ -58,6 +84,7 @@ plan, after checking that no target changed since it was made.`,
 		},
 	}
 	opts.Grant.register(cmd)
+	opts.registerWriteFlags(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
 	cmd.Flags().BoolVar(&opts.NoRollback, "no-rollback", false, "when a write fails, keep the writes before it instead of restoring their targets")
 	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "save the documents as they were to a new folder under `DIR` before writing (default: kmsgrant/backups in the user's configuration folder)")
@@ -68,22 +95,37 @@ var errCancelled = errors.New("apply cancelled; nothing was changed")
 
 func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	f := opts.Factory
-	var backend apply.Backend
-	var p *apply.Plan
+	if opts.LockTimeout < 0 {
+		return fmt.Errorf("--lock-timeout: want a duration of 0 or more, not %s", opts.LockTimeout)
+	}
+	if opts.Grant.State != "" && f.LockState != nil {
+		// One writer at a time, from the read the plan is made of to
+		// the write of its changes.
+		release, err := f.LockState(ctx, opts.Grant.State, opts.operation(), opts.LockTimeout, func(holder string) {
+			fmt.Fprintf(f.IO.ErrOut, "Waiting for the state lock on %s (held by %s), for up to %s...\n", opts.Grant.State, holder, opts.LockTimeout)
+		})
+		if err != nil {
+			return &hintError{err: fmt.Errorf("--state: %w; nothing was changed", err),
+				hint: "wait for the other run to finish, or wait longer with --lock-timeout"}
+		}
+		defer release()
+	}
+	var pl *planned
 	var err error
 	switch {
 	case opts.PlanFile != "":
-		backend, p, err = savedPlan(ctx, f, opts)
+		pl, err = savedPlan(ctx, f, opts)
 	case opts.revoke:
-		backend, p, err = revokePlan(ctx, f, &opts.Grant)
+		pl, err = revokePlan(ctx, f, &opts.Grant)
 	case opts.restoreFrom != "":
-		backend, p, err = restorePlan(ctx, f, opts)
+		pl, err = restorePlan(ctx, f, opts)
 	default:
-		backend, p, err = buildPlan(ctx, f, &opts.Grant)
+		pl, err = buildPlan(ctx, f, &opts.Grant)
 	}
 	if err != nil {
 		return err
 	}
+	backend, p := pl.backend, pl.plan
 	if err := p.WriteText(f.IO.Out, f.IO.ColorEnabled()); err != nil {
 		return err
 	}
@@ -128,6 +170,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if opts.NoRollback {
 		execOpts = append(execOpts, apply.NoRollback())
 	}
+	if pl.replan != nil {
+		execOpts = append(execOpts, apply.WithReplan(pl.replan))
+	}
 	outcomes, err := apply.Execute(ctx, backend, p, execOpts...)
 	fmt.Fprintln(f.IO.Out)
 	printOutcomes(f, outcomes, backup)
@@ -145,61 +190,62 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 
 // savedPlan reads a plan file and opens the backend it names, refusing a
 // plan for other accounts or one whose targets moved since.
-func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (apply.Backend, *apply.Plan, error) {
+func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, error) {
 	if opts.Grant.Bucket != "" || opts.Grant.Grantee != "" {
-		return nil, nil, errors.New("a saved plan carries its grant: give PLANFILE or --bucket and --grantee, not both")
+		return nil, errors.New("a saved plan carries its grant: give PLANFILE or --bucket and --grantee, not both")
 	}
 	data, err := os.ReadFile(opts.PlanFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading plan file: %w", err)
+		return nil, fmt.Errorf("reading plan file: %w", err)
 	}
 	sp, err := apply.ReadSaved(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
+		return nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
 	}
 	if sp.Grant == nil {
-		return nil, nil, fmt.Errorf("%s: the plan has no grant", opts.PlanFile)
+		return nil, fmt.Errorf("%s: the plan has no grant", opts.PlanFile)
 	}
 	switch {
 	case sp.Backend.Kind == "state" && opts.Grant.State == "":
-		return nil, nil, fmt.Errorf("%s was made against a state file: give it with --state", opts.PlanFile)
+		return nil, fmt.Errorf("%s was made against a state file: give it with --state", opts.PlanFile)
 	case sp.Backend.Kind == "live" && opts.Grant.State != "":
-		return nil, nil, fmt.Errorf("%s was made against live accounts, not a state file", opts.PlanFile)
+		return nil, fmt.Errorf("%s was made against live accounts, not a state file", opts.PlanFile)
 	}
 	g, _, err := (&GrantFlags{State: opts.Grant.State, Bucket: sp.Grant.Bucket, Grantee: sp.Grant.Grantee, Prefix: sp.Grant.Prefix,
 		Key: sp.Grant.KeyARN, Access: strings.Join(sp.Grant.Access, ","), IAMPolicyName: sp.Grant.IAMPolicyName}).grant()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
+		return nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
 	}
 	backend, err := openBackend(ctx, f, &opts.Grant, g)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if a, ok := backend.(interface{ Accounts() (string, string) }); ok {
 		owner, grantee := a.Accounts()
 		if owner != sp.Backend.OwnerAccount || (sp.Backend.GranteeAccount != "" && grantee != sp.Backend.GranteeAccount) {
-			return nil, nil, fmt.Errorf("%s was made for owner account %s and grantee account %s, but the credentials reach %s and %s",
+			return nil, fmt.Errorf("%s was made for owner account %s and grantee account %s, but the credentials reach %s and %s",
 				opts.PlanFile, sp.Backend.OwnerAccount, orNone(sp.Backend.GranteeAccount), owner, orNone(grantee))
 		}
 	}
 	p, err := sp.Plan()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
+		return nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
 	}
 	if err := apply.CheckStale(ctx, backend, p); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// The saved documents must be exactly what kmsgrant plans for the
 	// saved grant now: a plan file cannot carry anything else, whatever
 	// was done to it, and what relied-on documents say is checked again.
-	fresh, err := apply.NewPlan(ctx, backend, g)
+	replan := replanner(backend, g, generate.Changes)
+	fresh, err := replan(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := apply.SamePlan(p, fresh); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
+		return nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
 	}
-	return backend, fresh, nil
+	return &planned{backend: backend, plan: fresh, replan: replan}, nil
 }
 
 func orNone(s string) string {
@@ -214,11 +260,19 @@ func printOutcomes(f *Factory, outcomes []apply.Outcome, backup string) {
 		verb := map[generate.Action]string{generate.Create: "created", generate.Update: "updated", generate.Delete: "deleted"}[o.Change.Action]
 		switch o.Status() {
 		case "applied":
-			fmt.Fprintf(f.IO.Out, "%s %s %s\n", verb, o.Change.Kind, o.Change.Target)
+			again := ""
+			if o.Rewrites > 0 {
+				again = fmt.Sprintf(" (written again %d time(s): another writer changed it)", o.Rewrites)
+			}
+			fmt.Fprintf(f.IO.Out, "%s %s %s%s\n", verb, o.Change.Kind, o.Change.Target, again)
+		case "kept":
+			fmt.Fprintf(f.IO.ErrOut, "kept %s %s: it names the same key by its full ARN, which grants nothing and which other runs may rely on\n", o.Change.Kind, o.Change.Target)
 		case "failed":
 			fmt.Fprintf(f.IO.ErrOut, "failed %s %s: %v\n", o.Change.Kind, o.Change.Target, o.Err)
 		case "rolled back":
 			fmt.Fprintf(f.IO.ErrOut, "rolled back %s %s\n", o.Change.Kind, o.Change.Target)
+		case "overwritten by another writer":
+			fmt.Fprintf(f.IO.ErrOut, "overwritten %s %s: another writer replaced it, and kmsgrant's change is not there\n", o.Change.Kind, o.Change.Target)
 		case "failed to roll back":
 			fmt.Fprintf(f.IO.ErrOut, "FAILED TO ROLL BACK %s %s: %v; its document as it was is in %s\n", o.Change.Kind, o.Change.Target, o.RollbackErr, backup)
 		default:

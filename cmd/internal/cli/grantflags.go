@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,9 @@ type GrantFlags struct {
 	Region         string
 	EndpointURL    string
 	CheckObjects   int
+	// VerifyDelay is how long a live apply waits after its writes
+	// before reading them back; 0 for the default.
+	VerifyDelay time.Duration
 
 	Bucket        string
 	Prefix        string
@@ -52,6 +56,17 @@ func (g *GrantFlags) registerAccounts(cmd *cobra.Command) {
 	fl.StringVar(&g.EndpointURL, "endpoint-url", "", "send every AWS call to `URL` (an AWS-compatible endpoint such as LocalStack)")
 }
 
+// checkAccounts refuses live AWS flags given with a state file.
+func (g *GrantFlags) checkAccounts() error {
+	if g.State != "" && (g.OwnerProfile != "" || g.GranteeProfile != "" || g.Region != "" || g.EndpointURL != "" || g.CheckObjects != 0 || g.VerifyDelay != 0) {
+		return errors.New("--state plans against a file: --owner-profile, --grantee-profile, --region, --endpoint-url, --check-objects and --verify-delay are for live AWS")
+	}
+	if g.VerifyDelay < 0 {
+		return fmt.Errorf("--verify-delay: want a duration of 0 or more, not %s", g.VerifyDelay)
+	}
+	return nil
+}
+
 var policyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 
 // grant turns the flags into a grant. A wildcard grantee is not an input
@@ -67,8 +82,8 @@ func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 	if err := arns.ValidateBucketName(g.Bucket); err != nil {
 		return out, nil, fmt.Errorf("--bucket: %w", err)
 	}
-	if g.State != "" && (g.OwnerProfile != "" || g.GranteeProfile != "" || g.Region != "" || g.EndpointURL != "" || g.CheckObjects != 0) {
-		return out, nil, errors.New("--state plans against a file: --owner-profile, --grantee-profile, --region, --endpoint-url and --check-objects are for live AWS")
+	if err := g.checkAccounts(); err != nil {
+		return out, nil, err
 	}
 	if g.CheckObjects < 0 {
 		return out, nil, fmt.Errorf("--check-objects: want a number of objects, not %d", g.CheckObjects)

@@ -53,10 +53,11 @@ as diffs against the current documents. It changes nothing.`,
 }
 
 func planRun(ctx context.Context, opts *PlanOptions) error {
-	backend, p, err := buildPlan(ctx, opts.Factory, &opts.Grant)
+	pl, err := buildPlan(ctx, opts.Factory, &opts.Grant)
 	if err != nil {
 		return err
 	}
+	backend, p := pl.backend, pl.plan
 	if opts.Out != "" && !p.Blocked() {
 		data, err := p.Save(opts.Factory.Version, savedBackend(backend, opts.Grant))
 		if err != nil {
@@ -85,31 +86,57 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 	return nil
 }
 
+// planned is a plan with the backend it was read through, and how to make
+// it again from what the targets hold then.
+type planned struct {
+	backend apply.Backend
+	plan    *apply.Plan
+	// replan makes the plan again for apply.WithReplan; nil where a plan
+	// cannot be made again (a restore puts back whole documents).
+	replan apply.Replan
+}
+
 // buildPlan turns grant flags into a plan, through the state file or live
 // AWS.
-func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backend, *apply.Plan, error) {
+func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (*planned, error) {
 	return planWith(ctx, f, flags, generate.Changes)
 }
 
 // planWith reads what the grant's flags name and plans it with compute
 // (generate.Changes, or generate.Revoke).
-func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute func(generate.Grant, generate.Inputs) (*generate.Result, error)) (apply.Backend, *apply.Plan, error) {
+func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute func(generate.Grant, generate.Inputs) (*generate.Result, error)) (*planned, error) {
 	g, blocker, err := flags.grant()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if blocker != nil {
-		return nil, apply.FromResult(generate.Blocked(*blocker)), nil
+		return &planned{plan: apply.FromResult(generate.Blocked(*blocker))}, nil
 	}
 	backend, in, err := readInputs(ctx, f, flags, g)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	res, err := compute(g, in)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return backend, apply.FromResult(res), nil
+	return &planned{backend: backend, plan: apply.FromResult(res), replan: replanner(backend, g, compute)}, nil
+}
+
+// replanner makes a grant's plan again through the same backend, reading
+// every document anew, the same way the first plan was made.
+func replanner(b apply.Backend, g generate.Grant, compute func(generate.Grant, generate.Inputs) (*generate.Result, error)) apply.Replan {
+	return func(ctx context.Context) (*apply.Plan, error) {
+		in, err := apply.Read(ctx, b, g)
+		if err != nil {
+			return nil, err
+		}
+		res, err := compute(g, in)
+		if err != nil {
+			return nil, err
+		}
+		return apply.FromResult(res), nil
+	}
 }
 
 // readInputs opens the backend the flags name and reads what the grant
@@ -162,6 +189,7 @@ func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, g generate.
 		OwnerProfile: flags.OwnerProfile, GranteeProfile: flags.GranteeProfile,
 		Region: flags.Region, EndpointURL: flags.EndpointURL,
 		GranteeAccount: g.Grantee.Account, Prefix: g.Prefix, CheckObjects: flags.CheckObjects,
+		VerifyDelay: flags.VerifyDelay,
 	})
 	if errors.Is(err, live.ErrNoCredentials) {
 		return nil, &hintError{err: err, hint: "kmsgrant reads AWS with the SDK's credentials; pass --state FILE to plan against an account-state file instead"}

@@ -38,6 +38,7 @@ hold now is backed up first, so a restore can be undone too.`,
 		},
 	}
 	opts.Grant.registerAccounts(cmd)
+	opts.registerWriteFlags(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "restore without asking for confirmation")
 	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "where to back up what the targets hold now, before writing")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "restore targets that changed after the apply the backup is from, losing those changes")
@@ -46,36 +47,36 @@ hold now is backed up first, so a restore can be undone too.`,
 
 // restorePlan plans a restore: each target of the backup from what it
 // holds now back to the saved document.
-func restorePlan(ctx context.Context, f *Factory, opts *ApplyOptions) (apply.Backend, *apply.Plan, error) {
+func restorePlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, error) {
 	data, err := os.ReadFile(filepath.Join(opts.restoreFrom, "manifest.json"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading backup: %w", err)
+		return nil, fmt.Errorf("reading backup: %w", err)
 	}
 	var m apply.Manifest
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil || m.FormatVersion != apply.FormatVersion || m.Grant == nil {
-		return nil, nil, fmt.Errorf("%s: not a kmsgrant backup (manifest.json format_version %q)", opts.restoreFrom, m.FormatVersion)
+		return nil, fmt.Errorf("%s: not a kmsgrant backup (manifest.json format_version %q)", opts.restoreFrom, m.FormatVersion)
 	}
 	grantee, err := arns.ParsePrincipal(m.Grant.Grantee, "")
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", opts.restoreFrom, err)
+		return nil, fmt.Errorf("%s: %w", opts.restoreFrom, err)
 	}
 	g := generate.Grant{Bucket: m.Grant.Bucket, Prefix: m.Grant.Prefix, Grantee: grantee}
 	backend, err := openBackend(ctx, f, &opts.Grant, g)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// Reading the bucket tells the backend its Region.
 	if _, err := backend.Bucket(ctx, m.Grant.Bucket); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	res := &generate.Result{Grant: *m.Grant, Operation: "restore"}
 	var changedSince []string
 	for _, t := range m.Targets {
 		c, err := restoreChange(ctx, backend, opts.restoreFrom, t)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %s of %s: %w", opts.restoreFrom, t.Kind, t.Target, err)
+			return nil, fmt.Errorf("%s: %s of %s: %w", opts.restoreFrom, t.Kind, t.Target, err)
 		}
 		if c.Action != generate.NoOp && apply.Digest(c.Before) != t.AfterSHA256 {
 			changedSince = append(changedSince, t.Kind+" "+t.Target)
@@ -83,12 +84,12 @@ func restorePlan(ctx context.Context, f *Factory, opts *ApplyOptions) (apply.Bac
 		res.Changes = append(res.Changes, c)
 	}
 	if len(changedSince) > 0 && !opts.Force {
-		return nil, nil, &hintError{
+		return nil, &hintError{
 			err:  fmt.Errorf("%w: %s changed after the apply this backup is from; restoring would lose those changes", apply.ErrStale, strings.Join(changedSince, ", ")),
 			hint: "look at what changed; --force restores anyway",
 		}
 	}
-	return backend, apply.FromResult(res), nil
+	return &planned{backend: backend, plan: apply.FromResult(res)}, nil
 }
 
 func restoreChange(ctx context.Context, b apply.Backend, dir string, t apply.BackupTarget) (generate.Change, error) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/generate"
 )
 
@@ -34,6 +33,7 @@ shown and confirmed as with apply.`,
 		},
 	}
 	opts.Grant.register(cmd)
+	opts.registerWriteFlags(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "revoke without asking for confirmation")
 	cmd.Flags().BoolVar(&opts.NoRollback, "no-rollback", false, "when a write fails, keep the writes before it instead of restoring their targets")
 	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "save the documents as they were to a new folder under `DIR` before writing")
@@ -41,6 +41,6 @@ shown and confirmed as with apply.`,
 }
 
 // revokePlan plans a revoke through the same backend as plan and apply.
-func revokePlan(ctx context.Context, f *Factory, flags *GrantFlags) (apply.Backend, *apply.Plan, error) {
+func revokePlan(ctx context.Context, f *Factory, flags *GrantFlags) (*planned, error) {
 	return planWith(ctx, f, flags, generate.Revoke)
 }

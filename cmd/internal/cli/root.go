@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +39,10 @@ type Factory struct {
 	Prompter  prompt.Prompter
 	OpenState func(path string) (apply.Backend, error)
 	OpenLive  func(ctx context.Context, opts live.Options) (apply.Backend, error)
+	// LockState takes the lock of a state file for a run that writes it
+	// and returns how to release it; nil takes none (tests whose state
+	// is not a file).
+	LockState func(ctx context.Context, path, operation string, timeout time.Duration, waiting func(holder string)) (release func() error, err error)
 	Version   string
 }
 
@@ -52,6 +57,13 @@ func NewFactory() *Factory {
 		},
 		OpenLive: func(ctx context.Context, opts live.Options) (apply.Backend, error) {
 			return live.New(ctx, opts)
+		},
+		LockState: func(ctx context.Context, path, operation string, timeout time.Duration, waiting func(string)) (func() error, error) {
+			l, err := statefile.AcquireLock(ctx, path, operation, timeout, waiting)
+			if err != nil {
+				return nil, err
+			}
+			return l.Release, nil
 		},
 		Version: buildVersion(),
 	}
