@@ -75,7 +75,7 @@ type options struct {
 // DefaultAttempts is how many times Execute writes a plan (made anew after
 // the first time) before it gives up on a target other writers keep
 // changing.
-const DefaultAttempts = 6
+const DefaultAttempts = 10
 
 // NoRollback keeps the writes that succeeded when a later one fails,
 // instead of restoring their targets.
@@ -87,7 +87,7 @@ func WithReplan(r Replan) Option { return func(o *options) { o.replan = r } }
 
 // Attempts sets how many times in all Execute writes a plan when other
 // writers keep changing its targets (default DefaultAttempts), and the base
-// of the random backoff between attempts (default 250ms, doubled each time).
+// of the random backoff between attempts (default 100ms, doubled each time).
 func Attempts(n int, backoff time.Duration) Option {
 	return func(o *options) { o.attempts, o.backoff = n, backoff }
 }
@@ -133,8 +133,9 @@ var ErrNotConverged = errors.New("another writer kept changing it")
 // after the last attempt, and what they lack.
 type NotConvergedError struct {
 	Attempts int
-	// Missing says, per target ("bucket_policy arn:aws:s3:::b"), what
-	// kmsgrant's change adds or removes that the target does not show.
+	// Missing says, per target ("bucket_policy arn:aws:s3:::b lacks
+	// statement(s) …"), what of kmsgrant's change the target does not
+	// show.
 	Missing []string
 }
 
@@ -224,7 +225,7 @@ func transactional(b Backend) bool {
 // write fails, the writes made are rolled back (see rollback) unless
 // NoRollback is given, and the error says which target lacks what.
 func Execute(ctx context.Context, b Backend, p *Plan, opts ...Option) ([]Outcome, error) {
-	o := options{attempts: DefaultAttempts, backoff: 250 * time.Millisecond}
+	o := options{attempts: DefaultAttempts, backoff: 100 * time.Millisecond}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -402,7 +403,7 @@ func (r *run) notConverged(attempts int, changed []string) error {
 	for _, t := range changed {
 		for i := range r.outcomes {
 			if o := &r.outcomes[i]; targetOf(o.Change) == t {
-				e.Missing = append(e.Missing, t+" lacks "+Delta(o.Change))
+				e.Missing = append(e.Missing, t+" "+lacking(o.Change))
 			}
 		}
 	}
@@ -433,37 +434,39 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Delta says in words what a change does to its target's statements: the
-// statements it adds and removes, by Sid (or position), or the key the
-// default encryption names.
-func Delta(c generate.Change) string {
+// lacking says what a target lacks when it does not hold change c: the
+// statements c wrote (by Sid, or position), as it wrote them, and those it
+// removed that are back; or the key the default encryption should name.
+func lacking(c generate.Change) string {
 	if c.Kind == generate.KindBucketEncryption {
 		if c.Encryption != nil {
-			return "the default encryption key " + c.Encryption.KMSMasterKeyID
+			return "lacks the default encryption key " + c.Encryption.KMSMasterKeyID
 		}
-		return "the default encryption it had"
+		return "lacks the default encryption kmsgrant wrote"
 	}
 	before, after := statementsOf(c.Before), statementsOf(c.After)
-	var added, removed []string
+	var written, removed []string
 	for i, s := range after {
 		if !slices.Contains(before, s) {
-			added = append(added, sidOf(c.After, i))
+			written = append(written, sidOf(c.After, i))
 		}
 	}
 	for i, s := range before {
-		if !slices.Contains(after, s) {
-			removed = append(removed, sidOf(c.Before, i))
+		// A statement rewritten under its Sid (a principal added to
+		// it) is written, not removed.
+		if sid := sidOf(c.Before, i); !slices.Contains(after, s) && !slices.Contains(written, sid) {
+			removed = append(removed, sid)
 		}
 	}
 	var parts []string
-	if len(added) > 0 {
-		parts = append(parts, "the statement(s) "+strings.Join(added, ", ")+" kmsgrant added")
+	if len(written) > 0 {
+		parts = append(parts, "lacks statement(s) "+strings.Join(written, ", ")+" as kmsgrant wrote them")
 	}
 	if len(removed) > 0 {
-		parts = append(parts, "the removal of "+strings.Join(removed, ", "))
+		parts = append(parts, "still has statement(s) "+strings.Join(removed, ", ")+" that kmsgrant removed")
 	}
 	if len(parts) == 0 {
-		return "the document kmsgrant wrote"
+		return "does not hold the document kmsgrant wrote"
 	}
 	return strings.Join(parts, " and ")
 }

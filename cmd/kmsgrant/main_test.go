@@ -89,15 +89,32 @@ func (f *fakeServers) start(ts *testscript.TestScript, neg bool, args []string) 
 	f.byScript[ts] = srv
 	f.mu.Unlock()
 	ts.Setenv("FAKEAWS", srv.URL)
+	env, err := writeProfiles(ts.MkAbs("."))
+	ts.Check(err)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		ts.Setenv(k, v)
+	}
+}
+
+// writeProfiles writes into dir an AWS config and credentials file with
+// profiles "owner" (account 111122223333) and "partner" (444455556666)
+// that livetest servers take, and returns the environment that points
+// the SDK at them.
+func writeProfiles(dir string) ([]string, error) {
 	var config, credentials strings.Builder
 	for _, p := range []struct{ name, account string }{{"owner", "111122223333"}, {"partner", "444455556666"}} {
 		fmt.Fprintf(&config, "[profile %s]\nregion = us-west-2\n", p.name)
 		fmt.Fprintf(&credentials, "[%s]\naws_access_key_id = AKIAFAKE%s\naws_secret_access_key = not-a-secret\n", p.name, p.account)
 	}
-	ts.Check(os.WriteFile(ts.MkAbs("aws-config"), []byte(config.String()), 0o600))
-	ts.Check(os.WriteFile(ts.MkAbs("aws-credentials"), []byte(credentials.String()), 0o600))
-	ts.Setenv("AWS_CONFIG_FILE", ts.MkAbs("aws-config"))
-	ts.Setenv("AWS_SHARED_CREDENTIALS_FILE", ts.MkAbs("aws-credentials"))
+	configFile, credentialsFile := filepath.Join(dir, "aws-config"), filepath.Join(dir, "aws-credentials")
+	if err := os.WriteFile(configFile, []byte(config.String()), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(credentialsFile, []byte(credentials.String()), 0o600); err != nil {
+		return nil, err
+	}
+	return []string{"AWS_CONFIG_FILE=" + configFile, "AWS_SHARED_CREDENTIALS_FILE=" + credentialsFile}, nil
 }
 
 // awsstate FILE writes the state the script's fake AWS now serves.

@@ -54,7 +54,7 @@ type Server struct {
 	jitter time.Duration
 	rand   *rand.Rand
 	fails  map[string][]*failure
-	reqID int
+	reqID  int
 }
 
 type failure struct {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/apply/live"
+	"github.com/kmsgrant/kmsgrant/apply/statefile"
 	"github.com/kmsgrant/kmsgrant/cmd/internal/prompt"
 	"github.com/kmsgrant/kmsgrant/generate"
 )
@@ -104,9 +105,12 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		release, err := f.LockState(ctx, opts.Grant.State, opts.operation(), opts.LockTimeout, func(holder string) {
 			fmt.Fprintf(f.IO.ErrOut, "Waiting for the state lock on %s (held by %s), for up to %s...\n", opts.Grant.State, holder, opts.LockTimeout)
 		})
-		if err != nil {
+		if errors.Is(err, statefile.ErrLocked) {
 			return &hintError{err: fmt.Errorf("--state: %w; nothing was changed", err),
 				hint: "wait for the other run to finish, or wait longer with --lock-timeout"}
+		}
+		if err != nil {
+			return fmt.Errorf("--state: %w", err)
 		}
 		defer release()
 	}
