@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 func newStateFile(t *testing.T) (dir, name string) {
