@@ -1085,6 +1085,11 @@ func TestFlushRefusesAFileChangedSinceRead(t *testing.T) {
 	if !errors.Is(err, apply.ErrStale) {
 		t.Fatalf("Flush error = %v, want ErrStale", err)
 	}
+	// As apply reports it: said once.
+	want := "state file " + name + " changed since kmsgrant read it (a program that does not take the state lock wrote it); nothing was written"
+	if got := (&apply.WriteError{Err: err}).Error(); got != want {
+		t.Errorf("apply's error = %q, want %q", got, want)
+	}
 	got, _ := os.ReadFile(name)
 	if !bytes.Equal(got, edited) {
 		t.Error("Flush overwrote the other edit")
