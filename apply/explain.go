@@ -14,8 +14,13 @@ import (
 type ExplanationView struct {
 	FormatVersion string `json:"format_version"`
 	*generate.Explanation
-	// Fix is the kmsgrant command that repairs what kmsgrant can repair.
+	// Fix is the kmsgrant command that repairs the read, when a plan of
+	// the same grant does and nothing blocks it.
 	Fix string `json:"fix,omitempty"`
+	// FixNote says what the fix grants, where that is more than was
+	// asked about (a plan for one object's key grants every key that
+	// starts with it).
+	FixNote string `json:"fix_note,omitempty"`
 }
 
 // WriteExplanationText renders an explanation for people: one line per
@@ -48,6 +53,9 @@ func WriteExplanationText(w io.Writer, v ExplanationView, color bool) error {
 	b.WriteString("\n" + verdict + "\n")
 	if v.Fix != "" && !x.Allowed {
 		fmt.Fprintf(&b, "Fix: %s\n", v.Fix)
+		if v.FixNote != "" {
+			fmt.Fprintf(&b, "     (%s)\n", v.FixNote)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

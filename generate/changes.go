@@ -116,6 +116,18 @@ func (r *Result) HasChanges() bool {
 	return false
 }
 
+// needsAccess reports whether the result adds access anywhere: a change
+// to write or to make by hand, other than naming the key by its full ARN
+// in the bucket's default encryption.
+func (r *Result) needsAccess() bool {
+	for _, c := range r.Changes {
+		if (c.Writes() || c.Action == Manual) && c.Kind != KindBucketEncryption {
+			return true
+		}
+	}
+	return false
+}
+
 // Blocked returns a result that holds only one blocker, for problems found
 // before anything could be read (a wildcard grantee, say).
 func Blocked(f Finding) *Result {
@@ -141,6 +153,14 @@ type planner struct {
 	in Inputs
 	r  *Result
 	sc scope
+	// layers are the policy layers assessed, in order, for explain.
+	layers []*Layer
+	// object, when set, narrows the grant to that one object key: explain
+	// asks about one object's read.
+	object string
+	// explaining goes on assessing a grantee of the bucket's own account,
+	// which a plan refuses, for explain to show.
+	explaining bool
 }
 
 func (p *planner) block(code, target, msg, fix string) {
@@ -171,6 +191,9 @@ func (p *planner) resolve() {
 	if p.in.Key != nil {
 		p.sc.keyARN, p.sc.keyAccount = p.in.Key.ARN, p.in.Key.Account
 	}
+	if p.object != "" {
+		p.sc.objectsARN, p.sc.exact = arns.BucketARN(partition, b.Name)+"/"+p.object, true
+	}
 	p.r.Grant = Resolved{
 		Bucket: b.Name, BucketARN: p.sc.bucketARN, Prefix: p.g.Prefix, ObjectsARN: p.sc.objectsARN + "*",
 		Region: b.Region, OwnerAccount: b.Account, KeyARN: p.sc.keyARN,
@@ -199,7 +222,9 @@ func (p *planner) run() error {
 		p.block(CodeNotCrossAccount, granteeARN,
 			fmt.Sprintf("grantee is in the bucket's own account %s; kmsgrant sets up cross-account access", b.Account),
 			"in one account an IAM policy is enough: allow s3:GetObject and kms:Decrypt on the key in the principal's own policy")
-		return nil
+		if !p.explaining {
+			return nil
+		}
 	}
 
 	keyUsable := p.checkKey()
@@ -371,7 +396,7 @@ func (p *planner) checkObjects() {
 			fmt.Sprintf("object ownership is %s, so ACLs are enabled: objects uploaded by other accounts belong to the uploader and the bucket policy does not cover them", setting),
 			"set object ownership to BucketOwnerEnforced (aws s3api put-bucket-ownership-controls)")
 	}
-	var otherKey, otherOwner, sseS3 []string
+	var otherKey, otherKeyIDs, otherOwner, sseS3 []string
 	keys := make([]string, 0, len(b.Objects))
 	for k := range b.Objects {
 		keys = append(keys, k)
@@ -388,6 +413,7 @@ func (p *planner) checkObjects() {
 				keyID = "aws/s3"
 			}
 			otherKey = append(otherKey, name+" ("+keyID+")")
+			otherKeyIDs = append(otherKeyIDs, keyID)
 		}
 		if p.in.Key != nil && o.Algorithm == "AES256" {
 			sseS3 = append(sseS3, name)
@@ -399,7 +425,7 @@ func (p *planner) checkObjects() {
 	if len(otherKey) > 0 {
 		p.warn(CodeObjectsOtherKey, p.sc.bucketARN,
 			fmt.Sprintf("%d object(s) under the prefix are encrypted with another key and stay unreadable: %s", len(otherKey), examples(otherKey)),
-			"grant that key too (--key), or copy the objects onto themselves with the bucket's key")
+			otherKeyFix(otherKeyIDs, b.Account, "the objects onto themselves"))
 	}
 	if len(sseS3) > 0 {
 		p.warn(CodeObjectsSSES3, p.sc.bucketARN,
@@ -432,4 +458,25 @@ func EncryptionJSON(e *Encryption) string {
 		panic(fmt.Sprintf("generate: marshalling an encryption setting: %v", err))
 	}
 	return string(b) + "\n"
+}
+
+// otherKeyFix says how objects encrypted with other keys become readable.
+// kmsgrant can grant only keys of the bucket owner's account: a key of
+// another account is its owner's to share.
+func otherKeyFix(keyIDs []string, owner, copyWhat string) string {
+	var foreign []string
+	for _, id := range keyIDs {
+		ref, err := arns.ParseKeyRef(id)
+		if err == nil && ref.Account != "" && ref.Account != owner && !slices.Contains(foreign, ref.Account) {
+			foreign = append(foreign, ref.Account)
+		}
+	}
+	copyFix := "copy " + copyWhat + " with the bucket's key"
+	if len(foreign) > 0 {
+		return fmt.Sprintf("copy %s with the bucket's key; a key of account %s can only be shared by that account, in its own key policy (kmsgrant grants keys of the bucket owner's account)", copyWhat, strings.Join(foreign, ", "))
+	}
+	if len(keyIDs) == 1 && arns.IsFullKeyARN(keyIDs[0]) {
+		return "grant that key too (--key " + keyIDs[0] + "), or " + copyFix
+	}
+	return "grant those keys too (--key), or " + copyFix
 }

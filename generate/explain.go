@@ -41,6 +41,9 @@ type Explanation struct {
 	Checks  []Check  `json:"checks"`
 	Allowed bool     `json:"allowed"`
 	Verdict string   `json:"verdict"`
+	// Fixable is set when kmsgrant's plan of the same grant adds what is
+	// missing and nothing blocks it, so that running it is the fix.
+	Fixable bool `json:"fixable"`
 }
 
 // Controls are the policies kmsgrant cannot read by itself but a person can
@@ -53,49 +56,60 @@ type Controls struct {
 
 // Explain decides, layer by layer, whether the grantee can do what the
 // grant describes (a read of object, or of every object under the prefix),
-// and names the statement that decides each layer.
+// and names the statement that decides each layer. It is made from the
+// same evaluation as the plan of the grant (each Layer the planner
+// assesses), so explain and plan cannot disagree: the read is allowed
+// exactly when the plan has nothing to add and nothing blocks it, and every
+// Deny the plan reports is shown.
 func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation, error) {
 	x := &Explanation{Object: object}
-	add := func(c Check) { x.Checks = append(x.Checks, c) }
+	add := func(c ...Check) { x.Checks = append(x.Checks, c...) }
 	if in.Bucket == nil {
 		add(Check{Name: "bucket", Status: Fail, Detail: fmt.Sprintf("bucket %q does not exist", g.Bucket), Fix: "check the bucket name"})
 		return x.finish(), nil
 	}
-	p := &planner{g: g, in: in, r: &Result{}}
-	p.resolve()
-	p.sc.exact = object != ""
+	p := &planner{g: g, in: in, r: &Result{}, object: object, explaining: true}
+	if err := p.run(); err != nil {
+		return nil, err
+	}
 	x.Grant = p.r.Grant
 	if object != "" {
 		x.Grant.ObjectsARN = strings.TrimSuffix(x.Grant.ObjectsARN, "*")
 	}
-	p.checkKey() // records the key's blockers, which keyCheck reports
-	granteeARN := p.g.Grantee.ARN()
+	x.Fixable = len(p.r.Blockers) == 0 && p.r.needsAccess()
+	if p.g.Grantee.Partition != p.sc.partition {
+		add(Check{Name: "grantee", Status: Fail, Detail: p.r.Blockers[0].Message, Fix: p.r.Blockers[0].Fix})
+		return x.finish(), nil
+	}
 
-	// 1. The object.
+	// 1. The object, or the objects under the prefix.
 	if object != "" {
 		add(p.objectCheck(object))
+	} else {
+		add(p.objectsChecks()...)
 	}
 	// 2. The key.
 	keyChecked := in.Key != nil && in.KeyErr == nil
 	add(p.keyCheck())
-	// 3. and 4. The owner's resource policies.
-	s3, kms := p.boundaryAware(s3Needs(p.g, p.sc)), p.boundaryAware(kmsNeeds(p.g, p.sc, p.bucketKey()))
-	add(layerCheck("bucket policy", granteeARN, []eval.Policy{{Name: "bucket policy", Kind: eval.Resource, Doc: in.Bucket.Policy}}, s3,
-		"kmsgrant plan adds the missing bucket policy statement"))
-	if keyChecked {
-		add(layerCheck("key policy", granteeARN, []eval.Policy{{Name: "key policy", Kind: eval.Resource, Doc: in.Key.Policy}}, kms,
-			"kmsgrant plan adds the missing key policy statement"))
+	// 3. to 5. The owner's resource policies, the grantee's own policies
+	// and its boundary, as the plan assessed them.
+	for _, l := range p.layers {
+		add(p.layerChecks(l)...)
 	}
-	// 5. The grantee's own policies and boundary.
-	needs := s3
-	if keyChecked {
-		needs = append(slices.Clip(needs), kms...)
+	if !p.assessed("IAM policies") {
+		add(Check{Name: "IAM policies", Status: NotChecked,
+			Detail: "the grantee's IAM policies could not be read (or the grantee is a whole account)",
+			Fix:    "read them with credentials of account " + p.g.Grantee.Account})
 	}
-	add(p.iamCheck(needs))
+	add(p.unreadableChecks()...)
 	// 6. The default encryption trap.
 	add(p.encryptionCheck())
 	// 7. The organization's and the network's controls, where given;
 	// what kmsgrant cannot see otherwise.
+	needs := s3Needs(p.g, p.sc)
+	if keyChecked {
+		needs = append(needs, kmsNeeds(p.g, p.sc, p.bucketKey())...)
+	}
 	given := map[string]eval.Policy{}
 	if controls.SCP != nil {
 		// SCPs limit the grantee's own calls, as identity policies do.
@@ -108,22 +122,130 @@ func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation
 		given["VPC endpoint policies"] = eval.Policy{Name: "VPC endpoint policy", Kind: eval.Resource, Doc: controls.VPCEndpoint}
 	}
 	for _, f := range uncheckedControls() {
-		if pol, ok := given[f.Target]; ok {
-			c := layerCheck(f.Target, granteeARN, []eval.Policy{pol}, needs, "ask whoever owns that policy to allow these actions")
-			if f.Target == "resource control policies" && c.lacksAllow {
-				// RCPs only deny: AWS attaches RCPFullAWSAccess, which
-				// allows everything, wherever RCPs apply.
-				c = Check{Name: f.Target, Status: Pass, Detail: "no statement of the resource control policy denies the read (RCPFullAWSAccess allows the rest)"}
-			}
-			add(c)
+		pol, ok := given[f.Target]
+		if !ok {
+			add(Check{Name: f.Target, Status: NotChecked, Detail: f.Message, Fix: f.Fix})
 			continue
 		}
-		add(Check{Name: f.Target, Status: NotChecked, Detail: f.Message, Fix: f.Fix})
+		l := p.assess(f.Target, f.Target, []eval.Policy{pol}, needs)
+		checks := p.layerChecks(l)
+		if f.Target == "resource control policies" && (checks[0].lacksAllow || checks[0].Status == Pass) {
+			// RCPs only deny: AWS attaches RCPFullAWSAccess, which
+			// allows everything, wherever RCPs apply.
+			checks[0] = Check{Name: f.Target, Status: Pass, Detail: "no statement of the resource control policy denies the read (RCPFullAWSAccess allows the rest)"}
+		}
+		add(checks...)
 	}
 	if p.g.Grantee.Account == in.Bucket.Account {
 		p.sameAccount(x, controls, keyChecked)
 	}
 	return x.finish(), nil
+}
+
+// assessed reports whether the plan assessed a layer of that name.
+func (p *planner) assessed(name string) bool {
+	return slices.ContainsFunc(p.layers, func(l *Layer) bool { return l.Name == name })
+}
+
+// layerFixes say how to fix a layer that lacks an Allow.
+var layerFixes = map[string]string{
+	"bucket policy":        "kmsgrant plan adds the missing bucket policy statement",
+	"key policy":           "kmsgrant plan adds the missing key policy statement",
+	"IAM policies":         "kmsgrant plan adds the missing IAM statements",
+	"permissions boundary": "extend the boundary to allow these actions on the bucket and key, or ask whoever owns it; no identity policy can go beyond it",
+}
+
+// layerChecks shows a layer as checks: FAIL for each Deny that surely
+// applies, or else FAIL naming every request nothing surely allows, or
+// else PASS with the statement that allows; and WARN for each Deny that
+// might apply, whatever else the layer says, since plan reports those too.
+func (p *planner) layerChecks(l *Layer) []Check {
+	grantee := p.g.Grantee.ARN()
+	var checks []Check
+	for _, d := range l.Denies {
+		if d.Sure() {
+			checks = append(checks, Check{Name: l.Name, Status: Fail, Policy: d.Ref.Policy, Statement: d.Ref.Statement,
+				Detail: fmt.Sprintf("%s of the %s denies %s to %s", d.Ref.Label, d.Ref.Policy, d.Action, grantee),
+				Fix:    "an Allow cannot override a Deny: narrow or remove that statement, or exempt the grantee from it"})
+		}
+	}
+	switch {
+	case len(checks) > 0:
+	case len(l.Missing) > 0:
+		fix, ok := layerFixes[l.Name]
+		if !ok {
+			fix = "ask whoever owns that policy to allow these actions"
+		}
+		c := Check{Name: l.Name, Status: Fail, Fix: fix, lacksAllow: true,
+			Detail: fmt.Sprintf("no statement of the %s allows %s to %s", l.Name, describeGaps(l.Missing), grantee)}
+		if slices.ContainsFunc(l.Missing, func(g Gap) bool { return g.Maybe }) {
+			c.Detail += " for certain (a statement might, on conditions kmsgrant cannot check)"
+		}
+		checks = append(checks, c)
+	default:
+		c := Check{Name: l.Name, Status: Pass, Detail: "allowed by " + strings.Join(l.grantedBy(), "; ")}
+		if len(l.AllowedBy) > 0 {
+			c.Policy, c.Statement = l.AllowedBy[0].Policy, l.AllowedBy[0].Statement
+		}
+		checks = append(checks, c)
+	}
+	for _, d := range l.Denies {
+		if !d.Sure() {
+			checks = append(checks, Check{Name: l.Name, Status: Warn, Policy: d.Ref.Policy, Statement: d.Ref.Statement,
+				Detail: fmt.Sprintf("%s of the %s may deny %s, on conditions kmsgrant cannot check or on part of the prefix", d.Ref.Label, d.Ref.Policy, d.Action),
+				Fix:    "check that its conditions do not hold for the grantee's requests"})
+		}
+	}
+	return checks
+}
+
+// describeGaps names the requests of gaps: each action with the resource
+// it is on, resources shared by several actions said once.
+func describeGaps(gaps []Gap) string {
+	var order []string
+	byResource := map[string][]string{}
+	for _, g := range gaps {
+		r := g.req.Resource.String()
+		if _, ok := byResource[r]; !ok {
+			order = append(order, r)
+		}
+		if !slices.Contains(byResource[r], g.req.Action) {
+			byResource[r] = append(byResource[r], g.req.Action)
+		}
+	}
+	var parts []string
+	for _, r := range order {
+		parts = append(parts, strings.Join(byResource[r], " and ")+" on "+r)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// objectsChecks shows what the plan found of the objects under the prefix
+// (another key, another owner, SSE-S3), as warnings.
+func (p *planner) objectsChecks() []Check {
+	var checks []Check
+	for _, w := range p.r.Warnings {
+		switch w.Code {
+		case CodeObjectsOtherKey, CodeObjectsSSES3:
+			checks = append(checks, Check{Name: "objects", Status: Warn, Detail: w.Message, Fix: w.Fix})
+		case CodeObjectOwnership:
+			checks = append(checks, Check{Name: "object ownership", Status: Warn, Detail: w.Message, Fix: w.Fix})
+		}
+	}
+	return checks
+}
+
+// unreadableChecks shows the grantee's policies that could not be read:
+// any of them could deny, and a boundary must allow too (within one
+// account it limits what the resource policies grant a role as well).
+func (p *planner) unreadableChecks() []Check {
+	var checks []Check
+	for _, w := range p.r.Warnings {
+		if w.Code == CodePolicyUnreadable {
+			checks = append(checks, Check{Name: "IAM policies", Status: Warn, Detail: w.Message, Fix: w.Fix})
+		}
+	}
+	return checks
 }
 
 // sameAccount revisits the checks of a grantee in the bucket's own account.
@@ -135,7 +257,6 @@ func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation
 // allowed through the other. kmsgrant's plan sets up cross-account access
 // only, so fixes name the IAM policy instead.
 func (p *planner) sameAccount(x *Explanation, controls Controls, keyChecked bool) {
-	gr := p.in.Grantee
 	s3OK, kmsOK := p.allowedThroughAnyLayer(controls, keyChecked)
 	// For each layer: why it is not needed when the other allows, and how
 	// to fix it when nothing allows (kmsgrant plans cross-account access
@@ -161,15 +282,6 @@ func (p *planner) sameAccount(x *Explanation, controls Controls, keyChecked bool
 			x.Checks[i] = Check{Name: c.Name, Status: Pass, Detail: r.notNeeded}
 		default:
 			x.Checks[i].Fix = r.fix
-		}
-	}
-	if gr != nil && gr.Boundary != nil && gr.Boundary.Doc == nil {
-		// A boundary that could not be read limits what the resource
-		// policies grant the role too, as it limits the IAM policies.
-		for i, c := range x.Checks {
-			if c.Name == "IAM policies" && c.Status == Pass {
-				x.Checks[i] = Check{Name: c.Name, Status: Warn, Detail: "the permissions boundary " + gr.Boundary.Name + " could not be read; it must also allow the read"}
-			}
 		}
 	}
 }
@@ -240,7 +352,7 @@ func (p *planner) objectCheck(object string) Check {
 		c.Fix = "explain again with --key " + o.KMSKeyID
 	case strings.HasPrefix(o.Algorithm, "aws:kms") && p.in.Key != nil && o.KMSKeyID != p.in.Key.ARN:
 		c.Status, c.Detail = Fail, fmt.Sprintf("%s is encrypted with %s, not %s", object, o.KMSKeyID, p.in.Key.ARN)
-		c.Fix = "explain and grant that key (--key), or copy the object onto itself with the bucket's key"
+		c.Fix = otherKeyFix([]string{o.KMSKeyID}, p.in.Bucket.Account, "the object onto itself")
 	case o.Owner != "" && o.Owner != p.in.Bucket.Account && p.in.Bucket.Ownership != "BucketOwnerEnforced":
 		c.Status, c.Detail = Fail, fmt.Sprintf("%s belongs to another account (%s); the bucket policy does not cover it", object, o.Owner)
 		c.Fix = "set object ownership to BucketOwnerEnforced"
@@ -278,79 +390,6 @@ func (p *planner) keyCheck() Check {
 		return c
 	}
 	c.Status, c.Detail = Pass, fmt.Sprintf("%s is a customer managed key, enabled, in %s", p.in.Key.ARN, p.in.Key.Region)
-	return c
-}
-
-// layerCheck decides one policy layer for every request it must allow.
-func layerCheck(name, grantee string, policies []eval.Policy, needs []need, fix string) Check {
-	c := Check{Name: name}
-	var allowedBy []eval.Ref
-	for _, n := range needs {
-		d := eval.Evaluate(policies, n.req)
-		for _, ref := range d.DeniedBy {
-			if ref.Match == eval.Yes {
-				return Check{Name: name, Status: Fail, Policy: ref.Policy, Statement: ref.Statement,
-					Detail: fmt.Sprintf("%s of the %s denies %s to %s", ref.Label, ref.Policy, n.req.Action, grantee),
-					Fix:    "an Allow cannot override a Deny: narrow or remove that statement"}
-			}
-		}
-		if d.Allowed != eval.Yes {
-			c.Status, c.Detail, c.Fix, c.lacksAllow = Fail, fmt.Sprintf("no statement of the %s allows %s on %s to %s", name, n.req.Action, n.req.Resource, grantee), fix, true
-			if d.Allowed == eval.Maybe {
-				c.Detail += " for certain (a statement might, on conditions kmsgrant cannot check)"
-			}
-			return c
-		}
-		for _, ref := range d.AllowedBy {
-			if ref.Match == eval.Yes {
-				allowedBy = append(allowedBy, ref)
-				break
-			}
-		}
-		for _, ref := range d.DeniedBy {
-			if ref.Match == eval.Maybe && c.Status == "" {
-				c.Status, c.Policy, c.Statement = Warn, ref.Policy, ref.Statement
-				c.Detail = fmt.Sprintf("%s of the %s may deny %s, on conditions kmsgrant cannot check", ref.Label, ref.Policy, n.req.Action)
-			}
-		}
-	}
-	if c.Status == Warn {
-		return c
-	}
-	var labels []string
-	for _, ref := range allowedBy {
-		label := ref.Label + " of the " + ref.Policy
-		if !slices.Contains(labels, label) {
-			labels = append(labels, label)
-		}
-	}
-	c.Status, c.Detail = Pass, "allowed by "+strings.Join(labels, "; ")
-	if len(allowedBy) > 0 {
-		c.Policy, c.Statement = allowedBy[0].Policy, allowedBy[0].Statement
-	}
-	return c
-}
-
-func (p *planner) iamCheck(needs []need) Check {
-	gr := p.in.Grantee
-	if p.g.Grantee.Kind == arns.Account || gr == nil {
-		return Check{Name: "IAM policies", Status: NotChecked,
-			Detail: "the grantee's IAM policies could not be read (or the grantee is a whole account)",
-			Fix:    "read them with credentials of account " + p.g.Grantee.Account}
-	}
-	c := layerCheck("IAM policies", p.g.Grantee.ARN(), p.identityPolicies(gr), needs, "kmsgrant plan adds the missing IAM statements")
-	if c.Status != Pass || gr.Boundary == nil {
-		return c
-	}
-	if gr.Boundary.Doc == nil {
-		return Check{Name: "IAM policies", Status: Warn, Detail: "the permissions boundary " + gr.Boundary.Name + " could not be read; it must also allow the read"}
-	}
-	b := layerCheck("permissions boundary", p.g.Grantee.ARN(), []eval.Policy{{Name: "permissions boundary " + gr.Boundary.Name, Kind: eval.Identity, Doc: gr.Boundary.Doc}}, needs,
-		"extend the boundary to allow these actions")
-	if b.Status != Pass {
-		b.Name = "IAM policies"
-		return b
-	}
 	return c
 }
 

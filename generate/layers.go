@@ -19,45 +19,126 @@ const (
 	UserInlinePolicyLimit = 2048      // non-whitespace characters, all inline policies together
 )
 
-// evaluate decides each need against a layer's policies. It reports
-// explicit denies as blockers and possible denies as warnings, and returns
-// the needs no Allow surely grants, and the statements that grant the rest.
-func (p *planner) evaluate(target string, policies []eval.Policy, needs []need) (missing []need, grantedBy []string) {
+// Layer is one policy layer's answer for every request of a grant: the one
+// evaluation that plan and explain are both made from. Plan turns what is
+// missing into statements and the denies into blockers and warnings;
+// explain shows the same layer as a check, so the two cannot disagree.
+type Layer struct {
+	// Name is the layer as a person calls it: "bucket policy", "key
+	// policy", "IAM policies", "permissions boundary", or a control such
+	// as "service control policies".
+	Name string
+	// Target is the ARN (or name) findings about the layer concern.
+	Target string
+	// Missing are the requests no Allow of the layer surely grants.
+	Missing []Gap
+	// AllowedBy holds, for the requests that are granted, the first
+	// statement that surely allows each (each statement once).
+	AllowedBy []eval.Ref
+	// Denies are the Deny statements that surely apply or might, each
+	// once per match, with the first action each concerns.
+	Denies []Deny
+}
+
+// Gap is a request a layer does not surely allow.
+type Gap struct {
+	need
+	// Maybe is set when an Allow might grant it, on conditions kmsgrant
+	// cannot check.
+	Maybe bool
+}
+
+// Action is the API action of the request.
+func (g Gap) Action() string { return g.req.Action }
+
+// Deny is a Deny statement of a layer that applies (Ref.Match Yes) or
+// might (Maybe) to a request of the grant.
+type Deny struct {
+	Ref    eval.Ref
+	Action string
+}
+
+// Sure reports whether the Deny certainly applies.
+func (d Deny) Sure() bool { return d.Ref.Match == eval.Yes }
+
+// needs are the requests of the gaps.
+func (l *Layer) needs() []need {
+	out := make([]need, len(l.Missing))
+	for i, g := range l.Missing {
+		out[i] = g.need
+	}
+	return out
+}
+
+// missingActions are the actions of the gaps, each once.
+func (l *Layer) missingActions() []string {
+	var out []string
+	for _, g := range l.Missing {
+		out = append(out, g.req.Action)
+	}
+	return unique(out)
+}
+
+// grantedBy names the statements that allow, as "statement X of the Y".
+func (l *Layer) grantedBy() []string {
+	var out []string
+	for _, ref := range l.AllowedBy {
+		out = append(out, ref.Label+" of the "+ref.Policy)
+	}
+	return out
+}
+
+// assess evaluates every need against a layer's policies and records the
+// layer, for explain to show it.
+func (p *planner) assess(name, target string, policies []eval.Policy, needs []need) *Layer {
+	l := &Layer{Name: name, Target: target}
 	seen := map[string]bool{}
 	for _, n := range p.boundaryAware(needs) {
 		d := eval.Evaluate(policies, n.req)
 		for _, ref := range d.DeniedBy {
-			key := ref.Policy + "|" + ref.Label + "|" + ref.Match.String()
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			if ref.Match == eval.Yes {
-				p.block(CodeExplicitDeny, target,
-					fmt.Sprintf("%s of the %s denies %s to %s: %s", ref.Label, ref.Policy, n.req.Action, p.g.Grantee.ARN(), ref.Statement),
-					"an Allow cannot override a Deny: narrow or remove that statement, or exempt the grantee from it")
-			} else {
-				p.warn(CodePossibleDeny, target,
-					fmt.Sprintf("%s of the %s may deny %s to %s, depending on conditions kmsgrant cannot check or on part of the prefix: %s", ref.Label, ref.Policy, n.req.Action, p.g.Grantee.ARN(), ref.Statement),
-					"check that its conditions do not hold for the grantee's requests")
+			key := "deny|" + ref.Policy + "|" + ref.Label + "|" + ref.Match.String()
+			if !seen[key] {
+				seen[key] = true
+				l.Denies = append(l.Denies, Deny{Ref: ref, Action: n.req.Action})
 			}
 		}
-		if d.Allowed == eval.Yes {
-			for _, ref := range d.AllowedBy {
-				if ref.Match == eval.Yes {
-					label := ref.Label + " of the " + ref.Policy
-					if !seen["allow|"+label] {
-						seen["allow|"+label] = true
-						grantedBy = append(grantedBy, label)
-					}
-					break
-				}
-			}
+		if d.Allowed != eval.Yes {
+			l.Missing = append(l.Missing, Gap{need: n, Maybe: d.Allowed == eval.Maybe})
 			continue
 		}
-		missing = append(missing, n)
+		for _, ref := range d.AllowedBy {
+			if ref.Match != eval.Yes {
+				continue
+			}
+			if key := "allow|" + ref.Policy + "|" + ref.Label; !seen[key] {
+				seen[key] = true
+				l.AllowedBy = append(l.AllowedBy, ref)
+			}
+			break
+		}
 	}
-	return missing, grantedBy
+	p.layers = append(p.layers, l)
+	return l
+}
+
+// evaluate assesses a layer, reports its explicit denies as blockers and
+// its possible denies as warnings, and returns the needs no Allow surely
+// grants, and the statements that grant the rest.
+func (p *planner) evaluate(name, target string, policies []eval.Policy, needs []need) (missing []need, grantedBy []string) {
+	l := p.assess(name, target, policies, needs)
+	for _, d := range l.Denies {
+		ref := d.Ref
+		if d.Sure() {
+			p.block(CodeExplicitDeny, target,
+				fmt.Sprintf("%s of the %s denies %s to %s: %s", ref.Label, ref.Policy, d.Action, p.g.Grantee.ARN(), ref.Statement),
+				"an Allow cannot override a Deny: narrow or remove that statement, or exempt the grantee from it")
+		} else {
+			p.warn(CodePossibleDeny, target,
+				fmt.Sprintf("%s of the %s may deny %s to %s, depending on conditions kmsgrant cannot check or on part of the prefix: %s", ref.Label, ref.Policy, d.Action, p.g.Grantee.ARN(), ref.Statement),
+				"check that its conditions do not hold for the grantee's requests")
+		}
+	}
+	return l.needs(), l.grantedBy()
 }
 
 // boundaryAware marks the requests as made by a principal with a
@@ -75,7 +156,7 @@ func (p *planner) boundaryAware(needs []need) []need {
 func (p *planner) bucketPolicy() error {
 	b := p.in.Bucket
 	policies := []eval.Policy{{Name: "bucket policy", Kind: eval.Resource, Doc: b.Policy}}
-	missing, grantedBy := p.evaluate(p.sc.bucketARN, policies, s3Needs(p.g, p.sc))
+	missing, grantedBy := p.evaluate("bucket policy", p.sc.bucketARN, policies, s3Needs(p.g, p.sc))
 	c, err := p.policyChange(KindBucketPolicy, b.Account, p.sc.bucketARN, b.Policy, missing, grantedBy)
 	if err != nil {
 		return err
@@ -95,7 +176,7 @@ func (p *planner) keyPolicy() error {
 		return fmt.Errorf("key %s has no key policy; every KMS key has one, so it could not be read", k.ARN)
 	}
 	policies := []eval.Policy{{Name: "key policy", Kind: eval.Resource, Doc: k.Policy}}
-	missing, grantedBy := p.evaluate(k.ARN, policies, kmsNeeds(p.g, p.sc, p.bucketKey()))
+	missing, grantedBy := p.evaluate("key policy", k.ARN, policies, kmsNeeds(p.g, p.sc, p.bucketKey()))
 	c, err := p.policyChange(KindKeyPolicy, k.Account, k.ARN, k.Policy, missing, grantedBy)
 	if err != nil {
 		return err
@@ -125,7 +206,7 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 	}
 	policies := p.identityPolicies(gr)
 	target := p.g.Grantee.ARN()
-	missing, grantedBy := p.evaluate(target, policies, needs)
+	missing, grantedBy := p.evaluate("IAM policies", target, policies, needs)
 	if gr.Boundary != nil {
 		p.checkBoundary(target, gr.Boundary, needs)
 	}
@@ -194,14 +275,10 @@ func (p *planner) checkBoundary(target string, boundary *NamedPolicy, needs []ne
 		return
 	}
 	policies := []eval.Policy{{Name: "permissions boundary " + boundary.Name, Kind: eval.Identity, Doc: boundary.Doc}}
-	missing, _ := p.evaluate(target, policies, needs)
-	if len(missing) > 0 {
-		var actions []string
-		for _, n := range missing {
-			actions = append(actions, n.req.Action)
-		}
+	p.evaluate("permissions boundary", target, policies, needs)
+	if l := p.layers[len(p.layers)-1]; len(l.Missing) > 0 {
 		p.block(CodeBoundaryDenies, target,
-			fmt.Sprintf("permissions boundary %s does not allow %s, and no identity policy can go beyond it", boundary.Name, strings.Join(unique(actions), ", ")),
+			fmt.Sprintf("permissions boundary %s does not allow %s, and no identity policy can go beyond it", boundary.Name, strings.Join(l.missingActions(), ", ")),
 			"extend the boundary to allow these actions on the bucket and key, or ask whoever owns it")
 	}
 }

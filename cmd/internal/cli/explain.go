@@ -108,10 +108,14 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 		return err
 	}
 	v := apply.ExplanationView{FormatVersion: apply.FormatVersion, Explanation: x}
-	if g.Grantee.Account != x.Grant.OwnerAccount {
-		// kmsgrant plans cross-account access only; within one account
-		// each check's fix says what to change.
+	if g.Grantee.Account != x.Grant.OwnerAccount && x.Fixable {
+		// kmsgrant plans cross-account access only, and only a plan
+		// that nothing blocks is a fix; otherwise each check's fix says
+		// what to change.
 		v.Fix = fixCommand(flags, g)
+		if object != "" {
+			v.FixNote = objectFixNote(g.Bucket, object)
+		}
 	}
 	if opts.Output == "json" {
 		err = apply.WriteExplanationJSON(f.IO.Out, v)
@@ -147,4 +151,18 @@ func fixCommand(flags GrantFlags, g generate.Grant) string {
 		parts = append(parts, "--access "+strings.Join(g.Access, ","))
 	}
 	return strings.Join(parts, " ")
+}
+
+// objectFixNote says what a plan for one object's key grants, since a
+// grant's prefix always covers every key that starts with it.
+func objectFixNote(bucket, key string) string {
+	folder := ""
+	if i := strings.LastIndex(key, "/"); i >= 0 {
+		folder = key[:i+1]
+	}
+	note := fmt.Sprintf("--prefix %s grants s3://%s/%s*, every object whose key starts with it", key, bucket, key)
+	if folder != "" {
+		note += fmt.Sprintf("; --prefix %s grants the object's folder", folder)
+	}
+	return note
 }
