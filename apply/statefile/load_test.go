@@ -785,8 +785,10 @@ func TestOpenErrors(t *testing.T) {
 		}
 	})
 	t.Run("directory", func(t *testing.T) {
-		if _, err := Open(dir); err == nil {
-			t.Errorf("Open(a directory) succeeded")
+		_, err := Open(dir)
+		want := "reading state file: " + dir + ": not a regular file (a directory)"
+		if err == nil || err.Error() != want {
+			t.Errorf("Open error = %v, want %q", err, want)
 		}
 	})
 	t.Run("bad contents name the file as given", func(t *testing.T) {

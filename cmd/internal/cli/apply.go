@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -149,7 +148,7 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (apply.Backe
 	if opts.Grant.Bucket != "" || opts.Grant.Grantee != "" {
 		return nil, nil, errors.New("a saved plan carries its grant: give PLANFILE or --bucket and --grantee, not both")
 	}
-	data, err := os.ReadFile(opts.PlanFile)
+	data, err := apply.ReadFile(opts.PlanFile, apply.MaxFileSize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading plan file: %w", err)
 	}

@@ -61,7 +61,7 @@ func TestBadInputCatalogue(t *testing.T) {
 		args  []string
 		state string // the state file's content; the seed when ""
 		file  map[string]string
-		want  string // a fragment of the error line
+		want  string // a fragment of the error line; $DIR is the test's folder
 	}{
 		// Flags.
 		{name: "no bucket", args: []string{"plan", "--state", "$DIR/state.json", "--grantee", role}, want: "--bucket is required"},
@@ -91,6 +91,7 @@ func TestBadInputCatalogue(t *testing.T) {
 		{name: "grantee with another path", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:user/alice"}, want: "with path /team/, not /"},
 		// State files.
 		{name: "state file missing", args: []string{"plan", "--state", "$DIR/none.json", "--bucket", "doc-example-bucket", "--grantee", role}, want: "--state: reading state file"},
+		{name: "state file is a folder", file: map[string]string{"folder/x": ""}, args: []string{"plan", "--state", "$DIR/folder", "--bucket", "doc-example-bucket", "--grantee", role}, want: "--state: reading state file: $DIR/folder: not a regular file (a directory)"},
 		{name: "state not JSON", state: "{\n  \"format_version\": \"1\",\n  x\n}", args: withState(), want: "state.json:3:3: invalid JSON"},
 		{name: "state truncated", state: "{\"format_version\": \"1\", \"accounts\": {", args: withState(), want: "the file ends in the middle of a value"},
 		{name: "state empty", state: " ", args: withState(), want: "empty file"},
@@ -119,6 +120,7 @@ func TestBadInputCatalogue(t *testing.T) {
 		{name: "plan file with unknown field", file: map[string]string{"p.plan": `{"format_version":"1","extra":1}`}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "unknown field \"extra\""},
 		{name: "plan file version 2", file: map[string]string{"p.plan": `{"format_version":"2"}`}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "plan file format_version \"2\""},
 		{name: "plan file without checksum", file: map[string]string{"p.plan": `{"format_version":"1"}`}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "checksum mismatch"},
+		{name: "plan file is a folder", file: map[string]string{"p.plan/x": ""}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "reading plan file: $DIR/p.plan: not a regular file (a directory)"},
 		{name: "plan file and grant flags", file: map[string]string{"p.plan": `{}`}, args: []string{"apply", "$DIR/p.plan", "--bucket", "b1"}, want: "a saved plan carries its grant"},
 		// Backup folders.
 		{name: "backup folder missing", args: []string{"restore", "$DIR/nowhere", "--state", "$DIR/state.json"}, want: "reading backup"},
@@ -129,6 +131,13 @@ func TestBadInputCatalogue(t *testing.T) {
 			"b/manifest.json":         `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"01-bucket_policy.json"}]}`,
 			"b/01-bucket_policy.json": `{"Statement": "no"}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "the backed-up document was changed after the backup was made"},
 		{name: "backup file outside the folder", file: map[string]string{"b/manifest.json": `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"../state.json"}]}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "is not in the backup folder"},
+		{name: "backup manifest is a folder", file: map[string]string{"b/manifest.json/x": ""}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "reading backup: $DIR/b/manifest.json: not a regular file (a directory)"},
+		{name: "backup document is a folder", file: map[string]string{
+			"b/manifest.json":           `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"01-bucket_policy.json"}]}`,
+			"b/01-bucket_policy.json/x": ""}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "$DIR/b/01-bucket_policy.json: not a regular file (a directory)"},
+		// Policy files of explain.
+		{name: "explain policy file is a folder", file: map[string]string{"scp/x": ""}, args: []string{"explain", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", role, "--scp", "$DIR/scp"}, want: "--scp: $DIR/scp: not a regular file (a directory)"},
+		{name: "explain policy file missing", args: []string{"explain", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", role, "--rcp", "$DIR/none.json"}, want: "--rcp: open "},
 		{name: "backup manifest with unknown fields", file: map[string]string{"b/manifest.json": `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[],"run":"rm -rf"}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "not a kmsgrant backup"},
 	}
 	if len(tests) < 40 {
@@ -163,8 +172,8 @@ func TestBadInputCatalogue(t *testing.T) {
 			if !strings.HasPrefix(lines[0], "Error: ") || len(lines) > 2 || (len(lines) == 2 && !strings.HasPrefix(lines[1], "hint: ")) {
 				t.Errorf("stderr is not one error line (and a hint):\n%s", stderr)
 			}
-			if !strings.Contains(lines[0], tt.want) {
-				t.Errorf("error %q lacks %q", lines[0], tt.want)
+			if want := strings.ReplaceAll(tt.want, "$DIR", dir); !strings.Contains(lines[0], want) {
+				t.Errorf("error %q lacks %q", lines[0], want)
 			}
 			after, err := os.ReadFile(filepath.Join(dir, "state.json"))
 			if err != nil || !bytes.Equal(after, []byte(content)) {
