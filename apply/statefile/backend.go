@@ -271,7 +271,7 @@ func (f *File) Flush(context.Context) error {
 		// (A write that lands between this check and the rename below
 		// is still lost; kmsgrant narrows that window, it cannot close
 		// it without a lock every editor honours.)
-		current, err := os.ReadFile(f.target)
+		current, err := apply.ReadFile(f.target, apply.MaxFileSize)
 		if err != nil {
 			return fmt.Errorf("writing state file: %w", err)
 		}
