@@ -73,7 +73,7 @@ func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 	if g.CheckObjects < 0 {
 		return out, nil, fmt.Errorf("--check-objects: want a number of objects, not %d", g.CheckObjects)
 	}
-	if err := generate.ValidatePrefix(g.Prefix); err != nil {
+	if err := generate.ValidatePrefix(g.Bucket, g.Prefix); err != nil {
 		return out, nil, fmt.Errorf("--prefix: %w", err)
 	}
 	access, err := generate.ParseAccess(g.Access)
