@@ -7,6 +7,8 @@
 package generate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"slices"
@@ -61,9 +63,22 @@ func ParseAccess(s string) ([]string, error) {
 	return out, nil
 }
 
-// DefaultIAMPolicyName is the grantee's inline policy name for a bucket.
+// maxIAMPolicyName is the longest inline policy name IAM takes.
+const maxIAMPolicyName = 128
+
+// DefaultIAMPolicyName is the grantee's inline policy name for a bucket,
+// kmsgrant-BUCKET. A legacy bucket name (up to 255 characters) can make that
+// longer than IAM allows: the name then keeps what fits of the bucket name
+// and ends in a hash of all of it, the same on every run, so that revoke
+// finds what apply wrote, and different for buckets that share a beginning.
 func DefaultIAMPolicyName(bucket string) string {
-	return "kmsgrant-" + bucket
+	name := "kmsgrant-" + bucket
+	if len(name) <= maxIAMPolicyName {
+		return name
+	}
+	sum := sha256.Sum256([]byte(bucket))
+	suffix := "-" + hex.EncodeToString(sum[:4])
+	return name[:maxIAMPolicyName-len(suffix)] + suffix
 }
 
 // ValidatePrefix checks an object key prefix for a grant on bucket. A

@@ -106,7 +106,25 @@ func TestValidatePrefix(t *testing.T) {
 }
 
 func TestDefaultIAMPolicyName(t *testing.T) {
-	if got, want := DefaultIAMPolicyName("doc-example-bucket"), "kmsgrant-doc-example-bucket"; got != want {
-		t.Errorf("DefaultIAMPolicyName = %q, want %q", got, want)
+	long := "Legacy_" + strings.Repeat("b", 248) // 255 characters
+	longToo := "Legacy_" + strings.Repeat("b", 247) + "c"
+	for _, tc := range []struct {
+		bucket, want string
+	}{
+		{"doc-example-bucket", "kmsgrant-doc-example-bucket"},
+		{"Legacy_Bucket", "kmsgrant-Legacy_Bucket"},
+		// 119 characters make exactly 128.
+		{strings.Repeat("B", 119), "kmsgrant-" + strings.Repeat("B", 119)},
+		{strings.Repeat("B", 120), "kmsgrant-" + strings.Repeat("B", 110) + "-c2444823"},
+		{long, "kmsgrant-Legacy_" + strings.Repeat("b", 103) + "-1e95dcf3"},
+		{longToo, "kmsgrant-Legacy_" + strings.Repeat("b", 103) + "-c455f107"},
+	} {
+		got := DefaultIAMPolicyName(tc.bucket)
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("DefaultIAMPolicyName(%.20q…) (-want +got):\n%s", tc.bucket, diff)
+		}
+		if len(got) > 128 || strings.Trim(got, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-") != "" {
+			t.Errorf("DefaultIAMPolicyName(%.20q…) = %q is not a valid IAM policy name", tc.bucket, got)
+		}
 	}
 }

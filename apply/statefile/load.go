@@ -216,6 +216,9 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 		if b == nil || !regionRE.MatchString(b.Region) {
 			return f.errPath(append(bp, "region"), "want a Region such as us-west-2")
 		}
+		if err := arns.CheckBucketRegion(name, b.Region); err != nil {
+			return f.errPath(bp, err.Error())
+		}
 		if err := f.parsePolicy(append(slices.Clone(bp), "policy"), b.Policy, false, resourcePolicy); err != nil {
 			return err
 		}

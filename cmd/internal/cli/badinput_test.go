@@ -66,8 +66,10 @@ func TestBadInputCatalogue(t *testing.T) {
 		// Flags.
 		{name: "no bucket", args: []string{"plan", "--state", "$DIR/state.json", "--grantee", role}, want: "--bucket is required"},
 		{name: "no grantee", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket"}, want: "--grantee is required"},
-		{name: "bucket name with capitals", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "Bucket", "--grantee", role}, want: "--bucket: \"Bucket\" is not a valid S3 bucket name"},
-		{name: "bucket name with two dots", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "a..b", "--grantee", role}, want: "--bucket:"},
+		{name: "bucket name starting with an underscore", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "_Bucket", "--grantee", role}, want: "--bucket: \"_Bucket\" is not a valid S3 bucket name"},
+		{name: "bucket name with a slash", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "a/b", "--grantee", role}, want: "--bucket:"},
+		{name: "bucket name too long even for us-east-1's old rules", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", strings.Repeat("B", 256), "--grantee", role}, want: "--bucket:"},
+		{name: "legacy bucket name that is not in the state", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "Doc_Bucket", "--grantee", role}, want: "plan blocked (bucket_not_found)"},
 		{name: "group as grantee", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:group/g"}, want: "--grantee:"},
 		{name: "short account ID", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "4444"}, want: "--grantee:"},
 		{name: "assumed-role session", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:sts::444455556666:assumed-role/r/s"}, want: "--grantee:"},

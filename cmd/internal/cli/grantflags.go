@@ -37,7 +37,7 @@ func (g *GrantFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&g.Prefix, "prefix", "", "limit the grant to object keys starting with `P`")
 	fl.StringVar(&g.Key, "key", "", "KMS `KEY` (key ID, key ARN, alias/NAME or alias ARN); default: the bucket's default encryption key")
 	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`: read, read,list, read,write or read,list,write")
-	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "name of the grantee's inline policy (default kmsgrant-BUCKET)")
+	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "name of the grantee's inline policy (default kmsgrant-BUCKET, ending in a hash of the bucket name where that is over IAM's 128 characters)")
 	fl.IntVar(&g.CheckObjects, "check-objects", 0, "look at up to `N` objects under the prefix for the key they are really encrypted with")
 }
 
