@@ -56,6 +56,11 @@ func TestBadInputCatalogue(t *testing.T) {
 		}
 		return strings.Replace(string(seed), old, new, 1)
 	}
+	// A key of a third account, present in the state file.
+	const thirdKey = "arn:aws:kms:us-west-2:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	withThirdKey := state(`"444455556666": {`, `"999988887777": {"kms_keys": {"`+thirdKey+`": {"key_manager": "CUSTOMER", "key_state": "Enabled",
+      "policy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}, "Action": "kms:*", "Resource": "*"}]}}}},
+    "444455556666": {`)
 	tests := []struct {
 		name  string
 		args  []string
@@ -94,6 +99,18 @@ func TestBadInputCatalogue(t *testing.T) {
 		{name: "no state and no credentials", args: append([]string{"plan"}, grant...), want: "no AWS credentials found"},
 		{name: "grantee that does not exist", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:role/ghost"}, want: "--grantee: arn:aws:iam::444455556666:role/ghost does not exist"},
 		{name: "grantee with another path", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:user/alice"}, want: "with path /team/, not /"},
+		// Keys the bucket owner's account does not hold: refused as live
+		// AWS refuses them, whatever the state file holds.
+		{name: "key of a third account", state: withThirdKey, args: withState("--key", thirdKey),
+			want: "Error: key " + thirdKey + " is in account 999988887777, not the bucket owner's 111122223333: its key policy can only be read and written with credentials of account 999988887777"},
+		{name: "key of a third account by alias ARN", state: withThirdKey, args: withState("--key", "arn:aws:kms:us-west-2:999988887777:alias/shared"),
+			want: "Error: key arn:aws:kms:us-west-2:999988887777:alias/shared is in account 999988887777, not the bucket owner's 111122223333"},
+		{name: "key of the grantee's account", args: withState("--key", "arn:aws:kms:us-west-2:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+			want: "is in account 444455556666, not the bucket owner's 111122223333"},
+		{name: "key of a third account the state file lacks", args: withState("--key", thirdKey),
+			want: "is in account 999988887777, not the bucket owner's 111122223333"},
+		{name: "default encryption naming a key of a third account", state: strings.Replace(withThirdKey, `"kms_master_key_id": "alias/app-data"`, `"kms_master_key_id": "`+thirdKey+`"`, 1), args: withState(),
+			want: "Error: key " + thirdKey + " is in account 999988887777, not the bucket owner's 111122223333"},
 		// State files.
 		{name: "state file missing", args: []string{"plan", "--state", "$DIR/none.json", "--bucket", "doc-example-bucket", "--grantee", role}, want: "--state: reading state file"},
 		{name: "state file is a folder", file: map[string]string{"folder/x": ""}, args: []string{"plan", "--state", "$DIR/folder", "--bucket", "doc-example-bucket", "--grantee", role}, want: "--state: reading state file: $DIR/folder: not a regular file (a directory)"},
