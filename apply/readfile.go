@@ -9,11 +9,11 @@ import (
 
 // MaxFileSize is the most kmsgrant reads of a file it is given: a state
 // file, a saved plan, a backup, a policy. The largest of these, a state file
-// of an organisation with thousands of buckets and roles, is tens of
-// megabytes; kmsgrant holds a file in memory several times over while it
-// parses and edits it. A path that names something else by mistake (a link
-// to /dev/zero, a log) is refused at this size instead of exhausting
-// memory.
+// of an organisation with thousands of buckets and roles, runs to tens of
+// megabytes (50 MB fits five times over); beyond that a path most likely
+// names something else by mistake (a log, a link to /dev/zero), and since
+// kmsgrant holds a file in memory several times over while it parses and
+// edits it, refusing it here is what keeps memory bounded.
 const MaxFileSize = 256 << 20
 
 // ReadFile reads a file a person named, refusing anything that is not a
@@ -70,8 +70,6 @@ func fileKind(m fs.FileMode) string {
 		return "a socket"
 	case m&fs.ModeDevice != 0:
 		return "a device"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
 	}
 	return "a special file"
 }

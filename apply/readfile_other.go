@@ -4,6 +4,6 @@ package apply
 
 import "os"
 
-// openFlags is a plain read-only open: outside Unix, opening a file does
-// not wait on a named pipe's writer.
+// openFlags is a plain read-only open: outside Unix, opening a named pipe
+// does not wait for the other end.
 const openFlags = os.O_RDONLY
