@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -60,6 +61,9 @@ func readOwnerSide(ctx context.Context, b Backend, g generate.Grant, in *generat
 		}
 		in.Bucket = bucket
 		if ref := keyRef(g.Key, bucket.Encryption); ref != "" {
+			if err := checkKeyAccount(ref, bucket.Account); err != nil {
+				return err
+			}
 			return resolveKey(ctx, b, in, ref, bucket.Account, bucket.Region)
 		}
 		return nil
@@ -78,8 +82,27 @@ func readOwnerSide(ctx context.Context, b Backend, g generate.Grant, in *generat
 		return err
 	}
 	in.Bucket = bucket
+	// Whatever the key read found, a key of another account is refused
+	// the same way by every backend.
+	if err := checkKeyAccount(g.Key, bucket.Account); err != nil {
+		return err
+	}
 	in.Key, in.KeyRef, in.KeyErr = key.Key, key.KeyRef, key.KeyErr
 	return keyErr
+}
+
+// checkKeyAccount refuses a key ARN of another account than the bucket
+// owner's: KMS reads and writes a key policy only with credentials of the
+// key's own account, which a plan does not hold, so a state file must not
+// plan what live AWS cannot read. Key IDs and alias names resolve in the
+// owner's account.
+func checkKeyAccount(ref, owner string) error {
+	parsed, err := arns.ParseKeyRef(ref)
+	if err != nil || parsed.Account == "" || parsed.Account == owner {
+		return nil
+	}
+	return fmt.Errorf("key %s is in account %s, not the bucket owner's %s: its key policy can only be read and written with credentials of account %s",
+		ref, parsed.Account, owner, parsed.Account)
 }
 
 // keyRef picks the key a grant is about: --key, else the one the bucket's

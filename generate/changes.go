@@ -202,10 +202,19 @@ func (p *planner) resolve() {
 	}
 }
 
+// bucketNotFound says a bucket does not exist; for a legacy name, where
+// alone it could.
+func bucketNotFound(name string) string {
+	if arns.IsLegacyBucketName(name) {
+		return fmt.Sprintf("bucket %q does not exist (a legacy name like it can only be a bucket created in %s before March 2018)", name, arns.LegacyBucketRegion)
+	}
+	return fmt.Sprintf("bucket %q does not exist", name)
+}
+
 func (p *planner) run() error {
 	b := p.in.Bucket
 	if b == nil {
-		p.block(CodeBucketNotFound, p.g.Bucket, fmt.Sprintf("bucket %q does not exist", p.g.Bucket),
+		p.block(CodeBucketNotFound, p.g.Bucket, bucketNotFound(p.g.Bucket),
 			"check the bucket name, and that the owner account's credentials or state file hold it")
 		return nil
 	}

@@ -87,6 +87,13 @@ func TestChangesBlockers(t *testing.T) {
 			want: []codeTarget{{CodeBucketNotFound, seedBucket}},
 		},
 		{
+			name: "legacy bucket name not found: where alone it could be",
+			mod:  func(in *Inputs, g *Grant) { *in, g.Bucket = Inputs{}, "Doc_Example_Bucket" },
+			exact: []Finding{{Code: CodeBucketNotFound, Target: "Doc_Example_Bucket",
+				Message: `bucket "Doc_Example_Bucket" does not exist (a legacy name like it can only be a bucket created in us-east-1 before March 2018)`,
+				Fix:     "check the bucket name, and that the owner account's credentials or state file hold it"}},
+		},
+		{
 			name: "grantee in the bucket's account",
 			mod: func(in *Inputs, g *Grant) {
 				g.Grantee = principal("arn:aws:iam::111122223333:role/reader")

@@ -7,7 +7,10 @@
 package generate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -60,13 +63,39 @@ func ParseAccess(s string) ([]string, error) {
 	return out, nil
 }
 
-// DefaultIAMPolicyName is the grantee's inline policy name for a bucket.
+// maxIAMPolicyName is the longest inline policy name IAM takes.
+const maxIAMPolicyName = 128
+
+// DefaultIAMPolicyName is the grantee's inline policy name for a bucket,
+// kmsgrant-BUCKET. A legacy bucket name (up to 255 characters) can make that
+// longer than IAM allows: the name then keeps what fits of the bucket name
+// and ends in a hash of all of it, the same on every run, so that revoke
+// finds what apply wrote, and different for buckets that share a beginning.
 func DefaultIAMPolicyName(bucket string) string {
-	return "kmsgrant-" + bucket
+	name := "kmsgrant-" + bucket
+	if len(name) <= maxIAMPolicyName {
+		return name
+	}
+	sum := sha256.Sum256([]byte(bucket))
+	suffix := "-" + hex.EncodeToString(sum[:4])
+	return name[:maxIAMPolicyName-len(suffix)] + suffix
 }
 
-// ValidatePrefix checks an object key prefix.
-func ValidatePrefix(p string) error {
+// ValidatePrefix checks an object key prefix for a grant on bucket. A
+// prefix is the start of object keys: an S3 URL or ARN given in its place
+// would make a resource that matches no object, so it is refused with the
+// key prefix it holds.
+func ValidatePrefix(bucket, p string) error {
+	if what, inBucket, key, ok := s3Location(p); ok {
+		use := fmt.Sprintf("give the key prefix alone: %s", key)
+		if key == "" {
+			use = "give the key prefix alone, or none for the whole bucket"
+		}
+		if inBucket != "" && inBucket != bucket {
+			return fmt.Errorf("prefix %q is an %s of bucket %s, but the grant is on bucket %s; %s", p, what, inBucket, bucket, use)
+		}
+		return fmt.Errorf("prefix %q is an %s, not a key prefix; %s", p, what, use)
+	}
 	switch {
 	case strings.HasPrefix(p, "/"):
 		return fmt.Errorf("prefix %q starts with \"/\"; S3 keys have no leading slash", p)
@@ -78,4 +107,33 @@ func ValidatePrefix(p string) error {
 		return fmt.Errorf("prefix is longer than S3's 1024-byte key limit")
 	}
 	return nil
+}
+
+var (
+	// s3URLRE matches the S3 URLs people copy from the console and the
+	// CLI (s3://), and Hadoop's (s3a://, s3n://).
+	s3URLRE = regexp.MustCompile(`(?i)^s3[an]?://`)
+	// s3ARNRE matches a bucket or object ARN, arn:PARTITION:s3:::BUCKET/KEY;
+	// s3OtherARNRE any other S3 ARN (an access point's).
+	s3ARNRE      = regexp.MustCompile(`^arn:[a-z-]+:s3:::`)
+	s3OtherARNRE = regexp.MustCompile(`^arn:[a-z-]+:s3:`)
+)
+
+// s3Location recognises an S3 URL or ARN and splits it into bucket and key;
+// bucket is "" for an ARN that names no bucket.
+func s3Location(p string) (what, bucket, key string, ok bool) {
+	switch {
+	case s3URLRE.MatchString(p):
+		bucket, key, _ = strings.Cut(s3URLRE.ReplaceAllString(p, ""), "/")
+		return "S3 URL", bucket, key, true
+	case s3ARNRE.MatchString(p):
+		bucket, key, _ = strings.Cut(s3ARNRE.ReplaceAllString(p, ""), "/")
+	case s3OtherARNRE.MatchString(p):
+		// An access point ARN ends in object/KEY.
+		_, key, _ = strings.Cut(p, "/object/")
+	default:
+		return "", "", "", false
+	}
+	// An ARN copied from a policy ends in the * that kmsgrant adds itself.
+	return "S3 ARN", bucket, strings.TrimSuffix(key, "*"), true
 }

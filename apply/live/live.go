@@ -235,7 +235,10 @@ func (b *Backend) cachedS3() func(string) S3API {
 			}
 			// AWS-compatible endpoints (--endpoint-url, or
 			// AWS_ENDPOINT_URL through the SDK) rarely serve
-			// virtual-hosted bucket names.
+			// virtual-hosted bucket names. On AWS, a legacy
+			// bucket name that is no DNS label (Legacy_Bucket)
+			// is addressed path-style by the SDK's endpoint rules
+			// themselves.
 			if o.BaseEndpoint != nil {
 				o.UsePathStyle = true
 			}

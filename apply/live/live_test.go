@@ -505,15 +505,37 @@ func TestLiveUserWithGroups(t *testing.T) {
 }
 
 // KMS reads and writes a key policy only in the key's own account: a key
-// of a third account is refused with what to do.
+// of a third account is refused with what to do, live and from a state
+// file that holds the key alike.
 func TestLiveKeyInAnotherAccount(t *testing.T) {
-	srv := livetest.New(t, example(t, "seed"))
+	const third = "arn:aws:kms:us-west-2:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	var state map[string]any
+	if err := json.Unmarshal(example(t, "seed"), &state); err != nil {
+		t.Fatal(err)
+	}
+	state["accounts"].(map[string]any)["999988887777"] = map[string]any{"kms_keys": map[string]any{third: map[string]any{
+		"key_manager": "CUSTOMER", "key_state": "Enabled",
+		"policy": map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::999988887777:root"}, "Action": "kms:*", "Resource": "*"}}},
+	}}}
+	data, err := json.Marshal(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := livetest.New(t, data)
 	g := grant(t, "doc-example-bucket", "reports/", reader)
-	g.Key = "arn:aws:kms:us-west-2:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-	_, err := apply.NewPlan(context.Background(), mustBackend(t, srv), g)
-	want := "key arn:aws:kms:us-west-2:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab is in account 999988887777, not the bucket owner's 111122223333: its key policy can only be read and written with credentials of account 999988887777"
+	g.Key = third
+	want := "key " + third + " is in account 999988887777, not the bucket owner's 111122223333: its key policy can only be read and written with credentials of account 999988887777"
+	_, err = apply.NewPlan(context.Background(), mustBackend(t, srv), g)
 	if err == nil || err.Error() != want {
-		t.Errorf("err = %v\nwant %s", err, want)
+		t.Errorf("live: err = %v\nwant %s", err, want)
+	}
+	file, err := statefile.Parse("state.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = apply.NewPlan(context.Background(), file, g)
+	if err == nil || err.Error() != want {
+		t.Errorf("state file: err = %v\nwant %s", err, want)
 	}
 }
 

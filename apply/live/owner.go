@@ -256,11 +256,6 @@ func (b *Backend) Key(ctx context.Context, ref arns.KeyRef, account, region stri
 	if ref.Region != "" {
 		region = ref.Region
 	}
-	if ref.Account != "" && ref.Account != b.owner.account {
-		// KMS reads key policies only in the key's own account.
-		return nil, fmt.Errorf("key %s is in account %s, not the bucket owner's %s: its key policy can only be read and written with credentials of account %s",
-			keyRefString(ref, region), ref.Account, b.owner.account, ref.Account)
-	}
 	id := keyRefString(ref, region)
 	client := b.kmsFor(region)
 	d, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &id})

@@ -272,7 +272,7 @@ func (f *File) Flush(context.Context) error {
 		// take it, such as an editor. (One that writes between this check
 		// and the rename below is still overwritten: only the lock closes
 		// that window.)
-		current, err := os.ReadFile(f.target)
+		current, err := apply.ReadFile(f.target, apply.MaxFileSize)
 		if err != nil {
 			return fmt.Errorf("writing state file: %w", err)
 		}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/apply/internal/jsonedit"
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 	"github.com/kmsgrant/kmsgrant/generate/policy"
@@ -61,9 +62,10 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Open reads and checks a state file.
+// Open reads and checks a state file. Only a regular file of at most
+// apply.MaxFileSize bytes is read.
 func Open(name string) (*File, error) {
-	data, err := os.ReadFile(name)
+	data, err := apply.ReadFile(name, apply.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading state file: %w", err)
 	}
@@ -213,6 +215,9 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 		}
 		if b == nil || !regionRE.MatchString(b.Region) {
 			return f.errPath(append(bp, "region"), "want a Region such as us-west-2")
+		}
+		if err := arns.CheckBucketRegion(name, b.Region); err != nil {
+			return f.errPath(bp, err.Error())
 		}
 		if err := f.parsePolicy(append(slices.Clone(bp), "policy"), b.Policy, false, resourcePolicy); err != nil {
 			return err

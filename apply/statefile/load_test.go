@@ -378,16 +378,22 @@ func TestParseCheckErrors(t *testing.T) {
 
 		// buckets
 		{
-			name: "bucket name with upper case and underscore",
+			name: "legacy bucket name outside us-east-1",
 			data: ownerFile(`{ "buckets": { "Doc_Bucket": { "region": "us-west-2" } } }`),
 			at:   `"Doc_Bucket": |{`, path: "accounts.111122223333.buckets.Doc_Bucket",
-			msg: `"Doc_Bucket" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`,
+			msg: `"Doc_Bucket" is a legacy bucket name, which S3 allowed only in us-east-1 (before March 2018), but the bucket is in us-west-2`,
+		},
+		{
+			name: "bucket name with a space",
+			data: ownerFile(`{ "buckets": { "Doc Bucket": { "region": "us-east-1" } } }`),
+			at:   `"Doc Bucket": |{`, path: "accounts.111122223333.buckets.Doc Bucket",
+			msg: `"Doc Bucket" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens; or, created in us-east-1 before March 2018, up to 255 letters, digits, dots, hyphens and underscores)`,
 		},
 		{
 			name: "bucket name too short",
 			data: ownerFile(`{ "buckets": { "b1": { "region": "us-west-2" } } }`),
 			at:   `"b1": |{`, path: "accounts.111122223333.buckets.b1",
-			msg: `"b1" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`,
+			msg: `"b1" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens; or, created in us-east-1 before March 2018, up to 255 letters, digits, dots, hyphens and underscores)`,
 		},
 		{
 			name: "missing region",
@@ -729,6 +735,7 @@ func TestParseAccepts(t *testing.T) {
 			`"arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890a6": {"key_manager": "CUSTOMER", "key_state": "Creating", "policy": {"Statement": []}},` +
 			`"arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890a7": {"key_manager": "CUSTOMER", "key_state": "Updating", "policy": {"Statement": []}}` +
 			`}}}}`},
+		{"legacy bucket names in us-east-1", `{"format_version": "1", "accounts": {"111122223333": {"buckets": {"Legacy_Bucket": {"region": "us-east-1"}, "legacy..bucket-": {"region": "us-east-1"}, "` + strings.Repeat("A_", 127) + `b": {"region": "us-east-1"}, "doc-bucket": {"region": "us-west-2"}}}}}`},
 		{"IAM paths and names", `{"format_version": "1", "accounts": {"444455556666": {"iam_roles": {"a+b=c,d.e@f-g_h": {"path": "/a/b/c/"}, "r": {"path": "/"}}, "iam_users": {"u": {"path": ""}}}}}`},
 		{"managed policy ARNs", `{"format_version": "1", "managed_policies": {"arn:aws:iam::aws:policy/service-role/AmazonS3ReadOnly": {"Statement": []}, "arn:aws-cn:iam::444455556666:policy/path/boundary": {"Version": "2008-10-17", "Statement": []}}}`},
 	}
@@ -785,8 +792,10 @@ func TestOpenErrors(t *testing.T) {
 		}
 	})
 	t.Run("directory", func(t *testing.T) {
-		if _, err := Open(dir); err == nil {
-			t.Errorf("Open(a directory) succeeded")
+		_, err := Open(dir)
+		want := "reading state file: " + dir + ": not a regular file (a directory)"
+		if err == nil || err.Error() != want {
+			t.Errorf("Open error = %v, want %q", err, want)
 		}
 	})
 	t.Run("bad contents name the file as given", func(t *testing.T) {

@@ -21,6 +21,11 @@ var (
 	aliasRE   = regexp.MustCompile(`^alias/[A-Za-z0-9/_-]{1,250}$`)
 	bucketRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	nameRE    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+
+	// legacyBucketRE is what us-east-1 allowed before March 2018: 3 to 255
+	// letters of either case, digits, dots, hyphens and underscores,
+	// starting with a letter or digit.
+	legacyBucketRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{2,254}$`)
 )
 
 // IsAccountID reports whether s is a 12-digit AWS account ID.
@@ -206,11 +211,39 @@ func ParseKeyARN(s string) (KeyRef, error) {
 	return ref, nil
 }
 
-// ValidateBucketName checks the S3 bucket naming rules that matter for
-// building ARNs.
+// LegacyBucketRegion is the one Region whose buckets may have legacy names:
+// S3 let buckets created in us-east-1 before March 1, 2018 have names of up
+// to 255 characters with uppercase letters and underscores, and those
+// buckets still exist.
+const LegacyBucketRegion = "us-east-1"
+
+// ValidateBucketName checks a bucket name against S3's naming rules: the
+// current ones, or the legacy ones of us-east-1 (see IsLegacyBucketName),
+// since which applies is known only with the bucket's Region.
 func ValidateBucketName(name string) error {
-	if !bucketRE.MatchString(name) || strings.Contains(name, "..") {
-		return fmt.Errorf("%q is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)", name)
+	if !isStandardBucketName(name) && !legacyBucketRE.MatchString(name) {
+		return fmt.Errorf("%q is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens; or, created in us-east-1 before March 2018, up to 255 letters, digits, dots, hyphens and underscores)", name)
+	}
+	return nil
+}
+
+// IsLegacyBucketName reports whether name is valid only under the legacy
+// rules of us-east-1: it has uppercase letters, underscores or adjacent
+// dots, ends in a dot or hyphen, or is longer than 63 characters. Such a
+// name is not DNS-compatible, so S3 reaches the bucket path-style only.
+func IsLegacyBucketName(name string) bool {
+	return !isStandardBucketName(name) && legacyBucketRE.MatchString(name)
+}
+
+func isStandardBucketName(name string) bool {
+	return bucketRE.MatchString(name) && !strings.Contains(name, "..")
+}
+
+// CheckBucketRegion refuses a legacy bucket name outside us-east-1, where
+// S3 never allowed one: such a bucket cannot exist.
+func CheckBucketRegion(name, region string) error {
+	if IsLegacyBucketName(name) && region != LegacyBucketRegion {
+		return fmt.Errorf("%q is a legacy bucket name, which S3 allowed only in %s (before March 2018), but the bucket is in %s", name, LegacyBucketRegion, region)
 	}
 	return nil
 }

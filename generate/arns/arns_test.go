@@ -373,6 +373,7 @@ func TestValidateBucketName(t *testing.T) {
 	tests := []struct {
 		name    string
 		bucket  string
+		legacy  bool // valid only under us-east-1's rules before March 2018
 		wantErr bool
 	}{
 		{name: "simple", bucket: "my-bucket"},
@@ -381,17 +382,24 @@ func TestValidateBucketName(t *testing.T) {
 		{name: "minimum length 3", bucket: "abc"},
 		{name: "maximum length 63", bucket: strings.Repeat("a", 63)},
 		{name: "too short", bucket: "ab", wantErr: true},
-		{name: "too long", bucket: strings.Repeat("a", 64), wantErr: true},
 		{name: "empty", bucket: "", wantErr: true},
-		{name: "upper case", bucket: "My-Bucket", wantErr: true},
-		{name: "underscore", bucket: "my_bucket", wantErr: true},
 		{name: "starts with hyphen", bucket: "-bucket", wantErr: true},
-		{name: "ends with hyphen", bucket: "bucket-", wantErr: true},
 		{name: "starts with dot", bucket: ".bucket", wantErr: true},
-		{name: "ends with dot", bucket: "bucket.", wantErr: true},
-		{name: "adjacent dots", bucket: "my..bucket", wantErr: true},
+		{name: "starts with underscore", bucket: "_bucket", wantErr: true},
 		{name: "slash", bucket: "my/bucket", wantErr: true},
+		{name: "colon", bucket: "my:bucket", wantErr: true},
+		{name: "space", bucket: "my bucket", wantErr: true},
 		{name: "wildcard", bucket: "my-*", wantErr: true},
+		{name: "too long even for legacy rules", bucket: strings.Repeat("a", 256), wantErr: true},
+		// Legacy names: S3's rules of us-east-1 before March 2018.
+		{name: "upper case", bucket: "My-Bucket", legacy: true},
+		{name: "underscore", bucket: "my_bucket", legacy: true},
+		{name: "64 characters", bucket: strings.Repeat("a", 64), legacy: true},
+		{name: "255 characters", bucket: "A" + strings.Repeat("_b", 127), legacy: true},
+		{name: "ends with hyphen", bucket: "bucket-", legacy: true},
+		{name: "ends with dot", bucket: "bucket.", legacy: true},
+		{name: "adjacent dots", bucket: "my..bucket", legacy: true},
+		{name: "short upper case", bucket: "ABC", legacy: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -402,7 +410,31 @@ func TestValidateBucketName(t *testing.T) {
 			if err != nil && !strings.Contains(err.Error(), "is not a valid S3 bucket name") {
 				t.Errorf("error %q does not say the name is invalid", err)
 			}
+			if got := IsLegacyBucketName(tc.bucket); got != tc.legacy {
+				t.Errorf("IsLegacyBucketName(%q) = %v, want %v", tc.bucket, got, tc.legacy)
+			}
 		})
+	}
+}
+
+func TestCheckBucketRegion(t *testing.T) {
+	for _, tc := range []struct {
+		bucket, region, wantErr string
+	}{
+		{"doc-example-bucket", "us-west-2", ""},
+		{"doc-example-bucket", "us-east-1", ""},
+		{"Legacy_Bucket", "us-east-1", ""},
+		{"Legacy_Bucket", "us-west-2", `"Legacy_Bucket" is a legacy bucket name, which S3 allowed only in us-east-1 (before March 2018), but the bucket is in us-west-2`},
+		{"legacy..bucket", "eu-west-1", `"legacy..bucket" is a legacy bucket name, which S3 allowed only in us-east-1 (before March 2018), but the bucket is in eu-west-1`},
+	} {
+		err := CheckBucketRegion(tc.bucket, tc.region)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if diff := cmp.Diff(tc.wantErr, got); diff != "" {
+			t.Errorf("CheckBucketRegion(%q, %q) error (-want +got):\n%s", tc.bucket, tc.region, diff)
+		}
 	}
 }
 

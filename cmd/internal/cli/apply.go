@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -198,7 +197,7 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, e
 	if opts.Grant.Bucket != "" || opts.Grant.Grantee != "" {
 		return nil, errors.New("a saved plan carries its grant: give PLANFILE or --bucket and --grantee, not both")
 	}
-	data, err := os.ReadFile(opts.PlanFile)
+	data, err := apply.ReadFile(opts.PlanFile, apply.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading plan file: %w", err)
 	}

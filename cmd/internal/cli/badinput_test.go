@@ -56,18 +56,25 @@ func TestBadInputCatalogue(t *testing.T) {
 		}
 		return strings.Replace(string(seed), old, new, 1)
 	}
+	// A key of a third account, present in the state file.
+	const thirdKey = "arn:aws:kms:us-west-2:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	withThirdKey := state(`"444455556666": {`, `"999988887777": {"kms_keys": {"`+thirdKey+`": {"key_manager": "CUSTOMER", "key_state": "Enabled",
+      "policy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}, "Action": "kms:*", "Resource": "*"}]}}}},
+    "444455556666": {`)
 	tests := []struct {
 		name  string
 		args  []string
 		state string // the state file's content; the seed when ""
 		file  map[string]string
-		want  string // a fragment of the error line
+		want  string // a fragment of the error line; $DIR is the test's folder
 	}{
 		// Flags.
 		{name: "no bucket", args: []string{"plan", "--state", "$DIR/state.json", "--grantee", role}, want: "--bucket is required"},
 		{name: "no grantee", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket"}, want: "--grantee is required"},
-		{name: "bucket name with capitals", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "Bucket", "--grantee", role}, want: "--bucket: \"Bucket\" is not a valid S3 bucket name"},
-		{name: "bucket name with two dots", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "a..b", "--grantee", role}, want: "--bucket:"},
+		{name: "bucket name starting with an underscore", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "_Bucket", "--grantee", role}, want: "--bucket: \"_Bucket\" is not a valid S3 bucket name"},
+		{name: "bucket name with a slash", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "a/b", "--grantee", role}, want: "--bucket:"},
+		{name: "bucket name too long even for us-east-1's old rules", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", strings.Repeat("B", 256), "--grantee", role}, want: "--bucket:"},
+		{name: "legacy bucket name that is not in the state", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "Doc_Bucket", "--grantee", role}, want: "plan blocked (bucket_not_found)"},
 		{name: "group as grantee", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:group/g"}, want: "--grantee:"},
 		{name: "short account ID", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "4444"}, want: "--grantee:"},
 		{name: "assumed-role session", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:sts::444455556666:assumed-role/r/s"}, want: "--grantee:"},
@@ -80,6 +87,9 @@ func TestBadInputCatalogue(t *testing.T) {
 		{name: "prefix with a slash first", args: withState("--prefix", "/reports"), want: "--prefix:"},
 		{name: "prefix with a wildcard", args: withState("--prefix", "reports/*"), want: "--prefix:"},
 		{name: "prefix with a variable", args: withState("--prefix", "${aws:username}/"), want: "--prefix:"},
+		{name: "prefix that is an S3 URL", args: withState("--prefix", "s3://doc-example-bucket/reports/"), want: `--prefix: prefix "s3://doc-example-bucket/reports/" is an S3 URL, not a key prefix; give the key prefix alone: reports/`},
+		{name: "prefix that is an S3 URL of another bucket", args: withState("--prefix", "s3://other-bucket/reports/"), want: "is an S3 URL of bucket other-bucket, but the grant is on bucket doc-example-bucket; give the key prefix alone: reports/"},
+		{name: "prefix that is an S3 ARN", args: withState("--prefix", "arn:aws:s3:::doc-example-bucket/reports/"), want: `--prefix: prefix "arn:aws:s3:::doc-example-bucket/reports/" is an S3 ARN, not a key prefix; give the key prefix alone: reports/`},
 		{name: "bad inline policy name", args: withState("--iam-policy-name", "a b"), want: "--iam-policy-name:"},
 		{name: "unknown output", args: withState("--output", "yaml"), want: "--output: unknown format"},
 		{name: "unknown flag", args: withState("--colour"), want: "unknown flag: --colour"},
@@ -89,8 +99,21 @@ func TestBadInputCatalogue(t *testing.T) {
 		{name: "no state and no credentials", args: append([]string{"plan"}, grant...), want: "no AWS credentials found"},
 		{name: "grantee that does not exist", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:role/ghost"}, want: "--grantee: arn:aws:iam::444455556666:role/ghost does not exist"},
 		{name: "grantee with another path", args: []string{"plan", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:user/alice"}, want: "with path /team/, not /"},
+		// Keys the bucket owner's account does not hold: refused as live
+		// AWS refuses them, whatever the state file holds.
+		{name: "key of a third account", state: withThirdKey, args: withState("--key", thirdKey),
+			want: "Error: key " + thirdKey + " is in account 999988887777, not the bucket owner's 111122223333: its key policy can only be read and written with credentials of account 999988887777"},
+		{name: "key of a third account by alias ARN", state: withThirdKey, args: withState("--key", "arn:aws:kms:us-west-2:999988887777:alias/shared"),
+			want: "Error: key arn:aws:kms:us-west-2:999988887777:alias/shared is in account 999988887777, not the bucket owner's 111122223333"},
+		{name: "key of the grantee's account", args: withState("--key", "arn:aws:kms:us-west-2:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+			want: "is in account 444455556666, not the bucket owner's 111122223333"},
+		{name: "key of a third account the state file lacks", args: withState("--key", thirdKey),
+			want: "is in account 999988887777, not the bucket owner's 111122223333"},
+		{name: "default encryption naming a key of a third account", state: strings.Replace(withThirdKey, `"kms_master_key_id": "alias/app-data"`, `"kms_master_key_id": "`+thirdKey+`"`, 1), args: withState(),
+			want: "Error: key " + thirdKey + " is in account 999988887777, not the bucket owner's 111122223333"},
 		// State files.
 		{name: "state file missing", args: []string{"plan", "--state", "$DIR/none.json", "--bucket", "doc-example-bucket", "--grantee", role}, want: "--state: reading state file"},
+		{name: "state file is a folder", file: map[string]string{"folder/x": ""}, args: []string{"plan", "--state", "$DIR/folder", "--bucket", "doc-example-bucket", "--grantee", role}, want: "--state: reading state file: $DIR/folder: not a regular file (a directory)"},
 		{name: "state not JSON", state: "{\n  \"format_version\": \"1\",\n  x\n}", args: withState(), want: "state.json:3:3: invalid JSON"},
 		{name: "state truncated", state: "{\"format_version\": \"1\", \"accounts\": {", args: withState(), want: "the file ends in the middle of a value"},
 		{name: "state empty", state: " ", args: withState(), want: "empty file"},
@@ -119,6 +142,7 @@ func TestBadInputCatalogue(t *testing.T) {
 		{name: "plan file with unknown field", file: map[string]string{"p.plan": `{"format_version":"1","extra":1}`}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "unknown field \"extra\""},
 		{name: "plan file version 2", file: map[string]string{"p.plan": `{"format_version":"2"}`}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "plan file format_version \"2\""},
 		{name: "plan file without checksum", file: map[string]string{"p.plan": `{"format_version":"1"}`}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "checksum mismatch"},
+		{name: "plan file is a folder", file: map[string]string{"p.plan/x": ""}, args: []string{"apply", "$DIR/p.plan", "--state", "$DIR/state.json"}, want: "reading plan file: $DIR/p.plan: not a regular file (a directory)"},
 		{name: "plan file and grant flags", file: map[string]string{"p.plan": `{}`}, args: []string{"apply", "$DIR/p.plan", "--bucket", "b1"}, want: "a saved plan carries its grant"},
 		// Backup folders.
 		{name: "backup folder missing", args: []string{"restore", "$DIR/nowhere", "--state", "$DIR/state.json"}, want: "reading backup"},
@@ -129,6 +153,13 @@ func TestBadInputCatalogue(t *testing.T) {
 			"b/manifest.json":         `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"01-bucket_policy.json"}]}`,
 			"b/01-bucket_policy.json": `{"Statement": "no"}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "the backed-up document was changed after the backup was made"},
 		{name: "backup file outside the folder", file: map[string]string{"b/manifest.json": `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"../state.json"}]}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "is not in the backup folder"},
+		{name: "backup manifest is a folder", file: map[string]string{"b/manifest.json/x": ""}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "reading backup: $DIR/b/manifest.json: not a regular file (a directory)"},
+		{name: "backup document is a folder", file: map[string]string{
+			"b/manifest.json":           `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[{"kind":"bucket_policy","account":"111122223333","target":"arn:aws:s3:::doc-example-bucket","file":"01-bucket_policy.json"}]}`,
+			"b/01-bucket_policy.json/x": ""}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "$DIR/b/01-bucket_policy.json: not a regular file (a directory)"},
+		// Policy files of explain.
+		{name: "explain policy file is a folder", file: map[string]string{"scp/x": ""}, args: []string{"explain", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", role, "--scp", "$DIR/scp"}, want: "--scp: $DIR/scp: not a regular file (a directory)"},
+		{name: "explain policy file missing", args: []string{"explain", "--state", "$DIR/state.json", "--bucket", "doc-example-bucket", "--grantee", role, "--rcp", "$DIR/none.json"}, want: "--rcp: open "},
 		{name: "backup manifest with unknown fields", file: map[string]string{"b/manifest.json": `{"format_version":"1","grant":{"bucket":"doc-example-bucket","grantee":"` + role + `"},"targets":[],"run":"rm -rf"}`}, args: []string{"restore", "$DIR/b", "--state", "$DIR/state.json"}, want: "not a kmsgrant backup"},
 	}
 	if len(tests) < 40 {
@@ -163,8 +194,8 @@ func TestBadInputCatalogue(t *testing.T) {
 			if !strings.HasPrefix(lines[0], "Error: ") || len(lines) > 2 || (len(lines) == 2 && !strings.HasPrefix(lines[1], "hint: ")) {
 				t.Errorf("stderr is not one error line (and a hint):\n%s", stderr)
 			}
-			if !strings.Contains(lines[0], tt.want) {
-				t.Errorf("error %q lacks %q", lines[0], tt.want)
+			if want := strings.ReplaceAll(tt.want, "$DIR", dir); !strings.Contains(lines[0], want) {
+				t.Errorf("error %q lacks %q", lines[0], want)
 			}
 			after, err := os.ReadFile(filepath.Join(dir, "state.json"))
 			if err != nil || !bytes.Equal(after, []byte(content)) {

@@ -86,6 +86,15 @@ func TestGrantFromFlags(t *testing.T) {
 		t.Errorf("wildcard grantee: blocker %+v, err %v", blocker, err)
 	}
 
+	// A legacy bucket name is taken: only reading the bucket tells its
+	// Region, and so whether the name can exist. One too long for
+	// kmsgrant-BUCKET gets the shortened default policy name.
+	legacy := base
+	legacy.Bucket = "Legacy_" + strings.Repeat("b", 200)
+	if g, _, err := legacy.grant(); err != nil || g.IAMPolicyName != generate.DefaultIAMPolicyName(legacy.Bucket) || len(g.IAMPolicyName) != 128 {
+		t.Errorf("legacy bucket name: IAM policy name %q, err %v", g.IAMPolicyName, err)
+	}
+
 	badName := base
 	badName.IAMPolicyName = "has space"
 	if _, _, err := badName.grant(); err == nil || !strings.HasPrefix(err.Error(), "--iam-policy-name:") {

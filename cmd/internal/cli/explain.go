@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -95,7 +94,7 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 		if c.file == "" {
 			continue
 		}
-		data, err := os.ReadFile(c.file)
+		data, err := apply.ReadFile(c.file, apply.MaxFileSize)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.flag, err)
 		}

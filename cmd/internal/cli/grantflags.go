@@ -41,7 +41,7 @@ func (g *GrantFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&g.Prefix, "prefix", "", "limit the grant to object keys starting with `P`")
 	fl.StringVar(&g.Key, "key", "", "KMS `KEY` (key ID, key ARN, alias/NAME or alias ARN); default: the bucket's default encryption key")
 	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`: read, read,list, read,write or read,list,write")
-	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "name of the grantee's inline policy (default kmsgrant-BUCKET)")
+	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "name of the grantee's inline policy (default kmsgrant-BUCKET, ending in a hash of the bucket name where that is over IAM's 128 characters)")
 	fl.IntVar(&g.CheckObjects, "check-objects", 0, "look at up to `N` objects under the prefix for the key they are really encrypted with")
 }
 
@@ -88,7 +88,7 @@ func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 	if g.CheckObjects < 0 {
 		return out, nil, fmt.Errorf("--check-objects: want a number of objects, not %d", g.CheckObjects)
 	}
-	if err := generate.ValidatePrefix(g.Prefix); err != nil {
+	if err := generate.ValidatePrefix(g.Bucket, g.Prefix); err != nil {
 		return out, nil, fmt.Errorf("--prefix: %w", err)
 	}
 	access, err := generate.ParseAccess(g.Access)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -48,7 +47,7 @@ hold now is backed up first, so a restore can be undone too.`,
 // restorePlan plans a restore: each target of the backup from what it
 // holds now back to the saved document.
 func restorePlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, error) {
-	data, err := os.ReadFile(filepath.Join(opts.restoreFrom, "manifest.json"))
+	data, err := apply.ReadFile(filepath.Join(opts.restoreFrom, "manifest.json"), apply.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading backup: %w", err)
 	}
@@ -106,7 +105,7 @@ func restoreChange(ctx context.Context, b apply.Backend, dir string, t apply.Bac
 		if t.File != filepath.Base(t.File) || strings.HasPrefix(t.File, ".") {
 			return c, fmt.Errorf("file %q is not in the backup folder", t.File)
 		}
-		saved, err := os.ReadFile(filepath.Join(dir, t.File))
+		saved, err := apply.ReadFile(filepath.Join(dir, t.File), apply.MaxFileSize)
 		if err != nil {
 			return c, err
 		}
