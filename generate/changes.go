@@ -116,12 +116,13 @@ func (r *Result) HasChanges() bool {
 	return false
 }
 
-// needsAccess reports whether the result adds access anywhere: a change
-// to write or to make by hand, other than naming the key by its full ARN
-// in the bucket's default encryption.
-func (r *Result) needsAccess() bool {
+// writesAccess reports whether the result writes access anywhere: a change
+// to write, other than naming the key by its full ARN in the bucket's
+// default encryption (which grants nothing). Changes an administrator must
+// make by hand are not counted: kmsgrant cannot see whether they are made.
+func (r *Result) writesAccess() bool {
 	for _, c := range r.Changes {
-		if (c.Writes() || c.Action == Manual) && c.Kind != KindBucketEncryption {
+		if c.Writes() && c.Kind != KindBucketEncryption {
 			return true
 		}
 	}

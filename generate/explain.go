@@ -76,7 +76,7 @@ func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation
 	if object != "" {
 		x.Grant.ObjectsARN = strings.TrimSuffix(x.Grant.ObjectsARN, "*")
 	}
-	x.Fixable = len(p.r.Blockers) == 0 && p.r.needsAccess()
+	x.Fixable = len(p.r.Blockers) == 0 && p.r.writesAccess()
 	if p.g.Grantee.Partition != p.sc.partition {
 		add(Check{Name: "grantee", Status: Fail, Detail: p.r.Blockers[0].Message, Fix: p.r.Blockers[0].Fix})
 		return x.finish(), nil
