@@ -112,6 +112,18 @@ func TestExplainChecks(t *testing.T) {
 			in.Key.Policy.Statements = append(in.Key.Policy.Statements, mustPolicy(t, deny("kms:Decrypt")).Statements...)
 		}},
 
+		{name: "key_policy_network_condition", change: func(t *testing.T, in *generate.Inputs) {
+			in.Key.Policy = mustPolicy(t, `{"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}`,
+				`{"Sid": "ReaderDecryptsFromItsVPC", "Effect": "Allow", "Principal": {"AWS": "`+explainReader+`"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}`)
+		}},
+		{name: "bucket_policy_denies_on_a_key_reads_never_carry", change: func(t *testing.T, in *generate.Inputs) {
+			in.Bucket.Policy.Statements = append(in.Bucket.Policy.Statements, mustPolicy(t,
+				`{"Sid": "HomeOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::doc-example-bucket/*", "Condition": {"StringNotLike": {"s3:prefix": "home/*"}}}`).Statements...)
+		}},
+		{name: "bucket_policy_allows_direct_calls", change: func(t *testing.T, in *generate.Inputs) {
+			in.Bucket.Policy = mustPolicy(t, `{"Sid": "ReaderReadsDirectly", "Effect": "Allow", "Principal": {"AWS": "`+explainReader+`"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::doc-example-bucket/reports/*", "Condition": {"BoolIfExists": {"aws:ViaAWSService": "false"}}}`)
+		}},
+
 		{name: "iam_missing", change: func(t *testing.T, in *generate.Inputs) { in.Grantee.Inline = nil }},
 		{name: "iam_denies", change: func(t *testing.T, in *generate.Inputs) {
 			in.Grantee.Inline = append(in.Grantee.Inline, generate.NamedPolicy{Name: "guardrail", Doc: mustPolicy(t, `{"Sid": "NoS3", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}`)})

@@ -343,6 +343,16 @@ func TestChangesMinimal(t *testing.T) {
 			mod: bucketAllow(`"*"`, `"s3:*"`, `"arn:aws:s3:::doc-example-bucket/*"`)},
 		{name: "bucket: AWS *, action *", kind: KindBucketPolicy, want: NoOp,
 			mod: bucketAllow(`{"AWS": "*"}`, `"*"`, `"*"`)},
+		// A direct read carries aws:ViaAWSService false, or not at all:
+		// either satisfies BoolIfExists false.
+		{name: "bucket: allow for direct calls (BoolIfExists aws:ViaAWSService false)", kind: KindBucketPolicy, want: NoOp,
+			mod: func(in *Inputs) {
+				in.Bucket.Policy = docOf(denyInsecureTransport, `{"Sid": "Direct", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:role/reader"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::doc-example-bucket/*", "Condition": {"BoolIfExists": {"aws:ViaAWSService": "false"}}}`)
+			}},
+		{name: "bucket: allow for direct calls (Bool aws:ViaAWSService false) is not sure", kind: KindBucketPolicy, want: Update,
+			mod: func(in *Inputs) {
+				in.Bucket.Policy = docOf(denyInsecureTransport, `{"Sid": "Direct", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:role/reader"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::doc-example-bucket/*", "Condition": {"Bool": {"aws:ViaAWSService": "false"}}}`)
+			}},
 		{name: "bucket: action case differs", kind: KindBucketPolicy, want: NoOp,
 			mod: bucketAllow(`{"AWS": "444455556666"}`, `"S3:getobject"`, `"arn:aws:s3:::doc-example-bucket/*"`)},
 		{name: "bucket: NotAction", kind: KindBucketPolicy, want: NoOp,

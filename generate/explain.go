@@ -101,7 +101,7 @@ func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation
 			Detail: "the grantee's IAM policies could not be read (or the grantee is a whole account)",
 			Fix:    "read them with credentials of account " + p.g.Grantee.Account})
 	}
-	add(p.unreadableChecks()...)
+	add(p.warningChecks()...)
 	// 6. The default encryption trap.
 	add(p.encryptionCheck())
 	// 7. The organization's and the network's controls, where given;
@@ -235,14 +235,17 @@ func (p *planner) objectsChecks() []Check {
 	return checks
 }
 
-// unreadableChecks shows the grantee's policies that could not be read:
-// any of them could deny, and a boundary must allow too (within one
-// account it limits what the resource policies grant a role as well).
-func (p *planner) unreadableChecks() []Check {
+// warningChecks shows the plan's warnings about a layer that its verdict
+// does not say: the grantee's policies that could not be read (any could
+// deny, and a boundary must allow too; within one account it limits what
+// the resource policies grant a role as well), and key policy Allows that
+// hold only for a network S3's Decrypt does not come from.
+func (p *planner) warningChecks() []Check {
+	layerOf := map[string]string{CodePolicyUnreadable: "IAM policies", CodeNetworkCondition: "key policy"}
 	var checks []Check
 	for _, w := range p.r.Warnings {
-		if w.Code == CodePolicyUnreadable {
-			checks = append(checks, Check{Name: "IAM policies", Status: Warn, Detail: w.Message, Fix: w.Fix})
+		if name, ok := layerOf[w.Code]; ok {
+			checks = append(checks, Check{Name: name, Status: Warn, Detail: w.Message, Fix: w.Fix})
 		}
 	}
 	return checks

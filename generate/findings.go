@@ -37,4 +37,5 @@ const (
 	CodeUncheckedControls = "not_checked"
 	CodeEditedStatement   = "edited_statement"
 	CodeAccessRemains     = "access_remains"
+	CodeNetworkCondition  = "network_condition"
 )

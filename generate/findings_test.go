@@ -110,6 +110,33 @@ func TestChangesBlockers(t *testing.T) {
 			want: []codeTarget{{CodeNotCrossAccount, "arn:aws:iam::111122223333:root"}},
 		},
 		{
+			// s3:prefix is set by listings only: a negated operator on
+			// it holds for every read.
+			name: "bucket policy: deny on a key reads never carry",
+			mod: func(in *Inputs, g *Grant) {
+				bucketDeny(`{"Sid": "HomeOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::doc-example-bucket/*", "Condition": {"StringNotLike": {"s3:prefix": "home/*"}}}`)(in)
+			},
+			want: []codeTarget{{CodeExplicitDeny, seedBucketARN}},
+		},
+		{
+			name: "bucket policy: Null deny on a key reads never carry",
+			mod: func(in *Inputs, g *Grant) {
+				bucketDeny(`{"Sid": "NeedsACL", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::doc-example-bucket/*", "Condition": {"Null": {"s3:x-amz-acl": "true"}}}`)(in)
+			},
+			want: []codeTarget{{CodeExplicitDeny, seedBucketARN}},
+		},
+		{
+			// Every role and user of the grantee account is outside
+			// the list, so the Deny covers the account grantee.
+			name: "bucket policy: deny on aws:PrincipalArn listing the owner's principals, account grantee",
+			mod: func(in *Inputs, g *Grant) {
+				g.Grantee = arns.Principal{Kind: arns.Account, Partition: "aws", Account: granteeAccount}
+				in.Grantee = nil
+				bucketDeny(`{"Sid": "OwnersOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::doc-example-bucket/*", "Condition": {"ArnNotEquals": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:root", "arn:aws:iam::111122223333:role/admin"]}}}`)(in)
+			},
+			want: []codeTarget{{CodeExplicitDeny, seedBucketARN}},
+		},
+		{
 			name: "bucket policy: NotPrincipal deny",
 			mod: func(in *Inputs, g *Grant) {
 				bucketDeny(`{"Sid": "OnlyOwner", "Effect": "Deny", "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::111122223333:role/admin"]}, "Action": "s3:*", "Resource": "arn:aws:s3:::doc-example-bucket/*"}`)(in)

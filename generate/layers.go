@@ -38,6 +38,9 @@ type Layer struct {
 	// Denies are the Deny statements that surely apply or might, each
 	// once per match, with the first action each concerns.
 	Denies []Deny
+	// MaybeAllowedBy are the Allow statements that might grant a missing
+	// request, on conditions kmsgrant cannot check, each once.
+	MaybeAllowedBy []eval.Ref
 }
 
 // Gap is a request a layer does not surely allow.
@@ -104,6 +107,12 @@ func (p *planner) assess(name, target string, policies []eval.Policy, needs []ne
 		}
 		if d.Allowed != eval.Yes {
 			l.Missing = append(l.Missing, Gap{need: n, Maybe: d.Allowed == eval.Maybe})
+			for _, ref := range d.AllowedBy {
+				if key := "maybe|" + ref.Policy + "|" + ref.Label; ref.Match == eval.Maybe && !seen[key] {
+					seen[key] = true
+					l.MaybeAllowedBy = append(l.MaybeAllowedBy, ref)
+				}
+			}
 			continue
 		}
 		for _, ref := range d.AllowedBy {
@@ -177,6 +186,7 @@ func (p *planner) keyPolicy() error {
 	}
 	policies := []eval.Policy{{Name: "key policy", Kind: eval.Resource, Doc: k.Policy}}
 	missing, grantedBy := p.evaluate("key policy", k.ARN, policies, kmsNeeds(p.g, p.sc, p.bucketKey()))
+	p.checkNetworkConditions(p.layers[len(p.layers)-1])
 	c, err := p.policyChange(KindKeyPolicy, k.Account, k.ARN, k.Policy, missing, grantedBy)
 	if err != nil {
 		return err
@@ -400,4 +410,38 @@ func unique(in []string) []string {
 		}
 	}
 	return out
+}
+
+// networkKeys describe the network a request comes from. The KMS request S3
+// makes to decrypt an object for a reader comes from S3, not from the
+// reader's network.
+var networkKeys = []string{"aws:sourcevpce", "aws:sourcevpc", "aws:sourceip", "aws:vpcsourceip"}
+
+// checkNetworkConditions warns of key policy Allows that would grant the
+// reader but for a condition on its network: they do not serve reads
+// through S3, whose Decrypt call does not come from the reader's network
+// ("Using VPC endpoint conditions in policies with AWS KMS permissions" and
+// "Using the IP address condition in policies with AWS KMS permissions",
+// AWS KMS Developer Guide). kmsgrant adds its own statement, conditioned on
+// kms:ViaService, instead.
+func (p *planner) checkNetworkConditions(l *Layer) {
+	for _, ref := range l.MaybeAllowedBy {
+		st, err := policy.ParseStatement([]byte(ref.Statement))
+		if err != nil {
+			continue
+		}
+		var keys []string
+		for _, c := range st.Condition {
+			if k := strings.ToLower(c.Key); slices.Contains(networkKeys, k) && !slices.Contains(keys, c.Key) {
+				keys = append(keys, c.Key)
+			}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		p.warn(CodeNetworkCondition, l.Target,
+			fmt.Sprintf("%s of the %s allows only requests from a network (%s), but the Decrypt S3 makes for the reader comes from S3, not from the reader's network, so it does not serve reads through S3 (AWS KMS Developer Guide: \"Using VPC endpoint conditions in policies with AWS KMS permissions\")",
+				ref.Label, ref.Policy, strings.Join(keys, ", ")),
+			"keep the network condition for direct KMS calls; kmsgrant's statement, conditioned on kms:ViaService, serves reads through S3")
+	}
 }

@@ -1,6 +1,8 @@
 package generate
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate/arns"
@@ -104,21 +106,30 @@ func kmsNeeds(g Grant, sc scope, bucketKey bool) []need {
 var calledVia = []string{"aws:calledvia", "aws:calledviafirst", "aws:calledvialast"}
 
 // s3Request builds a request with the context every request of the grantee
-// carries: the grantee's own call, made directly (so no aws:CalledVia)
-// over HTTPS. For an account grantee the caller could be any principal of
-// the account, so aws:PrincipalArn stays unknown.
+// carries: the grantee's own call, made directly (so no aws:CalledVia, and
+// aws:ViaAWSService false or not there: AWS documents both) over HTTPS,
+// without the keys its action never carries (see absentFor). For an
+// account grantee the caller is a role or user of the account, to which
+// its administrator attaches the IAM policy: aws:PrincipalArn is one of
+// arn:PARTITION:iam::ACCOUNT:*.
 func s3Request(p arns.Principal, action string, resource eval.Value, resourceAccount string, extra map[string]eval.Value) eval.Request {
 	ctx := map[string]eval.Value{
 		"aws:principalaccount":      eval.Exactly(p.Account),
 		"aws:securetransport":       eval.Exactly("true"),
 		"aws:resourceaccount":       eval.Exactly(resourceAccount),
 		"aws:principalisawsservice": eval.Exactly("false"),
+		"aws:viaawsservice":         {S: "false", OrAbsent: true},
 	}
 	absent := map[string]bool{}
 	for _, k := range calledVia {
 		absent[k] = true
 	}
-	if p.Kind != arns.Account {
+	for _, k := range absentFor(action) {
+		absent[k] = true
+	}
+	if p.Kind == arns.Account {
+		ctx["aws:principalarn"] = eval.StartingWith(fmt.Sprintf("arn:%s:iam::%s:", p.Partition, p.Account))
+	} else {
 		ctx["aws:principalarn"] = eval.Exactly(p.ARN())
 		ctx["aws:principaltype"] = eval.Exactly(map[arns.PrincipalKind]string{arns.Role: "AssumedRole", arns.User: "User"}[p.Kind])
 		if p.Kind == arns.User {
@@ -143,4 +154,42 @@ func dedupe(in []need) []need {
 		out = append(out, n)
 	}
 	return out
+}
+
+// Condition keys a request of one action never carries, because the
+// service sets them only for other actions ("Actions, resources, and
+// condition keys for Amazon S3" and "... for AWS Key Management Service",
+// Service Authorization Reference). A condition on one of them is decided
+// as AWS decides a condition on a missing key (a negated operator holds),
+// not left to chance as the keys kmsgrant cannot see are.
+var (
+	// listKeys are set by the listing actions only.
+	listKeys = []string{"s3:prefix", "s3:delimiter", "s3:max-keys"}
+	// uploadKeys are request headers of uploads and copies, and the tags
+	// and object lock settings they carry.
+	uploadKeys = []string{"s3:x-amz-acl", "s3:x-amz-grant-full-control", "s3:x-amz-grant-read", "s3:x-amz-grant-read-acp",
+		"s3:x-amz-grant-write", "s3:x-amz-grant-write-acp", "s3:x-amz-copy-source", "s3:x-amz-metadata-directive",
+		"s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id", "s3:x-amz-storage-class",
+		"s3:x-amz-website-redirect-location", "s3:requestobjecttagkeys", "s3:object-lock-mode", "s3:object-lock-retain-until-date",
+		"s3:object-lock-legal-hold", "s3:object-lock-remaining-retention-days"}
+	// grantKeys are set by the KMS grant operations only; policyKeys by
+	// the key policy and key creation operations.
+	grantKeys  = []string{"kms:grantoperations", "kms:granteeprincipal", "kms:retiringprincipal", "kms:grantconstrainttype", "kms:grantisforawsresource"}
+	policyKeys = []string{"kms:bypasspolicylockoutsafetycheck"}
+)
+
+// absentFor returns the condition keys (lower case) a request of action
+// never carries, for the actions kmsgrant plans.
+func absentFor(action string) []string {
+	switch action {
+	case "s3:GetObject":
+		return append(append([]string{"s3:versionid"}, listKeys...), uploadKeys...)
+	case "s3:PutObject":
+		return append([]string{"s3:versionid"}, listKeys...)
+	case "s3:ListBucket":
+		return append([]string{"s3:versionid"}, uploadKeys...)
+	case "kms:Decrypt", "kms:GenerateDataKey":
+		return append(slices.Clone(grantKeys), policyKeys...)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"maps"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -23,6 +24,9 @@ func condition(c policy.Condition, req Request) Tri {
 	op = strings.TrimSuffix(op, "IfExists")
 	key := strings.ToLower(c.Key)
 
+	if v, ok := req.Context[key]; ok && v.OrAbsent {
+		return eitherWay(c, key, v, req)
+	}
 	if op == "Null" {
 		return nullCondition(c, key, req)
 	}
@@ -76,6 +80,26 @@ func condition(c policy.Condition, req Request) Tri {
 		return Maybe
 	}
 	return operator(op, values, v)
+}
+
+// eitherWay decides a condition on a key the request carries with value v
+// or not at all: the answer when both agree, Maybe when they do not.
+func eitherWay(c policy.Condition, key string, v Value, req Request) Tri {
+	with, without := req, req
+	with.Context, without.Context = maps.Clone(req.Context), maps.Clone(req.Context)
+	v.OrAbsent = false
+	with.Context[key] = v
+	delete(without.Context, key)
+	without.Absent = maps.Clone(req.Absent)
+	if without.Absent == nil {
+		without.Absent = map[string]bool{}
+	}
+	without.Absent[key] = true
+	a, b := condition(c, with), condition(c, without)
+	if a == b {
+		return a
+	}
+	return Maybe
 }
 
 // negated reports whether an operator matches when values differ.

@@ -52,6 +52,10 @@ type Value struct {
 	Prefix bool
 	Set    []string
 	Multi  bool
+	// OrAbsent says the request carries this value or no value at all
+	// for the key, kmsgrant cannot tell which: a condition on it is
+	// decided only when both would decide it the same way.
+	OrAbsent bool
 }
 
 // Values returns the Value of a multivalued key: the request carries every

@@ -394,6 +394,16 @@ func TestStatementConditions(t *testing.T) {
 		{name: "StringNotLike matching", condition: `{"StringNotLike":{"kms:ViaService":"s3.*"}}`, want: No},
 		{name: "StringNotLike not matching", condition: `{"StringNotLike":{"kms:ViaService":"ec2.*"}}`, want: Yes},
 
+		// A key the request carries as false or not at all, such as
+		// aws:ViaAWSService on a direct call: decided only where both
+		// agree.
+		{name: "BoolIfExists false, false or absent", condition: `{"BoolIfExists":{"aws:ViaAWSService":"false"}}`, context: map[string]Value{"aws:viaawsservice": {S: "false", OrAbsent: true}}, want: Yes},
+		{name: "Bool false, false or absent", condition: `{"Bool":{"aws:ViaAWSService":"false"}}`, context: map[string]Value{"aws:viaawsservice": {S: "false", OrAbsent: true}}, want: Maybe},
+		{name: "Bool true, false or absent", condition: `{"Bool":{"aws:ViaAWSService":"true"}}`, context: map[string]Value{"aws:viaawsservice": {S: "false", OrAbsent: true}}, want: No},
+		{name: "BoolIfExists true, false or absent", condition: `{"BoolIfExists":{"aws:ViaAWSService":"true"}}`, context: map[string]Value{"aws:viaawsservice": {S: "false", OrAbsent: true}}, want: Maybe},
+		{name: "Null true, false or absent", condition: `{"Null":{"aws:ViaAWSService":"true"}}`, context: map[string]Value{"aws:viaawsservice": {S: "false", OrAbsent: true}}, want: Maybe},
+		{name: "StringNotEquals true, false or absent", condition: `{"StringNotEquals":{"aws:ViaAWSService":"true"}}`, context: map[string]Value{"aws:viaawsservice": {S: "false", OrAbsent: true}}, want: Yes},
+
 		// A key whose value is a set (every object ARN under a prefix).
 		{name: "StringEquals one object of the set", condition: `{"StringEquals":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/reports/x.csv"}}`, want: Maybe},
 		{name: "StringEquals value outside the set", condition: `{"StringEquals":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b"}}`, want: No},
