@@ -33,7 +33,11 @@ func WriteExplanationText(w io.Writer, v ExplanationView, color bool) error {
 	if x.Object != "" {
 		target = fmt.Sprintf("s3://%s/%s", x.Grant.Bucket, x.Object)
 	}
-	fmt.Fprintf(&b, "Can %s %s %s?\n\n", x.Grant.Grantee, strings.Join(x.Grant.Access, ","), target)
+	who := x.Grant.Grantee
+	if x.Grant.GranteeSession != "" {
+		who = x.Grant.GranteeSession + " (a session of " + x.Grant.Grantee + ")"
+	}
+	fmt.Fprintf(&b, "Can %s %s %s?\n\n", who, strings.Join(x.Grant.Access, ","), target)
 	colors := map[string]string{generate.Pass: green, generate.Fail: red, generate.Warn: yellow, generate.NotChecked: cyan}
 	for _, ch := range x.Checks {
 		fmt.Fprintf(&b, "%-13s %s: %s\n", c.paint(colors[ch.Status], ch.Status), ch.Name, ch.Detail)

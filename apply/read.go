@@ -136,3 +136,24 @@ func resolveKey(ctx context.Context, b Backend, in *generate.Inputs, ref, accoun
 	}
 	return err
 }
+
+// ResolveSession turns a role named by a session ARN (as AccessDenied
+// messages name callers) into the role with its path, which the session ARN
+// does not carry: the grantee's account tells it. Other principals come back
+// as they are. Without access to that account's IAM, the path cannot be
+// known, and guessing it would write a principal AWS refuses.
+func ResolveSession(ctx context.Context, b Backend, p arns.Principal) (arns.Principal, error) {
+	if p.Session == "" || p.Path != "" {
+		return p, nil
+	}
+	g, err := b.Grantee(ctx, p)
+	if err != nil {
+		return p, err
+	}
+	if g == nil {
+		return p, fmt.Errorf("%s is a session of role %s in account %s, whose path kmsgrant cannot read without access to IAM there: give the role's ARN (arn:%s:iam::%s:role/PATH/%s) instead",
+			p.SessionARN(), p.Name, p.Account, p.Partition, p.Account, p.Name)
+	}
+	p.Path = g.Principal.Path
+	return p, nil
+}

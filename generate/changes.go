@@ -78,16 +78,19 @@ func (c Change) Reversed() (Change, error) {
 
 // Resolved is the grant with every name resolved to an ARN.
 type Resolved struct {
-	Bucket         string   `json:"bucket"`
-	BucketARN      string   `json:"bucket_arn"`
-	Prefix         string   `json:"prefix"`
-	ObjectsARN     string   `json:"objects_arn"`
-	Region         string   `json:"region"`
-	OwnerAccount   string   `json:"owner_account"`
-	KeyARN         string   `json:"key_arn,omitempty"`
-	Grantee        string   `json:"grantee"`
-	GranteeKind    string   `json:"grantee_kind"`
-	GranteeAccount string   `json:"grantee_account"`
+	Bucket         string `json:"bucket"`
+	BucketARN      string `json:"bucket_arn"`
+	Prefix         string `json:"prefix"`
+	ObjectsARN     string `json:"objects_arn"`
+	Region         string `json:"region"`
+	OwnerAccount   string `json:"owner_account"`
+	KeyARN         string `json:"key_arn,omitempty"`
+	Grantee        string `json:"grantee"`
+	GranteeKind    string `json:"grantee_kind"`
+	GranteeAccount string `json:"grantee_account"`
+	// GranteeSession is the session of the grantee role that explain was
+	// asked about, when it was given as a session ARN.
+	GranteeSession string   `json:"grantee_session,omitempty"`
 	Access         []string `json:"access"`
 	IAMPolicyName  string   `json:"iam_policy_name"`
 }
@@ -198,7 +201,7 @@ func (p *planner) resolve() {
 	p.r.Grant = Resolved{
 		Bucket: b.Name, BucketARN: p.sc.bucketARN, Prefix: p.g.Prefix, ObjectsARN: p.sc.objectsARN + "*",
 		Region: b.Region, OwnerAccount: b.Account, KeyARN: p.sc.keyARN,
-		Grantee: p.g.Grantee.ARN(), GranteeKind: string(p.g.Grantee.Kind), GranteeAccount: p.g.Grantee.Account,
+		Grantee: p.g.Grantee.ARN(), GranteeKind: string(p.g.Grantee.Kind), GranteeAccount: p.g.Grantee.Account, GranteeSession: p.g.Grantee.SessionARN(),
 		Access: p.g.Access, IAMPolicyName: p.g.IAMPolicyName,
 	}
 }

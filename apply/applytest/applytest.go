@@ -85,6 +85,14 @@ func (b *Backend) Key(_ context.Context, ref arns.KeyRef, account, region string
 
 // Grantee implements apply.Backend.
 func (b *Backend) Grantee(_ context.Context, p arns.Principal) (*generate.Grantee, error) {
+	if p.Path == "" {
+		// A role named by a session ARN: found by name.
+		for _, g := range b.Grantees {
+			if g.Principal.Kind == p.Kind && g.Principal.Account == p.Account && g.Principal.Name == p.Name {
+				return g, nil
+			}
+		}
+	}
 	g, ok := b.Grantees[p.ARN()]
 	if !ok {
 		return nil, apply.ErrGranteeNotFound

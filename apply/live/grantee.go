@@ -99,6 +99,11 @@ func (r *iamReader) read(p arns.Principal) (*generate.Grantee, error) {
 	case err != nil:
 		return nil, fmt.Errorf("reading IAM %s %s (%s): %w", p.Kind, p.ARN(), r.b.grantee.name(), err)
 	}
+	if p.Path == "" {
+		// A role named by a session ARN: GetRole told its path.
+		p.Path = path
+		g.Principal = p
+	}
 	if path != p.Path {
 		notFound.Where = fmt.Sprintf("account %s has %s %s with path %s, not %s", p.Account, p.Kind, p.Name, path, p.Path)
 		return nil, notFound

@@ -86,7 +86,8 @@ func (f *File) Key(_ context.Context, ref arns.KeyRef, account, region string) (
 }
 
 // Grantee implements apply.Backend. The role or user must exist with the
-// path the ARN gives.
+// path the ARN gives; a role named by a session ARN (no path) takes the
+// role's.
 func (f *File) Grantee(_ context.Context, p arns.Principal) (*generate.Grantee, error) {
 	kind := "iam_roles"
 	if p.Kind == arns.User {
@@ -109,7 +110,12 @@ func (f *File) Grantee(_ context.Context, p arns.Principal) (*generate.Grantee, 
 	if !ok {
 		return nil, notFound
 	}
-	if path := orRoot(ident.Path); path != p.Path {
+	path := orRoot(ident.Path)
+	if p.Path == "" {
+		// A role named by a session ARN: its path is the role's.
+		p.Path = path
+	}
+	if path != p.Path {
 		notFound.Where = fmt.Sprintf("%s has %s %s with path %s, not %s", f.name, p.Kind, p.Name, path, p.Path)
 		return nil, notFound
 	}

@@ -67,10 +67,23 @@ type Principal struct {
 	Kind      PrincipalKind
 	Partition string
 	Account   string
-	// Path is the IAM path, "/" when none; empty for accounts.
+	// Path is the IAM path, "/" when none; empty for accounts, and for a
+	// role named by a session ARN until the role is read (the session ARN
+	// does not carry it).
 	Path string
 	// Name is the role or user name; empty for accounts.
 	Name string
+	// Session is the session name when the principal was given as an
+	// assumed-role session ARN (as AccessDenied messages name callers).
+	Session string
+}
+
+// SessionARN is the ARN of the principal's session, "" when it names none.
+func (p Principal) SessionARN() string {
+	if p.Session == "" {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", p.Partition, p.Account, p.Name, p.Session)
 }
 
 // ParsePrincipal parses an IAM role ARN, an IAM user ARN (with or without a
@@ -85,10 +98,13 @@ func ParsePrincipal(s, defaultPartition string) (Principal, error) {
 	}
 	a, err := arn.Parse(s)
 	if err != nil {
-		return Principal{}, fmt.Errorf("%q is not an IAM role ARN, user ARN or 12-digit account ID", s)
+		return Principal{}, fmt.Errorf("%q is not an IAM role ARN, user ARN, session ARN or 12-digit account ID", s)
+	}
+	if a.Service == "sts" && IsAccountID(a.AccountID) && a.Region == "" {
+		return parseSession(s, a)
 	}
 	if a.Service != "iam" || !IsAccountID(a.AccountID) || a.Region != "" {
-		return Principal{}, fmt.Errorf("%q is not an IAM role or user ARN (want arn:aws:iam::111122223333:role/NAME)", s)
+		return Principal{}, fmt.Errorf("%q is not an IAM role or user ARN (want arn:aws:iam::ACCOUNT_ID:role/NAME)", s)
 	}
 	if err := checkPartition(a.Partition); err != nil {
 		return Principal{}, fmt.Errorf("%q: %w", s, err)
@@ -110,6 +126,23 @@ func ParsePrincipal(s, defaultPartition string) (Principal, error) {
 	return Principal{Kind: PrincipalKind(kind), Partition: a.Partition, Account: a.AccountID, Path: path, Name: name}, nil
 }
 
+// parseSession parses an assumed-role session ARN,
+// arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION: the role, with its
+// path unknown, and the session.
+func parseSession(s string, a arn.ARN) (Principal, error) {
+	if err := checkPartition(a.Partition); err != nil {
+		return Principal{}, fmt.Errorf("%q: %w", s, err)
+	}
+	parts := strings.Split(a.Resource, "/")
+	if len(parts) != 3 || parts[0] != "assumed-role" || parts[2] == "" {
+		return Principal{}, fmt.Errorf("%q is not an assumed-role session ARN (want arn:aws:sts::ACCOUNT_ID:assumed-role/ROLE/SESSION)", s)
+	}
+	if !nameRE.MatchString(parts[1]) {
+		return Principal{}, fmt.Errorf("%q: %q is not a valid IAM role name", s, parts[1])
+	}
+	return Principal{Kind: Role, Partition: a.Partition, Account: a.AccountID, Name: parts[1], Session: parts[2]}, nil
+}
+
 func checkPartition(p string) error {
 	switch p {
 	case "aws", "aws-cn", "aws-us-gov":
@@ -123,7 +156,14 @@ func (p Principal) ARN() string {
 	if p.Kind == Account {
 		return p.RootARN()
 	}
-	return fmt.Sprintf("arn:%s:iam::%s:%s%s%s", p.Partition, p.Account, p.Kind, p.Path, p.Name)
+	path := p.Path
+	if path == "" {
+		// A session's role before its path is read: the ARN is only
+		// right for a role without a path, and is used only in messages
+		// until then.
+		path = "/"
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:%s%s%s", p.Partition, p.Account, p.Kind, path, p.Name)
 }
 
 // RootARN returns the ARN of the principal's account root, which in a

@@ -255,16 +255,21 @@ func notPrincipalApplies(el *policy.Principal, p arns.Principal, hasBoundary boo
 	if el.Wildcard {
 		return No
 	}
-	var exact, account, someOfAccount bool
+	var exact, account, someOfAccount, role, session bool
 	for _, v := range el.AWS() {
 		switch {
 		case v == "*":
 			return No
 		case v == p.ARN():
-			exact = true
+			exact, role = true, true
 		case arns.IsAccountPrincipal(v):
 			if acct, _ := arns.AccountOfPrincipal(v); acct == p.Account {
 				account = true
+			}
+		case p.Session != "" && isSessionOf(v, p):
+			// The caller is a known session: listed, or another one.
+			if v == p.SessionARN() {
+				exact, session = true, true
 			}
 		case isSessionOf(v, p):
 			// The caller may be that session.
@@ -287,7 +292,12 @@ func notPrincipalApplies(el *policy.Principal, p arns.Principal, hasBoundary boo
 		// Any principal of the account may call; listing the account
 		// excludes only its root.
 		return Yes
-	case exact && account && p.Kind == arns.User:
+	case exact && account && (p.Kind == arns.User || session && role):
+		// "NotPrincipal" in the IAM JSON policy reference: a user is
+		// excluded with its account listed too; an assumed-role session
+		// with its role and account ("if the NotPrincipal element was
+		// missing the ARN of the role, the effect of the policy might be
+		// to explicitly deny access to the role").
 		return No
 	case exact:
 		return Maybe
@@ -328,6 +338,12 @@ func principalIn(el *policy.Principal, p arns.Principal) match {
 			m.everyone = Yes
 		case v == p.ARN() && p.Kind != arns.Account:
 			m.arn = Yes
+		case p.Session != "" && isSessionOf(v, p):
+			// The caller is a known session of the role: this one, or
+			// another.
+			if v == p.SessionARN() {
+				m.arn = Yes
+			}
 		case isSessionOf(v, p):
 			// A session of the caller's role: the caller acts through
 			// sessions whose names kmsgrant cannot know.

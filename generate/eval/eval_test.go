@@ -22,6 +22,8 @@ var (
 	bob       = arns.Principal{Kind: arns.User, Partition: "aws", Account: "444455556666", Path: "/", Name: "Bob"}
 	accountB  = arns.Principal{Kind: arns.Account, Partition: "aws", Account: "444455556666"}
 	teamRoleB = arns.Principal{Kind: arns.Role, Partition: "aws", Account: "444455556666", Path: "/team/", Name: "Reader"}
+	// aliceSession is the Reader role acting through its session "alice".
+	aliceSession = arns.Principal{Kind: arns.Role, Partition: "aws", Account: "444455556666", Path: "/", Name: "Reader", Session: "alice"}
 )
 
 // request is a cross-account GetObject by the Reader role as kmsgrant sees
@@ -106,6 +108,10 @@ func TestStatementPrincipal(t *testing.T) {
 		{name: "other account plus CanonicalUser", principal: `{"AWS":"111122223333","CanonicalUser":"79a59df9"}`, caller: reader, want: Maybe},
 		{name: "matching ARN wins over CanonicalUser", principal: `{"AWS":"` + readerARN + `","CanonicalUser":"79a59df9"}`, caller: reader, want: Yes},
 		{name: "exact user ARN", principal: `{"AWS":"` + bobARN + `"}`, caller: bob, want: Yes},
+		{name: "a known session, named by its session ARN", principal: `{"AWS":"arn:aws:sts::444455556666:assumed-role/Reader/alice"}`, caller: aliceSession, want: Yes},
+		{name: "a known session, another session of its role named", principal: `{"AWS":"arn:aws:sts::444455556666:assumed-role/Reader/bob"}`, caller: aliceSession, want: No},
+		{name: "a known session, its role named", principal: `{"AWS":"` + readerARN + `"}`, caller: aliceSession, want: Yes},
+		{name: "a session of the role may be the caller", principal: `{"AWS":"arn:aws:sts::444455556666:assumed-role/Reader/alice"}`, caller: reader, want: Maybe},
 		{name: "role ARN does not name a user", principal: `{"AWS":"` + readerARN + `"}`, caller: bob, want: No},
 		{name: "account grantee named by root ARN", principal: `{"AWS":"arn:aws:iam::444455556666:root"}`, caller: accountB, want: Yes},
 		{name: "account grantee named by account ID", principal: `{"AWS":"444455556666"}`, caller: accountB, want: Yes},
@@ -168,6 +174,12 @@ func TestStatementNotPrincipal(t *testing.T) {
 		{name: "role ARN without its account ARN might still deny", notPrincipal: `{"AWS":"` + readerARN + `"}`, caller: reader, want: Maybe},
 		{name: "role and account without the session ARN might still deny the session", notPrincipal: `{"AWS":["` + readerARN + `","arn:aws:iam::444455556666:root"]}`, caller: reader, want: Maybe},
 		{name: "a session of the caller's role may be the caller", notPrincipal: `{"AWS":["arn:aws:sts::444455556666:assumed-role/Reader/alice","arn:aws:iam::444455556666:root"]}`, caller: reader, want: Maybe},
+		// A known session (explain given the ARN from an AccessDenied
+		// message): excluded by its session, role and account ARNs, as
+		// AWS's example lists them.
+		{name: "known session listed with its role and account is not denied", notPrincipal: `{"AWS":["arn:aws:sts::444455556666:assumed-role/Reader/alice","` + readerARN + `","arn:aws:iam::444455556666:root"]}`, caller: aliceSession, want: No},
+		{name: "known session listed without its role might still be denied", notPrincipal: `{"AWS":["arn:aws:sts::444455556666:assumed-role/Reader/alice","arn:aws:iam::444455556666:root"]}`, caller: aliceSession, want: Maybe},
+		{name: "another session of the role listed does not exclude a known session", notPrincipal: `{"AWS":["arn:aws:sts::444455556666:assumed-role/Reader/bob","` + readerARN + `","arn:aws:iam::444455556666:root"]}`, caller: aliceSession, want: Maybe},
 		{name: "a whole-account caller may be the user listed", notPrincipal: `{"AWS":["` + bobARN + `","arn:aws:iam::444455556666:root"]}`, caller: accountB, want: Maybe},
 		{name: "a whole-account caller, only the root listed", notPrincipal: `{"AWS":"arn:aws:iam::444455556666:root"}`, caller: accountB, want: Yes},
 	}

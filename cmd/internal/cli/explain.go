@@ -78,7 +78,7 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 	if blocker != nil {
 		return fmt.Errorf("--grantee: %s", blocker.Message)
 	}
-	_, in, err := readInputs(ctx, f, &flags, g)
+	_, in, err := readInputs(ctx, f, &flags, &g, true)
 	if err != nil {
 		return err
 	}

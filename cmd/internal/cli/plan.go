@@ -112,7 +112,7 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute func(g
 	if blocker != nil {
 		return &planned{plan: apply.FromResult(generate.Blocked(*blocker))}, nil
 	}
-	backend, in, err := readInputs(ctx, f, flags, g)
+	backend, in, err := readInputs(ctx, f, flags, &g, false)
 	if err != nil {
 		return nil, err
 	}
@@ -140,13 +140,27 @@ func replanner(b apply.Backend, g generate.Grant, compute func(generate.Grant, g
 }
 
 // readInputs opens the backend the flags name and reads what the grant
-// needs, showing the backend's notes.
-func readInputs(ctx context.Context, f *Factory, flags *GrantFlags, g generate.Grant) (apply.Backend, generate.Inputs, error) {
-	backend, err := openBackend(ctx, f, flags, g)
+// needs, showing the backend's notes. A grantee given as a session ARN
+// becomes its role, with the path the grantee's account tells; unless the
+// session is kept (explain evaluates the session itself), the grant is the
+// role's, and a note says so.
+func readInputs(ctx context.Context, f *Factory, flags *GrantFlags, g *generate.Grant, keepSession bool) (apply.Backend, generate.Inputs, error) {
+	backend, err := openBackend(ctx, f, flags, *g)
 	if err != nil {
 		return nil, generate.Inputs{}, err
 	}
-	in, err := apply.Read(ctx, backend, g)
+	if g.Grantee.Session != "" {
+		session := g.Grantee.SessionARN()
+		if g.Grantee, err = apply.ResolveSession(ctx, backend, g.Grantee); err != nil {
+			printNotes(f, backend)
+			return nil, generate.Inputs{}, fmt.Errorf("--grantee: %w", err)
+		}
+		if !keepSession {
+			g.Grantee.Session = ""
+			fmt.Fprintf(f.IO.ErrOut, "note: %s is a session of role %s: kmsgrant grants the role, whose sessions all act with its permissions\n", session, g.Grantee.ARN())
+		}
+	}
+	in, err := apply.Read(ctx, backend, *g)
 	printNotes(f, backend)
 	if errors.Is(err, apply.ErrGranteeNotFound) {
 		return nil, in, fmt.Errorf("--grantee: %w", err)

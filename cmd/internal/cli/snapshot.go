@@ -50,7 +50,7 @@ func snapshotRun(ctx context.Context, opts *SnapshotOptions) error {
 	if blocker != nil {
 		return fmt.Errorf("--grantee: %s", blocker.Message)
 	}
-	_, in, err := readInputs(ctx, f, &opts.Grant, g)
+	_, in, err := readInputs(ctx, f, &opts.Grant, &g, false)
 	if err != nil {
 		return err
 	}
