@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -265,6 +266,9 @@ type terraform struct {
 type tfDoc struct {
 	version, id string
 	statements  []any
+	// source and override name the documents of source_policy_documents
+	// and override_policy_documents.
+	source, override []string
 }
 
 func parseTerraform(t *testing.T, src []byte) terraform {
@@ -276,8 +280,17 @@ func parseTerraform(t *testing.T, src []byte) terraform {
 	out := terraform{docs: map[string]tfDoc{}, resources: map[string]map[string]string{}}
 	for _, b := range file.Body.(*hclsyntax.Body).Blocks {
 		switch {
+		case b.Type == "provider":
 		case b.Type == "data" && len(b.Labels) == 2 && b.Labels[0] == "aws_iam_policy_document":
-			d := tfDoc{version: attrString(t, b.Body, "version"), id: attrString(t, b.Body, "policy_id")}
+			d := tfDoc{version: attrString(t, b.Body, "version"), id: attrString(t, b.Body, "policy_id"),
+				source: documentRefs(t, b.Body, "source_policy_documents"), override: documentRefs(t, b.Body, "override_policy_documents")}
+			for name := range b.Body.Attributes {
+				switch name {
+				case "version", "policy_id", "source_policy_documents", "override_policy_documents":
+				default:
+					t.Fatalf("data %s: attribute %q", b.Labels[1], name)
+				}
+			}
 			for _, st := range b.Body.Blocks {
 				if st.Type != "statement" {
 					t.Fatalf("data %s: block %q, want statement blocks only", b.Labels[1], st.Type)
@@ -291,6 +304,68 @@ func parseTerraform(t *testing.T, src []byte) terraform {
 			out.resources[b.Labels[0]+"."+b.Labels[1]] = attrs
 		default:
 			t.Fatalf("unexpected block %s %v", b.Type, b.Labels)
+		}
+	}
+	return out
+}
+
+// documentRefs reads a list of data.aws_iam_policy_document.NAME.json
+// references and returns the names.
+func documentRefs(t *testing.T, body *hclsyntax.Body, name string) []string {
+	t.Helper()
+	a, ok := body.Attributes[name]
+	if !ok {
+		return nil
+	}
+	exprs, diags := hcl.ExprList(a.Expr)
+	if diags.HasErrors() {
+		t.Fatalf("%s: %v", name, diags)
+	}
+	var out []string
+	for _, e := range exprs {
+		trav, diags := hcl.AbsTraversalForExpr(e)
+		if diags.HasErrors() || len(trav) != 4 || trav.RootName() != "data" {
+			t.Fatalf("%s: want data.aws_iam_policy_document.NAME.json references", name)
+		}
+		out = append(out, trav[2].(hcl.TraverseAttr).Name)
+	}
+	return out
+}
+
+// merged is what the AWS provider makes of a document, as its
+// documentation describes aws_iam_policy_document: the statements of
+// source_policy_documents, then its own, then those of
+// override_policy_documents, each replacing the statement of the same
+// non-blank Sid or else added at the end. Without overrides, the document
+// as it was before kmsgrant's statements were merged in.
+func (tf terraform) merged(t *testing.T, name string, overrides bool) []any {
+	t.Helper()
+	d, ok := tf.docs[name]
+	if !ok {
+		t.Fatalf("no data.aws_iam_policy_document.%s", name)
+	}
+	var out []any
+	for _, src := range d.source {
+		out = append(out, tf.merged(t, src, overrides)...)
+	}
+	add := func(statements []any) {
+		for _, st := range statements {
+			sid, _ := st.(map[string]any)["Sid"].(string)
+			replaced := false
+			for i, have := range out {
+				if sid != "" && have.(map[string]any)["Sid"] == sid {
+					out[i], replaced = st, true
+				}
+			}
+			if !replaced {
+				out = append(out, st)
+			}
+		}
+	}
+	add(d.statements)
+	if overrides {
+		for _, o := range d.override {
+			add(tf.merged(t, o, overrides))
 		}
 	}
 	return out
@@ -737,5 +812,105 @@ func TestIaCGolden(t *testing.T) {
 			golden(t, tc.name+".tf", tf.Bytes())
 			golden(t, tc.name+".cfn.json", cf.Bytes())
 		})
+	}
+}
+
+// The worked example of the README, examples/terraform: the seed accounts
+// as a team keeps them in Terraform, with what plan --output terraform
+// prints for the reader role merged in. What the provider makes of it is
+// exactly what kmsgrant would write, and without the merge exactly what the
+// accounts hold now.
+func TestTerraformExample(t *testing.T) {
+	p := seedPlan(t, "arn:aws:iam::444455556666:role/reader")
+	var out bytes.Buffer
+	if err := p.WriteTerraform(&out); err != nil {
+		t.Fatal(err)
+	}
+	printed := parseTerraform(t, out.Bytes())
+	read := func(name string) terraform {
+		data, err := os.ReadFile(filepath.Join("../examples/terraform", name, "main.tf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parseTerraform(t, data)
+	}
+	owner, grantee := read("owner"), read("grantee")
+
+	// What was printed is there as printed.
+	for name, d := range printed.docs {
+		in := owner
+		if strings.HasPrefix(name, "kmsgrant_iam_policy") {
+			in = grantee
+		}
+		if diff := cmp.Diff(d.statements, in.docs[name].statements); diff != "" {
+			t.Errorf("data.aws_iam_policy_document.%s (-printed +example):\n%s", name, diff)
+		}
+	}
+	for name, attrs := range printed.resources {
+		typ, _, _ := strings.Cut(name, ".")
+		in := owner
+		if strings.HasPrefix(typ, "aws_iam_") {
+			in = grantee
+		}
+		var found bool
+		for have, haveAttrs := range in.resources {
+			if strings.HasPrefix(have, typ+".") && cmp.Equal(attrs, haveAttrs) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the example has no %s with %v", typ, attrs)
+		}
+	}
+
+	// What Terraform would make of the owner's policies.
+	jp := readJSONPlan(t, p)
+	for _, c := range jp.Changes {
+		var typ, key string
+		switch c.Kind {
+		case generate.KindBucketPolicy:
+			typ, key = "aws_s3_bucket_policy", "bucket"
+		case generate.KindKeyPolicy:
+			typ, key = "aws_kms_key_policy", "key_id"
+		default:
+			continue
+		}
+		var doc string
+		for name, attrs := range owner.resources {
+			if strings.HasPrefix(name, typ+".") && (attrs[key] == c.Target || "arn:aws:s3:::"+attrs[key] == c.Target) {
+				doc = strings.TrimSuffix(strings.TrimPrefix(attrs["policy"], "data.aws_iam_policy_document."), ".json")
+			}
+		}
+		if doc == "" {
+			t.Errorf("no %s for %s in the example", typ, c.Target)
+			continue
+		}
+		for _, tc := range []struct {
+			overrides bool
+			want      json.RawMessage
+		}{{true, c.After}, {false, c.Before}} {
+			var want []string
+			for _, s := range documentStatements(t, tc.want) {
+				want = append(want, canonicalJSON(t, normalized(s)))
+			}
+			var got []string
+			for _, s := range owner.merged(t, doc, tc.overrides) {
+				got = append(got, canonicalJSON(t, s))
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s, overrides %v (-JSON plan +Terraform):\n%s", c.Kind, tc.overrides, diff)
+			}
+		}
+		var after struct {
+			ID string `json:"Id"`
+		}
+		if err := json.Unmarshal(c.After, &after); err != nil {
+			t.Fatal(err)
+		}
+		if owner.docs[doc].id != after.ID {
+			t.Errorf("%s: policy_id %q, the document's Id %q", c.Kind, owner.docs[doc].id, after.ID)
+		}
 	}
 }

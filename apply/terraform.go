@@ -125,15 +125,17 @@ func terraformChange(body *hclwrite.Body, c iacChange, grantee string, names *te
 	case c.Whole:
 		comment(body, "  The whole document, and the "+resource+" that attaches it.")
 	default:
+		holder := resource
+		if c.Kind == generate.KindKeyPolicy {
+			holder += " (or the policy of its aws_kms_key)"
+		}
 		comment(body,
 			"  The statements kmsgrant adds to "+policyLabel(c.ChangeView)+".",
-			"  Merge them into the policy of its "+resource+" (account "+c.Account+"):",
+			"  Merge them into the policy of its "+holder+", account "+c.Account+":",
 			"  list this document in override_policy_documents of the aws_iam_policy_document",
-			"  that makes the policy (the current policy going in source_policy_documents):",
+			"  that makes that policy (for a policy written as JSON, make one with the JSON in",
+			"  its source_policy_documents):",
 			"    override_policy_documents = ["+string(hclwrite.TokensForTraversal(ref).Bytes())+"]")
-		if c.Kind == generate.KindKeyPolicy {
-			comment(body, "  (A key whose policy is the policy argument of its aws_kms_key takes it there.)")
-		}
 		if len(c.Replaced) > 0 {
 			comment(body, "  The policy holds "+strings.Join(c.Replaced, ", ")+" already: here the grantee joins it, and listed",
 				"  after the document that holds it now, this one replaces it (same Sid).")

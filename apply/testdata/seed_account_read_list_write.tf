@@ -25,9 +25,10 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "kmsgrant_doc_exam
 # ~ update bucket_policy arn:aws:s3:::doc-example-bucket (account 111122223333)
 #   grants s3:GetObject, s3:PutObject, s3:ListBucket (KmsgrantGetObjectPutObjectED377AD9, KmsgrantListBucket8DE670A8)
 #   The statements kmsgrant adds to the bucket policy of doc-example-bucket.
-#   Merge them into the policy of its aws_s3_bucket_policy (account 111122223333):
+#   Merge them into the policy of its aws_s3_bucket_policy, account 111122223333:
 #   list this document in override_policy_documents of the aws_iam_policy_document
-#   that makes the policy (the current policy going in source_policy_documents):
+#   that makes that policy (for a policy written as JSON, make one with the JSON in
+#   its source_policy_documents):
 #     override_policy_documents = [data.aws_iam_policy_document.kmsgrant_bucket_policy_account_444455556666.json]
 data "aws_iam_policy_document" "kmsgrant_bucket_policy_account_444455556666" {
   statement {
@@ -60,11 +61,11 @@ data "aws_iam_policy_document" "kmsgrant_bucket_policy_account_444455556666" {
 # ~ update key_policy arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab (account 111122223333)
 #   grants kms:Decrypt, kms:GenerateDataKey (KmsgrantDecryptGenerateDataKey0D21BA68)
 #   The statements kmsgrant adds to the key policy of arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab.
-#   Merge them into the policy of its aws_kms_key_policy (account 111122223333):
+#   Merge them into the policy of its aws_kms_key_policy (or the policy of its aws_kms_key), account 111122223333:
 #   list this document in override_policy_documents of the aws_iam_policy_document
-#   that makes the policy (the current policy going in source_policy_documents):
+#   that makes that policy (for a policy written as JSON, make one with the JSON in
+#   its source_policy_documents):
 #     override_policy_documents = [data.aws_iam_policy_document.kmsgrant_key_policy_account_444455556666.json]
-#   (A key whose policy is the policy argument of its aws_kms_key takes it there.)
 data "aws_iam_policy_document" "kmsgrant_key_policy_account_444455556666" {
   statement {
     sid       = "KmsgrantDecryptGenerateDataKey0D21BA68"
