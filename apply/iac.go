@@ -142,14 +142,6 @@ func bucketOf(arn string) string {
 	return name
 }
 
-// keyIDOf returns the key ID of a key ARN.
-func keyIDOf(arn string) string {
-	if k, err := arns.ParseKeyARN(arn); err == nil {
-		return k.ID
-	}
-	return arn
-}
-
 // nameParts splits s into its runs of letters and digits, for the names
 // of Terraform blocks and CloudFormation logical IDs.
 func nameParts(s string) []string {

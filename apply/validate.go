@@ -174,7 +174,7 @@ func Validate(ctx context.Context, b Backend, p *Plan) (*Plan, error) {
 			res.NotChecked = append(res.NotChecked, generate.Finding{
 				Code: "not_checked", Target: validatorName,
 				Message: fmt.Sprintf("did not check %s: %v", label, err),
-				Fix:     fmt.Sprintf("allow access-analyzer:ValidatePolicy and access-analyzer:CheckNoPublicAccess to the credentials of account %s", c.Account),
+				Fix:     fmt.Sprintf("give credentials of account %s that may call access-analyzer:ValidatePolicy (and CheckNoPublicAccess for a bucket or key policy)", c.Account),
 			})
 			if dc.Status != "failed" {
 				dc.Status = "not_checked"

@@ -137,7 +137,7 @@ func TestValidateNotCheckedIsNotPassed(t *testing.T) {
 	last := v.View.NotChecked[len(v.View.NotChecked)-1]
 	wantLast := generate.Finding{Code: "not_checked", Target: "IAM Access Analyzer",
 		Message: `did not check the key policy of ` + p.View.Changes[2].Target + `: ValidatePolicy was denied to profile "owner"`,
-		Fix:     "allow access-analyzer:ValidatePolicy and access-analyzer:CheckNoPublicAccess to the credentials of account 111122223333"}
+		Fix:     "give credentials of account 111122223333 that may call access-analyzer:ValidatePolicy (and CheckNoPublicAccess for a bucket or key policy)"}
 	if diff := cmp.Diff(wantLast, last); diff != "" {
 		t.Errorf("not_checked (-want +got):\n%s", diff)
 	}
