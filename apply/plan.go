@@ -33,6 +33,9 @@ type View struct {
 	// NotChecked lists policies kmsgrant cannot see that can still deny.
 	NotChecked []generate.Finding `json:"not_checked"`
 	Summary    Summary            `json:"summary"`
+	// Validation is what IAM Access Analyzer said of each document the
+	// plan would write (plan --validate); absent when it was not asked.
+	Validation []DocumentCheck `json:"validation,omitempty"`
 }
 
 // ChangeView is one change of the JSON plan.

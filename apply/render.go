@@ -76,6 +76,13 @@ func (p *Plan) WriteText(w io.Writer, color bool) error {
 		}
 		b.WriteString("\n")
 	}
+	if len(v.Validation) > 0 {
+		b.WriteString(c.paint(bold, "IAM Access Analyzer:") + "\n")
+		for _, d := range v.Validation {
+			b.WriteString("  " + d.line() + "\n")
+		}
+		b.WriteString("\n")
+	}
 	writeFindings(&b, "Warnings", v.Warnings, c, yellow)
 	writeFindings(&b, "Blocked", v.Blockers, c, red)
 	if len(v.NotChecked) > 0 && !p.Blocked() {

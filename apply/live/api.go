@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -62,9 +63,17 @@ type STSAPI interface {
 	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 }
 
+// AccessAnalyzerAPI is the part of the IAM Access Analyzer client kmsgrant
+// uses: its policy checks, for --validate.
+type AccessAnalyzerAPI interface {
+	ValidatePolicy(context.Context, *accessanalyzer.ValidatePolicyInput, ...func(*accessanalyzer.Options)) (*accessanalyzer.ValidatePolicyOutput, error)
+	CheckNoPublicAccess(context.Context, *accessanalyzer.CheckNoPublicAccessInput, ...func(*accessanalyzer.Options)) (*accessanalyzer.CheckNoPublicAccessOutput, error)
+}
+
 var (
-	_ S3API  = (*s3.Client)(nil)
-	_ KMSAPI = (*kms.Client)(nil)
-	_ IAMAPI = (*iam.Client)(nil)
-	_ STSAPI = (*sts.Client)(nil)
+	_ AccessAnalyzerAPI = (*accessanalyzer.Client)(nil)
+	_ S3API             = (*s3.Client)(nil)
+	_ KMSAPI            = (*kms.Client)(nil)
+	_ IAMAPI            = (*iam.Client)(nil)
+	_ STSAPI            = (*sts.Client)(nil)
 )

@@ -107,6 +107,9 @@ type Backend struct {
 	s3For  func(region string) S3API
 	kmsFor func(region string) KMSAPI
 	iamAPI IAMAPI
+	// analyzerFor is IAM Access Analyzer for an account's credentials in
+	// a Region, for Validate.
+	analyzerFor func(who *identity, region string) AccessAnalyzerAPI
 
 	mu sync.Mutex
 	// regions remembers each bucket's Region, read once.
@@ -166,6 +169,7 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 	}
 	b.s3For = b.cachedS3()
 	b.kmsFor = b.cachedKMS()
+	b.analyzerFor = b.cachedAnalyzer()
 	if b.grantee != nil {
 		b.iamAPI = iam.NewFromConfig(b.grantee.cfg, func(o *iam.Options) {
 			if opts.EndpointURL != "" {

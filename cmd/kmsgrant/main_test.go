@@ -59,11 +59,14 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"jsonset":  jsonset,
-			"jsonget":  jsonget,
-			"fakeaws":  servers.start,
-			"backupof": backupOf,
-			"awsstate": servers.state,
+			"jsonset":    jsonset,
+			"jsonget":    jsonget,
+			"fakeaws":    servers.start,
+			"backupof":   backupOf,
+			"awsstate":   servers.state,
+			"awsfinding": servers.finding,
+			"awspublic":  servers.public,
+			"awsfail":    servers.fail,
 		},
 	})
 }
@@ -126,6 +129,60 @@ func (f *fakeServers) state(ts *testscript.TestScript, neg bool, args []string) 
 		ts.Fatalf("usage: awsstate FILE (after fakeaws)")
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), srv.State(), 0o644))
+}
+
+// server returns the script's fake AWS.
+func (f *fakeServers) server(ts *testscript.TestScript, usage string) *livetest.Server {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	srv := f.byScript[ts]
+	if srv == nil {
+		ts.Fatalf("usage: %s (after fakeaws)", usage)
+	}
+	return srv
+}
+
+// awsfinding TYPE CODE SIDPREFIX [POLICYTYPE] makes the fake IAM Access
+// Analyzer's ValidatePolicy report a finding of TYPE (ERROR, WARNING,
+// SUGGESTION, SECURITY_WARNING) and issue CODE in the first statement whose
+// Sid starts with SIDPREFIX, for documents of POLICYTYPE (IDENTITY_POLICY,
+// RESOURCE_POLICY; default any).
+func (f *fakeServers) finding(ts *testscript.TestScript, neg bool, args []string) {
+	const usage = "awsfinding TYPE CODE SIDPREFIX [POLICYTYPE]"
+	if neg || len(args) < 3 || len(args) > 4 {
+		ts.Fatalf("usage: %s", usage)
+	}
+	fd := livetest.PolicyFinding{FindingType: args[0], IssueCode: args[1], SidPrefix: args[2],
+		Details: "The fake validator reports " + args[1] + "."}
+	if len(args) == 4 {
+		fd.PolicyType = args[3]
+	}
+	f.server(ts, usage).AddFinding(fd)
+}
+
+// awspublic RESOURCETYPE SIDPREFIX makes the fake CheckNoPublicAccess fail
+// for documents of RESOURCETYPE with a statement whose Sid starts with
+// SIDPREFIX.
+func (f *fakeServers) public(ts *testscript.TestScript, neg bool, args []string) {
+	const usage = "awspublic RESOURCETYPE SIDPREFIX"
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: %s", usage)
+	}
+	f.server(ts, usage).SetPublic(livetest.PublicResult{ResourceType: args[0], SidPrefix: args[1]})
+}
+
+// awsfail SERVICE:OPERATION TIMES STATUS CODE makes the next TIMES calls of
+// the operation fail with an AWS error.
+func (f *fakeServers) fail(ts *testscript.TestScript, neg bool, args []string) {
+	const usage = "awsfail SERVICE:OPERATION TIMES STATUS CODE"
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: %s", usage)
+	}
+	var times, status int
+	if _, err := fmt.Sscanf(args[1]+" "+args[2], "%d %d", &times, &status); err != nil {
+		ts.Fatalf("usage: %s: %v", usage, err)
+	}
+	f.server(ts, usage).Fail(args[0], times, status, args[3], "injected by the script")
 }
 
 // backupof DIR VAR sets VAR to the one backup folder under DIR.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	aatypes "github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -26,6 +29,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/kmsgrant/kmsgrant/apply/internal/jsonedit"
 	"github.com/kmsgrant/kmsgrant/apply/statefile"
@@ -121,6 +125,7 @@ type clients struct {
 	kms *kms.Client
 	iam *iam.Client
 	sts *sts.Client
+	aa  *accessanalyzer.Client
 }
 
 func newClients(t *testing.T, s *Server, account string, optFns ...func(*config.LoadOptions) error) clients {
@@ -143,6 +148,7 @@ func newClients(t *testing.T, s *Server, account string, optFns ...func(*config.
 		kms: kms.NewFromConfig(cfg),
 		iam: iam.NewFromConfig(cfg),
 		sts: sts.NewFromConfig(cfg),
+		aa:  accessanalyzer.NewFromConfig(cfg),
 	}
 }
 
@@ -1097,6 +1103,8 @@ func TestAuthentication(t *testing.T) {
 	wantCode(t, err, "InvalidClientTokenId", http.StatusForbidden)
 	_, err = bad.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	wantCode(t, err, "InvalidClientTokenId", http.StatusForbidden)
+	_, err = bad.aa.ValidatePolicy(ctx, &accessanalyzer.ValidatePolicyInput{PolicyDocument: aws.String("{}"), PolicyType: aatypes.PolicyTypeIdentityPolicy})
+	wantCode(t, err, "UnrecognizedClientException", http.StatusForbidden)
 }
 
 func TestUnknownOperations(t *testing.T) {
@@ -1170,5 +1178,98 @@ func TestDecodeChunked(t *testing.T) {
 	}
 	if _, err := decodeChunked([]byte("zz\r\n")); err == nil {
 		t.Error("decodeChunked accepted a bad size")
+	}
+}
+
+// The fake Access Analyzer answers the SDK's REST-JSON requests, refuses
+// what AWS refuses, pages its findings, locates them by statement, and
+// judges a statement open to everyone public.
+func TestAccessAnalyzer(t *testing.T) {
+	s := New(t, seed(t))
+	c := newClients(t, s, owner)
+	doc := `{"Version":"2012-10-17","Statement":[{"Sid":"Other","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"*"},` +
+		`{"Sid":"KmsgrantGetObject1","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::doc-example-bucket/*"}]}`
+
+	// Refused (the SDK itself refuses a missing document): an unknown
+	// policy type, a resource type ValidatePolicy does not have (there is
+	// none for KMS keys), a resource type with an identity policy.
+	for _, in := range []*accessanalyzer.ValidatePolicyInput{
+		{PolicyDocument: aws.String(doc), PolicyType: "BUCKET_POLICY"},
+		{PolicyDocument: aws.String(doc), PolicyType: aatypes.PolicyTypeResourcePolicy, ValidatePolicyResourceType: "AWS::KMS::Key"},
+		{PolicyDocument: aws.String(doc), PolicyType: aatypes.PolicyTypeIdentityPolicy, ValidatePolicyResourceType: aatypes.ValidatePolicyResourceTypeS3Bucket},
+	} {
+		_, err := c.aa.ValidatePolicy(ctx, in)
+		wantCode(t, err, "ValidationException", http.StatusBadRequest)
+	}
+	_, err := c.aa.CheckNoPublicAccess(ctx, &accessanalyzer.CheckNoPublicAccessInput{PolicyDocument: aws.String(doc), ResourceType: "AWS::IAM::Role"})
+	wantCode(t, err, "ValidationException", http.StatusBadRequest)
+
+	s.AddFinding(PolicyFinding{SidPrefix: "Kmsgrant", FindingType: "ERROR", IssueCode: "MISSING_VERSION", Details: "first"})
+	s.AddFinding(PolicyFinding{PolicyType: "IDENTITY_POLICY", FindingType: "WARNING", IssueCode: "OTHER_TYPE"})
+	s.AddFinding(PolicyFinding{SidPrefix: "Absent", FindingType: "ERROR", IssueCode: "NOT_HERE"})
+	for range 2 {
+		s.AddFinding(PolicyFinding{FindingType: "SUGGESTION", IssueCode: "WHOLE"})
+	}
+	in := &accessanalyzer.ValidatePolicyInput{PolicyDocument: aws.String(doc), PolicyType: aatypes.PolicyTypeResourcePolicy, ValidatePolicyResourceType: aatypes.ValidatePolicyResourceTypeS3Bucket}
+	first, err := c.aa.ValidatePolicy(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Findings) != 2 || first.NextToken == nil {
+		t.Fatalf("first page: %d findings, next token %v; want 2 and a token", len(first.Findings), first.NextToken)
+	}
+	var got []string
+	pages := accessanalyzer.NewValidatePolicyPaginator(c.aa, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range page.Findings {
+			where := "document"
+			if p := f.Locations[0].Path; len(p) == 2 {
+				where = fmt.Sprintf("%v %v", p[0].(*aatypes.PathElementMemberValue).Value, p[1].(*aatypes.PathElementMemberIndex).Value)
+			}
+			got = append(got, fmt.Sprintf("%s %s at %s", f.FindingType, aws.ToString(f.IssueCode), where))
+		}
+	}
+	want := []string{"ERROR MISSING_VERSION at Statement 1", "SUGGESTION WHOLE at document", "SUGGESTION WHOLE at document"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+
+	pub, err := c.aa.CheckNoPublicAccess(ctx, &accessanalyzer.CheckNoPublicAccessInput{PolicyDocument: aws.String(doc), ResourceType: aatypes.AccessCheckResourceTypeS3Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.Result != aatypes.CheckNoPublicAccessResultFail || len(pub.Reasons) != 1 || aws.ToInt32(pub.Reasons[0].StatementIndex) != 1 || aws.ToString(pub.Reasons[0].StatementId) != "KmsgrantGetObject1" {
+		t.Errorf("CheckNoPublicAccess = %s %+v, want FAIL naming statement 1", pub.Result, pub.Reasons)
+	}
+	// The SetPublic rule names a statement the fake would pass.
+	s.SetPublic(PublicResult{ResourceType: "AWS::KMS::Key", SidPrefix: "Other"})
+	pub, err = c.aa.CheckNoPublicAccess(ctx, &accessanalyzer.CheckNoPublicAccessInput{PolicyDocument: aws.String(doc), ResourceType: aatypes.AccessCheckResourceTypeKmsKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pub.Reasons) != 2 || aws.ToInt32(pub.Reasons[0].StatementIndex) != 0 {
+		t.Errorf("CheckNoPublicAccess for a key = %+v, want statements 0 and 1", pub.Reasons)
+	}
+	private := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1"}}}]}`
+	pub, err = c.aa.CheckNoPublicAccess(ctx, &accessanalyzer.CheckNoPublicAccessInput{PolicyDocument: aws.String(private), ResourceType: aatypes.AccessCheckResourceTypeS3Bucket})
+	if err != nil || pub.Result != aatypes.CheckNoPublicAccessResultPass {
+		t.Errorf("CheckNoPublicAccess of a conditioned statement = %v, %v; want PASS", pub, err)
+	}
+
+	calls := s.AnalyzerCalls()
+	if len(calls) != 6 || calls[0] != (AnalyzerCall{Account: owner, Region: "us-west-2", Op: "ValidatePolicy", PolicyType: "RESOURCE_POLICY", ResourceType: "AWS::S3::Bucket", Document: doc}) {
+		t.Errorf("AnalyzerCalls() = %+v", calls)
+	}
+
+	// Errors are injected per operation, in the REST-JSON error form.
+	s.Fail("access-analyzer:ValidatePolicy", 1, http.StatusForbidden, "AccessDeniedException", "not authorized")
+	_, err = c.aa.ValidatePolicy(ctx, in)
+	var denied *aatypes.AccessDeniedException
+	if !errors.As(err, &denied) || denied.ErrorMessage() != "not authorized" {
+		t.Errorf("ValidatePolicy after Fail = %v, want AccessDeniedException", err)
 	}
 }

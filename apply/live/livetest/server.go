@@ -1,7 +1,7 @@
 // Package livetest is a fake AWS for testing the live backend through the
 // real SDK: one httptest server that answers S3 (REST-XML, path-style), KMS
-// (JSON 1.1), IAM and STS (Query) from an account-state file, in the wire
-// formats AWS uses.
+// (JSON 1.1), IAM and STS (Query) from an account-state file, and IAM Access
+// Analyzer's policy checks (REST-JSON), in the wire formats AWS uses.
 //
 // The caller's account is read from the access key ID of the request's
 // SigV4 Authorization header (see Credentials) and the caller's Region from
@@ -35,8 +35,9 @@ import (
 const stateName = "state.json"
 
 // Server is an httptest.Server that answers S3 (REST-XML, path-style), KMS
-// (JSON 1.1, X-Amz-Target TrentService.*), IAM (Query, Version 2010-05-08)
-// and STS (Query, 2011-06-15) on one URL, backed by an account-state file.
+// (JSON 1.1, X-Amz-Target TrentService.*), IAM (Query, Version 2010-05-08),
+// STS (Query, 2011-06-15) and IAM Access Analyzer (REST-JSON, signed for
+// access-analyzer) on one URL, backed by an account-state file.
 type Server struct {
 	// URL is the base endpoint of every service, http://127.0.0.1:PORT.
 	URL string
@@ -55,6 +56,8 @@ type Server struct {
 	rand   *rand.Rand
 	fails  map[string][]*failure
 	reqID  int
+	// analyzer is what the fake IAM Access Analyzer reports.
+	analyzer analyzerState
 }
 
 type failure struct {
@@ -213,6 +216,9 @@ type caller struct {
 	// account is "" when the access key is not one Credentials makes.
 	account string
 	region  string
+	// service is the signing name of the credential scope ("s3",
+	// "access-analyzer").
+	service string
 }
 
 // parseCaller reads the Credential of a SigV4 Authorization header (or of a
@@ -236,6 +242,9 @@ func parseCaller(r *http.Request) caller {
 	c := caller{accessKey: parts[0], region: "us-east-1"}
 	if len(parts) >= 3 && parts[2] != "" {
 		c.region = parts[2]
+	}
+	if len(parts) >= 4 {
+		c.service = parts[3]
 	}
 	if m := accessKeyRE.FindStringSubmatch(parts[0]); m != nil {
 		c.account = m[1]
@@ -261,6 +270,8 @@ const (
 	svcKMS = "kms"
 	svcIAM = "iam"
 	svcSTS = "sts"
+	// svcAnalyzer is IAM Access Analyzer, by its signing name.
+	svcAnalyzer = "access-analyzer"
 )
 
 // knownOps lists every operation the server answers, for Fail.
@@ -278,6 +289,9 @@ func init() {
 	}
 	for op := range stsOps {
 		knownOps[svcSTS+":"+op] = true
+	}
+	for op := range analyzerOps {
+		knownOps[svcAnalyzer+":"+op] = true
 	}
 }
 
@@ -381,6 +395,8 @@ func writeError(svc string, req *request, e *apiError) {
 		writeS3Error(req, e)
 	case svcKMS:
 		writeKMSError(req, e)
+	case svcAnalyzer:
+		writeAnalyzerError(req, e)
 	default:
 		writeQueryError(svc, req, e)
 	}
@@ -395,12 +411,16 @@ func (s *Server) authenticate(svc string, req *request) *apiError {
 		return errorf(http.StatusForbidden, "AccessDenied", "Access Denied")
 	case c.accessKey == "" && svc == svcKMS:
 		return errorf(http.StatusBadRequest, "MissingAuthenticationTokenException", "Missing Authentication Token")
+	case c.accessKey == "" && svc == svcAnalyzer:
+		return errorf(http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 	case c.accessKey == "":
 		return errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
 	case c.account == "" && svc == svcS3:
 		return errorf(http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
 	case c.account == "" && svc == svcKMS:
 		return errorf(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
+	case c.account == "" && svc == svcAnalyzer:
+		return errorf(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
 	case c.account == "":
 		return errorf(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
 	}
@@ -423,6 +443,12 @@ func (s *Server) dispatch(svc string, req *request) *apiError {
 			return errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", req.r.PostForm.Get("Action"), req.r.PostForm.Get("Version"))
 		}
 		return h(s, req)
+	case svcAnalyzer:
+		h, ok := analyzerOps[req.op]
+		if !ok {
+			return errorf(http.StatusNotFound, "UnknownOperationException", "")
+		}
+		return h(s, req)
 	default:
 		h, ok := stsOps[req.op]
 		if !ok {
@@ -433,9 +459,13 @@ func (s *Server) dispatch(svc string, req *request) *apiError {
 }
 
 // classify tells the service and operation of a request by its shape: a
-// TrentService target is KMS, a form POST is IAM or STS by its Version,
-// anything else is S3.
+// request signed for access-analyzer is IAM Access Analyzer (its REST-JSON
+// paths could be S3 bucket names), a TrentService target is KMS, a form POST
+// is IAM or STS by its Version, anything else is S3.
 func classify(r *http.Request, body []byte) (svc, op string) {
+	if parseCaller(r).service == svcAnalyzer {
+		return svcAnalyzer, analyzerOp(r)
+	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		if op, ok := strings.CutPrefix(target, "TrentService."); ok {
 			return svcKMS, op

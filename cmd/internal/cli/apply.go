@@ -35,6 +35,8 @@ type ApplyOptions struct {
 	Force bool
 	// LockTimeout is how long to wait for the state file's lock.
 	LockTimeout time.Duration
+	// Validate has IAM Access Analyzer check the documents first.
+	Validate bool
 }
 
 // defaultLockTimeout is how long a run waits for another run's state lock.
@@ -77,6 +79,9 @@ plan, after checking that no target changed since it was made.`,
 			if len(args) == 1 {
 				opts.PlanFile = args[0]
 			}
+			if err := checkValidate(opts.Validate, opts.Grant); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -86,6 +91,7 @@ plan, after checking that no target changed since it was made.`,
 	opts.Grant.register(cmd)
 	opts.registerWriteFlags(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
+	addValidateFlag(cmd, &opts.Validate)
 	cmd.Flags().BoolVar(&opts.NoRollback, "no-rollback", false, "when a write fails, keep the writes before it instead of restoring their targets")
 	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "save the documents as they were to a new folder under `DIR` before writing (default: kmsgrant/backups in the user's configuration folder)")
 	return cmd
@@ -124,6 +130,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		pl, err = restorePlan(ctx, f, opts)
 	default:
 		pl, err = buildPlan(ctx, f, &opts.Grant)
+	}
+	if err == nil && opts.Validate {
+		pl, err = validated(ctx, pl)
 	}
 	if err != nil {
 		return err

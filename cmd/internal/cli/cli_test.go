@@ -35,7 +35,18 @@ func TestPlanFlags(t *testing.T) {
 			args: "--state s.json --bucket b1 --grantee arn:aws:iam::444455556666:role/r --prefix p/ --key alias/k --access read,list -o json --detailed-exitcode --iam-policy-name custom",
 			want: PlanOptions{Grant: GrantFlags{State: "s.json", Bucket: "b1", Grantee: "arn:aws:iam::444455556666:role/r", Prefix: "p/", Key: "alias/k", Access: "read,list", IAMPolicyName: "custom"}, Output: "json", DetailedExitcode: true},
 		},
-		{name: "bad output", args: "--state s --bucket b1 --grantee 444455556666 --output yaml", wantErr: `--output: unknown format "yaml" (want text or json)`},
+		{
+			name: "terraform",
+			args: "--state s.json --bucket b1 --grantee 444455556666 -o terraform --out p.json",
+			want: PlanOptions{Grant: GrantFlags{State: "s.json", Bucket: "b1", Grantee: "444455556666", Access: "read"}, Output: "terraform", Out: "p.json"},
+		},
+		{
+			name: "cloudformation, validated",
+			args: "--owner-profile o --bucket b1 --grantee 444455556666 --output cloudformation --validate",
+			want: PlanOptions{Grant: GrantFlags{OwnerProfile: "o", Bucket: "b1", Grantee: "444455556666", Access: "read"}, Output: "cloudformation", Validate: true},
+		},
+		{name: "bad output", args: "--state s --bucket b1 --grantee 444455556666 --output yaml", wantErr: `--output: unknown format "yaml" (want text, json, terraform or cloudformation)`},
+		{name: "validate with a state file", args: "--state s --bucket b1 --grantee 444455556666 --validate", wantErr: `--validate sends the documents to IAM Access Analyzer, so it needs AWS; it does not work with --state`},
 		{name: "positional argument", args: "--state s extra", wantErr: `unknown command "extra" for "plan"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,5 +211,55 @@ func TestApplyConfirmation(t *testing.T) {
 				t.Errorf("stdout lacks the summary:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// checkingBackend has policy checks that find an error in every statement
+// kmsgrant writes once broken is set.
+type checkingBackend struct {
+	*applytest.Backend
+	broken bool
+}
+
+func (b *checkingBackend) Validate(context.Context, generate.Change) ([]apply.PolicyFinding, error) {
+	if !b.broken {
+		return nil, nil
+	}
+	return []apply.PolicyFinding{{Check: apply.CheckValidatePolicy, Type: apply.FindingError, Code: "BROKEN", Statement: -1}}, nil
+}
+
+// With --validate, a plan made again during apply (another writer changed
+// a target) goes through the checks too.
+func TestValidatedChecksPlansMadeAgain(t *testing.T) {
+	ctx := context.Background()
+	b := &checkingBackend{Backend: seedBackend(t)}
+	g, _, err := (&GrantFlags{State: "s.json", Bucket: "doc-example-bucket", Grantee: "arn:aws:iam::444455556666:role/reader", Access: "read"}).grant()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := apply.NewPlan(ctx, b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := validated(ctx, &planned{backend: b, plan: p, replan: replanner(b, g, generate.Changes)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.plan.View.Validation) != 3 || pl.plan.Blocked() {
+		t.Fatalf("validated plan: %d checks, blocked %v", len(pl.plan.View.Validation), pl.plan.Blocked())
+	}
+	b.broken = true
+	again, err := pl.replan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Blocked() || again.View.Blockers[0].Code != apply.CodeValidationFailed {
+		t.Errorf("plan made again: blockers %v, want validation_failed", again.View.Blockers)
+	}
+
+	// A plan blocked before anything was read has nothing to check.
+	blocked := &planned{plan: apply.FromResult(generate.Blocked(generate.Finding{Code: generate.CodeWildcardGrantee}))}
+	if got, err := validated(ctx, blocked); err != nil || got != blocked {
+		t.Errorf("validated(blocked) = %v, %v", got, err)
 	}
 }

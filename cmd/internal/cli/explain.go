@@ -37,7 +37,7 @@ exits 0 when the read would be allowed, 2 when it would be denied, 1 on
 error, so scripts can use it as a check.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(opts.Output); err != nil {
+			if err := checkOutput(opts.Output, outputText, outputJSON); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -48,7 +48,7 @@ error, so scripts can use it as a check.`,
 	}
 	opts.Grant.register(cmd)
 	cmd.Flags().StringVar(&opts.Object, "object", "", "the object to explain, as s3://`BUCKET/KEY`")
-	addOutputFlag(cmd, &opts.Output)
+	addOutputFlag(cmd, &opts.Output, outputText, outputJSON)
 	cmd.Flags().StringVar(&opts.SCP, "scp", "", "a service control policy `FILE` of the grantee's organization to evaluate too")
 	cmd.Flags().StringVar(&opts.RCP, "rcp", "", "a resource control policy `FILE` of the owner's organization to evaluate too")
 	cmd.Flags().StringVar(&opts.VPCEndpoint, "vpce-policy", "", "a VPC endpoint policy `FILE` on the grantee's path to evaluate too")

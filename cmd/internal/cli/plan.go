@@ -20,7 +20,13 @@ type PlanOptions struct {
 	DetailedExitcode bool
 	// Out is where to save the plan for a later `apply FILE`.
 	Out string
+	// Validate has IAM Access Analyzer check every document the plan
+	// would write.
+	Validate bool
 }
+
+// planFormats are the --output formats of plan.
+var planFormats = []string{outputText, outputJSON, outputTerraform, outputCloudFormation}
 
 // NewCmdPlan builds `kmsgrant plan`. runF replaces planRun in tests of flag
 // parsing.
@@ -31,12 +37,20 @@ func NewCmdPlan(f *Factory, runF func(context.Context, *PlanOptions) error) *cob
 		Short: "Show the policy changes a cross-account grant needs",
 		Long: `Plan computes the minimal statements that the bucket policy, the KMS key
 policy and the grantee's IAM policy still lack for the grant, and shows them
-as diffs against the current documents. It changes nothing.`,
+as diffs against the current documents. It changes nothing.
+
+--output terraform and --output cloudformation show the same changes as what
+to put in a Terraform configuration or a CloudFormation template, for
+policies managed there. --validate has IAM Access Analyzer check every
+document first (live AWS only).`,
 		Example: `  kmsgrant plan --state examples/seed/state.json --bucket doc-example-bucket \
     --grantee arn:aws:iam::444455556666:role/reader --prefix reports/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(opts.Output); err != nil {
+			if err := checkOutput(opts.Output, planFormats...); err != nil {
+				return err
+			}
+			if err := checkValidate(opts.Validate, opts.Grant); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -46,7 +60,8 @@ as diffs against the current documents. It changes nothing.`,
 		},
 	}
 	opts.Grant.register(cmd)
-	addOutputFlag(cmd, &opts.Output)
+	addOutputFlag(cmd, &opts.Output, planFormats...)
+	addValidateFlag(cmd, &opts.Validate)
 	cmd.Flags().BoolVar(&opts.DetailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes to apply (0 none, 1 error)")
 	cmd.Flags().StringVar(&opts.Out, "out", "", "save the plan to `FILE`, to apply exactly that later with 'kmsgrant apply FILE'")
 	return cmd
@@ -54,6 +69,9 @@ as diffs against the current documents. It changes nothing.`,
 
 func planRun(ctx context.Context, opts *PlanOptions) error {
 	pl, err := buildPlan(ctx, opts.Factory, &opts.Grant)
+	if err == nil && opts.Validate {
+		pl, err = validated(ctx, pl)
+	}
 	if err != nil {
 		return err
 	}
@@ -69,9 +87,14 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 		fmt.Fprintf(opts.Factory.IO.ErrOut, "Saved the plan to %s; apply exactly it with: kmsgrant apply %s\n", opts.Out, opts.Out)
 	}
 	io := opts.Factory.IO
-	if opts.Output == "json" {
+	switch opts.Output {
+	case outputJSON:
 		err = p.WriteJSON(io.Out)
-	} else {
+	case outputTerraform:
+		err = p.WriteTerraform(io.Out)
+	case outputCloudFormation:
+		err = p.WriteCloudFormation(io.Out)
+	default:
 		err = p.WriteText(io.Out, io.ColorEnabled())
 	}
 	if err != nil {
@@ -94,6 +117,46 @@ type planned struct {
 	// replan makes the plan again for apply.WithReplan; nil where a plan
 	// cannot be made again (a restore puts back whole documents).
 	replan apply.Replan
+}
+
+// addValidateFlag registers --validate, of plan and apply.
+func addValidateFlag(cmd *cobra.Command, validate *bool) {
+	cmd.Flags().BoolVar(validate, "validate", false, "live AWS: have IAM Access Analyzer check every document before it is shown or written; an error or public access it finds in kmsgrant's statements blocks")
+}
+
+// checkValidate refuses --validate with a state file: the checks are
+// AWS's.
+func checkValidate(validate bool, flags GrantFlags) error {
+	if validate && flags.State != "" {
+		return errors.New("--validate sends the documents to IAM Access Analyzer, so it needs AWS; it does not work with --state")
+	}
+	return nil
+}
+
+// validated has IAM Access Analyzer check the documents of a plan
+// (--validate), and those of every plan made again for it when another
+// writer changes a target during apply.
+func validated(ctx context.Context, pl *planned) (*planned, error) {
+	if pl.backend == nil {
+		// Blocked before anything was read: nothing to check.
+		return pl, nil
+	}
+	p, err := apply.Validate(ctx, pl.backend, pl.plan)
+	if err != nil {
+		return nil, err
+	}
+	out := *pl
+	out.plan = p
+	if replan := pl.replan; replan != nil {
+		out.replan = func(ctx context.Context) (*apply.Plan, error) {
+			p, err := replan(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return apply.Validate(ctx, pl.backend, p)
+		}
+	}
+	return &out, nil
 }
 
 // buildPlan turns grant flags into a plan, through the state file or live
