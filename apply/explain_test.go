@@ -124,6 +124,19 @@ func TestExplainChecks(t *testing.T) {
 			in.Bucket.Policy = mustPolicy(t, `{"Sid": "ReaderReadsDirectly", "Effect": "Allow", "Principal": {"AWS": "`+explainReader+`"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::doc-example-bucket/reports/*", "Condition": {"BoolIfExists": {"aws:ViaAWSService": "false"}}}`)
 		}},
 
+		{name: "key_grant_allows", change: func(t *testing.T, in *generate.Inputs) {
+			// A grant (as AWS Data Exchange gives subscribers) in place of
+			// the key policy statement and the IAM policy's KMS statement.
+			in.Key.Policy.Statements = in.Key.Policy.Statements[:1]
+			in.Key.Grants = []generate.KMSGrant{{ID: "0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a", GranteePrincipal: explainReader,
+				Operations: []string{"Decrypt", "DescribeKey"}}}
+			in.Grantee.Inline[0].Doc.Statements = in.Grantee.Inline[0].Doc.Statements[:1]
+		}},
+		{name: "key_grants_unread", change: func(t *testing.T, in *generate.Inputs) {
+			in.Key.Policy.Statements = in.Key.Policy.Statements[:1]
+			in.Key.GrantsUnread = true
+		}},
+
 		{name: "iam_missing", change: func(t *testing.T, in *generate.Inputs) { in.Grantee.Inline = nil }},
 		{name: "iam_denies", change: func(t *testing.T, in *generate.Inputs) {
 			in.Grantee.Inline = append(in.Grantee.Inline, generate.NamedPolicy{Name: "guardrail", Doc: mustPolicy(t, `{"Sid": "NoS3", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}`)})

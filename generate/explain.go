@@ -127,7 +127,7 @@ func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation
 			add(Check{Name: f.Target, Status: NotChecked, Detail: f.Message, Fix: f.Fix})
 			continue
 		}
-		l := p.assess(f.Target, f.Target, []eval.Policy{pol}, needs)
+		l := p.assess(f.Target, f.Target, []eval.Policy{pol}, needs, nil)
 		checks := p.layerChecks(l)
 		if f.Target == "resource control policies" && (checks[0].lacksAllow || checks[0].Status == Pass) {
 			// RCPs only deny: AWS attaches RCPFullAWSAccess, which
@@ -238,14 +238,21 @@ func (p *planner) objectsChecks() []Check {
 // warningChecks shows the plan's warnings about a layer that its verdict
 // does not say: the grantee's policies that could not be read (any could
 // deny, and a boundary must allow too; within one account it limits what
-// the resource policies grant a role as well), and key policy Allows that
-// hold only for a network S3's Decrypt does not come from.
+// the resource policies grant a role as well), key policy Allows that hold
+// only for a network S3's Decrypt does not come from, and grants that could
+// not be read (one could allow what the key policy does not: not checked,
+// never "denied").
 func (p *planner) warningChecks() []Check {
-	layerOf := map[string]string{CodePolicyUnreadable: "IAM policies", CodeNetworkCondition: "key policy"}
+	layerOf := map[string]Check{
+		CodePolicyUnreadable: {Name: "IAM policies", Status: Warn},
+		CodeNetworkCondition: {Name: "key policy", Status: Warn},
+		CodeGrantsUnread:     {Name: "key grants", Status: NotChecked},
+	}
 	var checks []Check
 	for _, w := range p.r.Warnings {
-		if name, ok := layerOf[w.Code]; ok {
-			checks = append(checks, Check{Name: name, Status: Warn, Detail: w.Message, Fix: w.Fix})
+		if c, ok := layerOf[w.Code]; ok {
+			c.Detail, c.Fix = w.Message, w.Fix
+			checks = append(checks, c)
 		}
 	}
 	return checks

@@ -38,4 +38,5 @@ const (
 	CodeEditedStatement   = "edited_statement"
 	CodeAccessRemains     = "access_remains"
 	CodeNetworkCondition  = "network_condition"
+	CodeGrantsUnread      = "grants_unread"
 )

@@ -84,6 +84,32 @@ type Key struct {
 	Policy  *policy.Document
 	// Aliases are the key's alias names (alias/x).
 	Aliases []string
+	// Grants are the key's grants (CreateGrant), which allow KMS
+	// operations beside the key policy.
+	Grants []KMSGrant
+	// GrantsUnread is set when the grants could not be read (ListGrants
+	// was denied): one could allow what the policies do not.
+	GrantsUnread bool
+}
+
+// KMSGrant is a grant on a KMS key: it allows its grantee principal the
+// operations it lists, when the request's encryption context meets its
+// constraints, beside the key policy and in place of IAM policies ("Grants
+// in AWS KMS"; "users and roles in the external account cannot use the KMS
+// key until you attach IAM policies that delegate those permissions, or use
+// grants to manage access", "Allowing users in other accounts to use a KMS
+// key", AWS KMS Developer Guide). A grant only allows: an explicit Deny
+// still wins.
+type KMSGrant struct {
+	ID               string
+	GranteePrincipal string
+	// Operations are KMS API operations without the service prefix
+	// ("Decrypt", "GenerateDataKey").
+	Operations []string
+	// EncryptionContextEquals and EncryptionContextSubset are the grant's
+	// constraints: exact, case-sensitive matches, no wildcards.
+	EncryptionContextEquals map[string]string
+	EncryptionContextSubset map[string]string
 }
 
 // Grantee is an IAM role or user and the policies that decide what it may do.

@@ -91,13 +91,14 @@ func (l *Layer) grantedBy() []string {
 	return out
 }
 
-// assess evaluates every need against a layer's policies and records the
-// layer, for explain to show it.
-func (p *planner) assess(name, target string, policies []eval.Policy, needs []need) *Layer {
+// assess evaluates every need against a layer's policies, and against the
+// key's grants where they count (the key policy and IAM layers: a grant
+// stands in for both), and records the layer, for explain to show it.
+func (p *planner) assess(name, target string, policies []eval.Policy, needs []need, grants []KMSGrant) *Layer {
 	l := &Layer{Name: name, Target: target}
 	seen := map[string]bool{}
 	for _, n := range p.boundaryAware(needs) {
-		d := eval.Evaluate(policies, n.req)
+		d := withGrants(eval.Evaluate(policies, n.req), grants, n.req)
 		for _, ref := range d.DeniedBy {
 			key := "deny|" + ref.Policy + "|" + ref.Label + "|" + ref.Match.String()
 			if !seen[key] {
@@ -133,8 +134,8 @@ func (p *planner) assess(name, target string, policies []eval.Policy, needs []ne
 // evaluate assesses a layer, reports its explicit denies as blockers and
 // its possible denies as warnings, and returns the needs no Allow surely
 // grants, and the statements that grant the rest.
-func (p *planner) evaluate(name, target string, policies []eval.Policy, needs []need) (missing []need, grantedBy []string) {
-	l := p.assess(name, target, policies, needs)
+func (p *planner) evaluate(name, target string, policies []eval.Policy, needs []need, grants []KMSGrant) (missing []need, grantedBy []string) {
+	l := p.assess(name, target, policies, needs, grants)
 	for _, d := range l.Denies {
 		ref := d.Ref
 		if d.Sure() {
@@ -165,7 +166,7 @@ func (p *planner) boundaryAware(needs []need) []need {
 func (p *planner) bucketPolicy() error {
 	b := p.in.Bucket
 	policies := []eval.Policy{{Name: "bucket policy", Kind: eval.Resource, Doc: b.Policy}}
-	missing, grantedBy := p.evaluate("bucket policy", p.sc.bucketARN, policies, s3Needs(p.g, p.sc))
+	missing, grantedBy := p.evaluate("bucket policy", p.sc.bucketARN, policies, s3Needs(p.g, p.sc), nil)
 	c, err := p.policyChange(KindBucketPolicy, b.Account, p.sc.bucketARN, b.Policy, missing, grantedBy)
 	if err != nil {
 		return err
@@ -185,8 +186,13 @@ func (p *planner) keyPolicy() error {
 		return fmt.Errorf("key %s has no key policy; every KMS key has one, so it could not be read", k.ARN)
 	}
 	policies := []eval.Policy{{Name: "key policy", Kind: eval.Resource, Doc: k.Policy}}
-	missing, grantedBy := p.evaluate("key policy", k.ARN, policies, kmsNeeds(p.g, p.sc, p.bucketKey()))
+	missing, grantedBy := p.evaluate("key policy", k.ARN, policies, kmsNeeds(p.g, p.sc, p.bucketKey()), k.Grants)
 	p.checkNetworkConditions(p.layers[len(p.layers)-1])
+	if k.GrantsUnread && len(missing) > 0 {
+		p.warn(CodeGrantsUnread, k.ARN,
+			"the key's grants could not be read (kms:ListGrants was denied), so a grant that already allows the grantee was not looked for; kmsgrant plans key policy statements instead",
+			"allow kms:ListGrants on the key to the owner credentials to have grants counted")
+	}
 	c, err := p.policyChange(KindKeyPolicy, k.Account, k.ARN, k.Policy, missing, grantedBy)
 	if err != nil {
 		return err
@@ -216,7 +222,7 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 	}
 	policies := p.identityPolicies(gr)
 	target := p.g.Grantee.ARN()
-	missing, grantedBy := p.evaluate("IAM policies", target, policies, needs)
+	missing, grantedBy := p.evaluate("IAM policies", target, policies, needs, p.keyGrants())
 	if gr.Boundary != nil {
 		p.checkBoundary(target, gr.Boundary, needs)
 	}
@@ -285,7 +291,7 @@ func (p *planner) checkBoundary(target string, boundary *NamedPolicy, needs []ne
 		return
 	}
 	policies := []eval.Policy{{Name: "permissions boundary " + boundary.Name, Kind: eval.Identity, Doc: boundary.Doc}}
-	p.evaluate("permissions boundary", target, policies, needs)
+	p.evaluate("permissions boundary", target, policies, needs, nil)
 	if l := p.layers[len(p.layers)-1]; len(l.Missing) > 0 {
 		p.block(CodeBoundaryDenies, target,
 			fmt.Sprintf("permissions boundary %s does not allow %s, and no identity policy can go beyond it", boundary.Name, strings.Join(l.missingActions(), ", ")),
@@ -444,4 +450,34 @@ func (p *planner) checkNetworkConditions(l *Layer) {
 				ref.Label, ref.Policy, strings.Join(keys, ", ")),
 			"keep the network condition for direct KMS calls; kmsgrant's statement, conditioned on kms:ViaService, serves reads through S3")
 	}
+}
+
+// keyGrants are the grants of the key the grant is about, if any.
+func (p *planner) keyGrants() []KMSGrant {
+	if p.in.Key == nil {
+		return nil
+	}
+	return p.in.Key.Grants
+}
+
+// withGrants adds to a layer's decision on a KMS request what the key's
+// grants allow: a grant that surely allows makes the request allowed
+// (denies are unchanged: they win over any allow), one that might is
+// reported as a possible allow.
+func withGrants(d eval.Decision, grants []KMSGrant, req eval.Request) eval.Decision {
+	if d.Allowed == eval.Yes || !strings.HasPrefix(req.Action, "kms:") {
+		return d
+	}
+	for _, g := range grants {
+		switch grantAllows(g, req) {
+		case eval.Yes:
+			d.Allowed = eval.Yes
+			d.AllowedBy = append([]eval.Ref{grantRef(g, eval.Yes)}, d.AllowedBy...)
+			return d
+		case eval.Maybe:
+			d.Allowed = max(d.Allowed, eval.Maybe)
+			d.AllowedBy = append(d.AllowedBy, grantRef(g, eval.Maybe))
+		}
+	}
+	return d
 }

@@ -76,11 +76,20 @@ func (f *File) Key(_ context.Context, ref arns.KeyRef, account, region string) (
 		if !match {
 			continue
 		}
-		return &generate.Key{
+		out := &generate.Key{
 			ARN: keyARN, Account: account, Region: region,
 			Manager: k.KeyManager, State: k.KeyState, Aliases: k.Aliases,
-			Policy: f.doc("accounts", account, "kms_keys", keyARN, "policy"),
-		}, nil
+			Policy:       f.doc("accounts", account, "kms_keys", keyARN, "policy"),
+			GrantsUnread: k.GrantsUnreadable,
+		}
+		for _, g := range k.Grants {
+			kg := generate.KMSGrant{ID: g.GrantID, GranteePrincipal: g.GranteePrincipal, Operations: g.Operations}
+			if c := g.Constraints; c != nil {
+				kg.EncryptionContextEquals, kg.EncryptionContextSubset = c.EncryptionContextEquals, c.EncryptionContextSubset
+			}
+			out.Grants = append(out.Grants, kg)
+		}
+		return out, nil
 	}
 	return nil, notFound
 }

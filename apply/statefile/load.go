@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/apply"
@@ -272,6 +273,9 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 				return f.errPath(append(kp, "aliases"), fmt.Sprintf("%q is not an alias name (alias/NAME)", al))
 			}
 		}
+		if err := f.checkGrants(kp, k.Grants); err != nil {
+			return err
+		}
 	}
 	for _, kind := range []string{"iam_roles", "iam_users"} {
 		ids := acct.IAMRoles
@@ -324,6 +328,35 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 		for _, a := range grp.AttachedPolicies {
 			if !strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":policy/") {
 				return f.errPath(gp, fmt.Sprintf("%q is not a managed policy ARN", a))
+			}
+		}
+	}
+	return nil
+}
+
+// grantOperations are the operations a KMS grant can allow (CreateGrant's
+// Operations, AWS KMS API Reference).
+var grantOperations = []string{"Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo",
+	"Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey", "GenerateDataKeyPair",
+	"GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac", "DeriveSharedSecret"}
+
+// checkGrants checks a key's grants as ListGrants would report them.
+func (f *File) checkGrants(kp []string, grants []*grant) error {
+	for i, g := range grants {
+		gp := append(slices.Clone(kp), "grants", strconv.Itoa(i))
+		switch {
+		case g == nil:
+			return f.errPath(gp, "want a grant object")
+		case g.GrantID == "":
+			return f.errPath(gp, "missing grant_id")
+		case g.GranteePrincipal == "":
+			return f.errPath(gp, "missing grantee_principal (an ARN, or a service principal such as s3.amazonaws.com)")
+		case len(g.Operations) == 0:
+			return f.errPath(gp, "missing operations (such as [\"Decrypt\"])")
+		}
+		for _, op := range g.Operations {
+			if !slices.Contains(grantOperations, op) {
+				return f.errPath(append(gp, "operations"), fmt.Sprintf("%q is not a grant operation (want one of %s)", op, strings.Join(grantOperations, ", ")))
 			}
 		}
 	}

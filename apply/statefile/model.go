@@ -58,6 +58,23 @@ type key struct {
 	KeyState   string          `json:"key_state"`
 	Policy     json.RawMessage `json:"policy,omitempty"`
 	Aliases    []string        `json:"aliases,omitempty"`
+	// Grants are the key's grants, shaped like ListGrants' answer.
+	Grants []*grant `json:"grants,omitempty"`
+	// GrantsUnreadable records that the grants could not be listed (a
+	// snapshot whose credentials lacked kms:ListGrants).
+	GrantsUnreadable bool `json:"grants_unreadable,omitempty"`
+}
+
+type grant struct {
+	GrantID          string            `json:"grant_id"`
+	GranteePrincipal string            `json:"grantee_principal"`
+	Operations       []string          `json:"operations"`
+	Constraints      *grantConstraints `json:"constraints,omitempty"`
+}
+
+type grantConstraints struct {
+	EncryptionContextEquals map[string]string `json:"encryption_context_equals,omitempty"`
+	EncryptionContextSubset map[string]string `json:"encryption_context_subset,omitempty"`
 }
 
 type identity struct {

@@ -40,7 +40,15 @@ func Snapshot(in generate.Inputs, grantee arns.Principal) ([]byte, error) {
 	}
 	if k := in.Key; k != nil {
 		a := acct(k.Account)
-		a.KMSKeys = map[string]*key{k.ARN: {KeyManager: k.Manager, KeyState: k.State, Policy: raw(k.Policy), Aliases: k.Aliases}}
+		sk := &key{KeyManager: k.Manager, KeyState: k.State, Policy: raw(k.Policy), Aliases: k.Aliases, GrantsUnreadable: k.GrantsUnread}
+		for _, g := range k.Grants {
+			sg := &grant{GrantID: g.ID, GranteePrincipal: g.GranteePrincipal, Operations: g.Operations}
+			if g.EncryptionContextEquals != nil || g.EncryptionContextSubset != nil {
+				sg.Constraints = &grantConstraints{EncryptionContextEquals: g.EncryptionContextEquals, EncryptionContextSubset: g.EncryptionContextSubset}
+			}
+			sk.Grants = append(sk.Grants, sg)
+		}
+		a.KMSKeys = map[string]*key{k.ARN: sk}
 	}
 	if grantee.Kind != arns.Account {
 		a := acct(grantee.Account)
