@@ -1,9 +1,13 @@
 package statefile
 
 import (
-	"encoding/json"
+	"bytes"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/kmsgrant/kmsgrant/apply/internal/jsonedit"
 )
 
 // shape describes the objects of a state file whose keys kmsgrant knows:
@@ -41,36 +45,39 @@ var (
 // second, lower-case key next to it: kmsgrant must read and write the same
 // key.
 func (f *File) checkKeyCase() error {
-	return f.walkKeyCase(f.data, stateShape, nil)
+	start := int64(len(f.data) - len(bytes.TrimLeft(f.data, " \t\r\n")))
+	_, err := f.walkKeyCase(start, stateShape, nil)
+	var e *Error
+	if err != nil && !errors.As(err, &e) {
+		// The file decoded, so it is JSON the scan reads; say so
+		// if it ever does not.
+		return &Error{File: f.name, Msg: "reading the file's keys: " + err.Error()}
+	}
+	return err
 }
 
-func (f *File) walkKeyCase(raw json.RawMessage, s *shape, path []string) error {
-	if s == nil {
-		return nil
+// walkKeyCase checks the value at f.data[start] against s and returns
+// where the value ends: one pass over its bytes, descending into the
+// objects s describes and passing over the rest. Siblings share path's
+// array as they append to it; an error copies it.
+func (f *File) walkKeyCase(start int64, s *shape, path []string) (int64, error) {
+	if s == nil || start >= int64(len(f.data)) || f.data[start] != '{' {
+		// Not an object kmsgrant knows the keys of; a value of the
+		// wrong type is the typed decode's to report.
+		return jsonedit.ValueEnd(f.data, start)
 	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(raw, &members) != nil {
-		return nil // not an object: the typed decode reports it
-	}
-	for key, value := range members {
-		next := append(append([]string(nil), path...), key)
+	return jsonedit.Members(f.data, start, func(key string, value int64) (int64, error) {
 		if s.each != nil {
-			if err := f.walkKeyCase(value, s.each, next); err != nil {
-				return err
-			}
-			continue
+			return f.walkKeyCase(value, s.each, append(path, key))
 		}
 		if sub, ok := s.fields[key]; ok {
-			if err := f.walkKeyCase(value, sub, next); err != nil {
-				return err
-			}
-			continue
+			return f.walkKeyCase(value, sub, append(path, key))
 		}
 		for known := range s.fields {
 			if strings.EqualFold(known, key) {
-				return f.errPath(next, fmt.Sprintf("keys are case-sensitive: did you mean %q?", known))
+				return 0, f.errPath(slices.Concat(path, []string{key}), fmt.Sprintf("keys are case-sensitive: did you mean %q?", known))
 			}
 		}
-	}
-	return nil
+		return jsonedit.ValueEnd(f.data, value)
+	})
 }
