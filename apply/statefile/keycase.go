@@ -22,28 +22,30 @@ var (
 	identityShape = &shape{fields: map[string]*shape{
 		"path": nil, "inline_policies": nil, "attached_policies": nil, "permissions_boundary": nil, "groups": nil,
 	}}
+	accountShape = &shape{fields: map[string]*shape{
+		"buckets": {each: &shape{fields: map[string]*shape{
+			"region": nil, "policy": nil, "object_ownership": nil,
+			"default_encryption": {fields: map[string]*shape{"sse_algorithm": nil, "kms_master_key_id": nil, "bucket_key_enabled": nil}},
+			"objects":            {each: &shape{fields: map[string]*shape{"sse_algorithm": nil, "sse_kms_key_id": nil, "owner": nil}}},
+		}}},
+		"kms_keys":       {each: &shape{fields: map[string]*shape{"key_manager": nil, "key_state": nil, "policy": nil, "aliases": nil}}},
+		"iam_roles":      {each: identityShape},
+		"iam_users":      {each: identityShape},
+		"iam_groups":     {each: &shape{fields: map[string]*shape{"inline_policies": nil, "attached_policies": nil}}},
+		"iam_unreadable": nil,
+	}}
 	stateShape = &shape{fields: map[string]*shape{
 		"format_version":   nil,
 		"managed_policies": nil,
-		"accounts": {each: &shape{fields: map[string]*shape{
-			"buckets": {each: &shape{fields: map[string]*shape{
-				"region": nil, "policy": nil, "object_ownership": nil,
-				"default_encryption": {fields: map[string]*shape{"sse_algorithm": nil, "kms_master_key_id": nil, "bucket_key_enabled": nil}},
-				"objects":            {each: &shape{fields: map[string]*shape{"sse_algorithm": nil, "sse_kms_key_id": nil, "owner": nil}}},
-			}}},
-			"kms_keys":       {each: &shape{fields: map[string]*shape{"key_manager": nil, "key_state": nil, "policy": nil, "aliases": nil}}},
-			"iam_roles":      {each: identityShape},
-			"iam_users":      {each: identityShape},
-			"iam_groups":     {each: &shape{fields: map[string]*shape{"inline_policies": nil, "attached_policies": nil}}},
-			"iam_unreadable": nil,
-		}}},
+		"accounts":         {each: accountShape},
 	}}
 )
 
 // checkKeyCase refuses keys that differ from a known field only in case.
 // encoding/json would read "Policy" as policy, but an edit would then add a
 // second, lower-case key next to it: kmsgrant must read and write the same
-// key.
+// key. It also notes whether a known field appears twice in one object,
+// which encoding/json merges (see take).
 func (f *File) checkKeyCase() error {
 	start := int64(len(f.data) - len(bytes.TrimLeft(f.data, " \t\r\n")))
 	_, err := f.walkKeyCase(start, stateShape, nil)
@@ -66,11 +68,16 @@ func (f *File) walkKeyCase(start int64, s *shape, path []string) (int64, error) 
 		// wrong type is the typed decode's to report.
 		return jsonedit.ValueEnd(f.data, start)
 	}
+	var seen []string
 	return jsonedit.Members(f.data, start, func(key string, value int64) (int64, error) {
 		if s.each != nil {
 			return f.walkKeyCase(value, s.each, append(path, key))
 		}
 		if sub, ok := s.fields[key]; ok {
+			if slices.Contains(seen, key) {
+				f.mergedFields = true
+			}
+			seen = append(seen, key)
 			return f.walkKeyCase(value, sub, append(path, key))
 		}
 		for known := range s.fields {

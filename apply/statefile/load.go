@@ -35,6 +35,10 @@ type File struct {
 	st     *state
 	// docs holds every parsed policy document, by its JSON path.
 	docs map[string]*policy.Document
+	// mergedFields is set when a field kmsgrant knows appears twice in
+	// one object: encoding/json merges the two, so a write that edits
+	// one of them is checked by parsing the whole file again (see take).
+	mergedFields bool
 	// pending holds the policies a check has met and not yet parsed.
 	pending []policyCheck
 	// dirty is set once a write changed data.
