@@ -25,6 +25,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./generate/policy
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./apply/statefile
 	$(GO) test -run='^$$' -fuzz=FuzzSet -fuzztime=$(FUZZTIME) ./apply/internal/jsonedit
+	$(GO) test -run='^$$' -fuzz=FuzzSpan -fuzztime=$(FUZZTIME) ./apply/internal/jsonedit
 	$(GO) test -run='^$$' -fuzz=FuzzReadSaved -fuzztime=$(FUZZTIME) ./apply
 	$(GO) test -run='^$$' -fuzz=FuzzGlob -fuzztime=$(FUZZTIME) ./generate/eval
 

@@ -194,21 +194,47 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 	} else {
 		data, err = f.editPolicy(path, c.Policy)
 	}
-	return f.take(data, err)
+	return f.take(path, data, err)
 }
 
-// take makes edited data the file's contents, after checking it as any
-// state file is checked: later reads in this run see the edit, and a broken
-// edit never reaches the disk.
-func (f *File) take(data []byte, err error) error {
+// take makes data, the file's contents with one edit at path, the file's
+// contents, once it passes what Parse checks: later reads in this run see
+// the edit, and an edit that would make the file invalid never reaches the
+// disk.
+//
+// It does not parse the whole file again, which would make every write
+// cost what Open costs. What stands in for that is an invariant: f.data
+// passes Parse, and f.st and f.docs are what Parse reads from it. Every
+// write edits below one entity, accounts.ID.KIND.NAME (a bucket, key, role
+// or user), and keeps the invariant because
+//
+//   - the result is JSON: jsonedit only puts in or takes out a whole value,
+//     member or element and checks that text in its place (put, cut), and
+//     leaves the rest of the valid old bytes as they were;
+//   - only the entity changed: jsonedit edits inside the value at the path,
+//     or, where the entity or its account does not exist yet, adds one
+//     member that holds it; it never adds a key that is already there,
+//     since it edits the last of duplicate keys;
+//   - the entity (or a new account, whole) is checked as Parse checks it:
+//     decoded alone, which reads what decoding the file reads since it is
+//     a map member (the last of duplicate names wins, whole, there and in
+//     jsonedit), then its keys, fields, names and policies, with the
+//     messages and positions Parse would give;
+//   - no check Parse makes across entities can change: no write edits a
+//     group, a managed policy or format_version.
+//
+// encoding/json merges a known field given twice in one object ("buckets"
+// twice in an account), so an entity under it may not decode alone as it
+// does in the file. Parse notes such files (mergedFields); they are parsed
+// whole after each write, as is an edit anywhere else.
+func (f *File) take(path []string, data []byte, err error) error {
 	if err != nil {
 		return fmt.Errorf("editing %s: %w", f.name, err)
 	}
-	next, err := Parse(f.name, data)
-	if err != nil {
+	if err := f.takeEntity(path, data); err != nil {
 		return fmt.Errorf("the edited state file does not check: %w", err)
 	}
-	f.data, f.st, f.docs, f.dirty = next.data, next.st, next.docs, true
+	f.dirty = true
 	return nil
 }
 

@@ -10,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/apply/internal/jsonedit"
@@ -34,6 +37,12 @@ type File struct {
 	st     *state
 	// docs holds every parsed policy document, by its JSON path.
 	docs map[string]*policy.Document
+	// mergedFields is set when a field kmsgrant knows appears twice in
+	// one object: encoding/json merges the two, so a write that edits
+	// one of them is checked by parsing the whole file again (see take).
+	mergedFields bool
+	// pending holds the policies a check has met and not yet parsed.
+	pending []policyCheck
 	// dirty is set once a write changed data.
 	dirty bool
 	// read is the digest of the bytes as read from disk, so Flush can
@@ -89,14 +98,21 @@ func Open(name string) (*File, error) {
 // Parse checks state file contents; name is used in messages and by Flush.
 func Parse(name string, data []byte) (*File, error) {
 	f := &File{name: name, target: name, data: data, perm: 0o644, docs: map[string]*policy.Document{}}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
 	var st state
-	if err := dec.Decode(&st); err != nil {
-		return nil, f.decodeError(err)
-	}
-	if rest := bytes.TrimSpace(data[dec.InputOffset():]); len(rest) > 0 {
-		return nil, f.errAt(int64(len(data)-len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"))), "", "unexpected data after the top-level object")
+	if err := json.Unmarshal(data, &st); err != nil {
+		// Unmarshal refuses what the decoder below refuses, and more
+		// (data after the top-level value); the decoder says where and
+		// why. A file Unmarshal takes, the decoder takes the same way,
+		// without copying the file into its buffer.
+		st = state{}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(&st); err != nil {
+			return nil, f.decodeError(err)
+		}
+		if rest := bytes.TrimSpace(data[dec.InputOffset():]); len(rest) > 0 {
+			return nil, f.errAt(int64(len(data)-len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"))), "", "unexpected data after the top-level object")
+		}
 	}
 	f.st = &st
 	if err := f.checkKeyCase(); err != nil {
@@ -175,6 +191,10 @@ var (
 // check validates what JSON types cannot: names, ARNs, enumerations and
 // every policy document.
 func (f *File) check() error {
+	return f.withPolicies(f.checkState())
+}
+
+func (f *File) checkState() error {
 	st := f.st
 	if st.FormatVersion == "" {
 		return f.errPath(nil, "missing format_version (want \"1\")")
@@ -183,15 +203,7 @@ func (f *File) check() error {
 		return f.errPath([]string{"format_version"}, fmt.Sprintf("unsupported format_version %q; this kmsgrant reads %q", st.FormatVersion, FormatVersion))
 	}
 	for _, id := range sortedKeys(st.Accounts) {
-		acct := st.Accounts[id]
-		p := []string{"accounts", id}
-		if !arns.IsAccountID(id) {
-			return f.errPath(p, "account IDs are 12 digits")
-		}
-		if acct == nil {
-			return f.errPath(p, "want an object")
-		}
-		if err := f.checkAccount(id, acct, p); err != nil {
+		if err := f.checkAccount(id, st.Accounts[id]); err != nil {
 			return err
 		}
 	}
@@ -207,73 +219,21 @@ func (f *File) check() error {
 	return nil
 }
 
-func (f *File) checkAccount(id string, acct *account, p []string) error {
+func (f *File) checkAccount(id string, acct *account) error {
+	p := []string{"accounts", id}
+	if !arns.IsAccountID(id) {
+		return f.errPath(p, "account IDs are 12 digits")
+	}
+	if acct == nil {
+		return f.errPath(p, "want an object")
+	}
 	for _, name := range sortedKeys(acct.Buckets) {
-		b := acct.Buckets[name]
-		bp := append(slices.Clone(p), "buckets", name)
-		if err := arns.ValidateBucketName(name); err != nil {
-			return f.errPath(bp, err.Error())
-		}
-		if b == nil || !regionRE.MatchString(b.Region) {
-			return f.errPath(append(bp, "region"), "want a Region such as us-west-2")
-		}
-		if err := arns.CheckBucketRegion(name, b.Region); err != nil {
-			return f.errPath(bp, err.Error())
-		}
-		if err := f.parsePolicy(append(slices.Clone(bp), "policy"), b.Policy, false, resourcePolicy); err != nil {
+		if err := f.checkBucket(name, acct.Buckets[name], append(slices.Clone(p), "buckets", name)); err != nil {
 			return err
-		}
-		if e := b.DefaultEncryption; e != nil {
-			ep := append(slices.Clone(bp), "default_encryption")
-			if !slices.Contains(algorithms, e.SSEAlgorithm) {
-				return f.errPath(append(ep, "sse_algorithm"), "want AES256, aws:kms or aws:kms:dsse")
-			}
-			if e.SSEAlgorithm == "AES256" && e.KMSMasterKeyID != "" {
-				return f.errPath(append(ep, "kms_master_key_id"), "AES256 (SSE-S3) takes no KMS key")
-			}
-			if e.KMSMasterKeyID != "" {
-				if _, err := arns.ParseKeyRef(e.KMSMasterKeyID); err != nil {
-					return f.errPath(append(ep, "kms_master_key_id"), err.Error())
-				}
-			}
-		}
-		if !slices.Contains(ownershipSet, b.ObjectOwnership) {
-			return f.errPath(append(bp, "object_ownership"), "want BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter")
-		}
-		for _, k := range sortedKeys(b.Objects) {
-			if b.Objects[k] == nil {
-				return f.errPath(append(bp, "objects", k), "want an object")
-			}
 		}
 	}
 	for _, a := range sortedKeys(acct.KMSKeys) {
-		k := acct.KMSKeys[a]
-		kp := append(slices.Clone(p), "kms_keys", a)
-		ref, err := arns.ParseKeyARN(a)
-		if err != nil {
-			return f.errPath(kp, "keys are listed by full key ARN: "+err.Error())
-		}
-		if ref.Account != id {
-			return f.errPath(kp, fmt.Sprintf("key ARN names account %s but is listed under account %s", ref.Account, id))
-		}
-		if k == nil || (k.KeyManager != "AWS" && k.KeyManager != "CUSTOMER") {
-			return f.errPath(append(kp, "key_manager"), "want AWS or CUSTOMER")
-		}
-		if !slices.Contains(keyStates, k.KeyState) {
-			return f.errPath(append(kp, "key_state"), "want one of "+strings.Join(keyStates, ", "))
-		}
-		if len(bytes.TrimSpace(k.Policy)) == 0 {
-			return f.errPath(kp, "missing policy: every KMS key has a key policy")
-		}
-		if err := f.parsePolicy(append(slices.Clone(kp), "policy"), k.Policy, true, resourcePolicy); err != nil {
-			return err
-		}
-		for _, al := range k.Aliases {
-			if r, err := arns.ParseKeyRef(al); err != nil || r.Form != arns.AliasName {
-				return f.errPath(append(kp, "aliases"), fmt.Sprintf("%q is not an alias name (alias/NAME)", al))
-			}
-		}
-		if err := f.checkGrants(kp, k.Grants); err != nil {
+		if err := f.checkKey(id, a, acct.KMSKeys[a], append(slices.Clone(p), "kms_keys", a)); err != nil {
 			return err
 		}
 	}
@@ -283,34 +243,8 @@ func (f *File) checkAccount(id string, acct *account, p []string) error {
 			ids = acct.IAMUsers
 		}
 		for _, name := range sortedKeys(ids) {
-			ident := ids[name]
-			ip := append(slices.Clone(p), kind, name)
-			if !iamNameRE.MatchString(name) {
-				return f.errPath(ip, "not a valid IAM name")
-			}
-			if ident == nil {
-				return f.errPath(ip, "want an object")
-			}
-			if ident.Path != "" && !iamPathRE.MatchString(ident.Path) {
-				return f.errPath(append(ip, "path"), "an IAM path starts and ends with /")
-			}
-			for _, pn := range sortedKeys(ident.InlinePolicies) {
-				if err := f.parsePolicy(append(slices.Clone(ip), "inline_policies", pn), ident.InlinePolicies[pn], true, identityPolicy); err != nil {
-					return err
-				}
-			}
-			for _, a := range append(slices.Clone(ident.AttachedPolicies), ident.PermissionsBoundary) {
-				if a != "" && (!strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":policy/")) {
-					return f.errPath(ip, fmt.Sprintf("%q is not a managed policy ARN", a))
-				}
-			}
-			for _, g := range ident.Groups {
-				if kind == "iam_roles" {
-					return f.errPath(append(ip, "groups"), "roles are not in groups; only users are")
-				}
-				if _, ok := acct.IAMGroups[g]; !ok {
-					return f.errPath(append(ip, "groups"), fmt.Sprintf("group %q is not in this account's iam_groups", g))
-				}
+			if err := f.checkIdentity(acct, kind, name, ids[name], append(slices.Clone(p), kind, name)); err != nil {
+				return err
 			}
 		}
 	}
@@ -363,14 +297,134 @@ func (f *File) checkGrants(kp []string, grants []*grant) error {
 	return nil
 }
 
+// checkBucket checks the bucket at path bp (accounts.ID.buckets.NAME).
+func (f *File) checkBucket(name string, b *bucket, bp []string) error {
+	if err := arns.ValidateBucketName(name); err != nil {
+		return f.errPath(bp, err.Error())
+	}
+	if b == nil || !regionRE.MatchString(b.Region) {
+		return f.errPath(append(bp, "region"), "want a Region such as us-west-2")
+	}
+	if err := arns.CheckBucketRegion(name, b.Region); err != nil {
+		return f.errPath(bp, err.Error())
+	}
+	if err := f.parsePolicy(append(slices.Clone(bp), "policy"), b.Policy, false, resourcePolicy); err != nil {
+		return err
+	}
+	if e := b.DefaultEncryption; e != nil {
+		ep := append(slices.Clone(bp), "default_encryption")
+		if !slices.Contains(algorithms, e.SSEAlgorithm) {
+			return f.errPath(append(ep, "sse_algorithm"), "want AES256, aws:kms or aws:kms:dsse")
+		}
+		if e.SSEAlgorithm == "AES256" && e.KMSMasterKeyID != "" {
+			return f.errPath(append(ep, "kms_master_key_id"), "AES256 (SSE-S3) takes no KMS key")
+		}
+		if e.KMSMasterKeyID != "" {
+			if _, err := arns.ParseKeyRef(e.KMSMasterKeyID); err != nil {
+				return f.errPath(append(ep, "kms_master_key_id"), err.Error())
+			}
+		}
+	}
+	if !slices.Contains(ownershipSet, b.ObjectOwnership) {
+		return f.errPath(append(bp, "object_ownership"), "want BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter")
+	}
+	for _, k := range sortedKeys(b.Objects) {
+		if b.Objects[k] == nil {
+			return f.errPath(append(bp, "objects", k), "want an object")
+		}
+	}
+	return nil
+}
+
+// checkKey checks the key at path kp (accounts.ID.kms_keys.ARN).
+func (f *File) checkKey(id, a string, k *key, kp []string) error {
+	ref, err := arns.ParseKeyARN(a)
+	if err != nil {
+		return f.errPath(kp, "keys are listed by full key ARN: "+err.Error())
+	}
+	if ref.Account != id {
+		return f.errPath(kp, fmt.Sprintf("key ARN names account %s but is listed under account %s", ref.Account, id))
+	}
+	if k == nil || (k.KeyManager != "AWS" && k.KeyManager != "CUSTOMER") {
+		return f.errPath(append(kp, "key_manager"), "want AWS or CUSTOMER")
+	}
+	if !slices.Contains(keyStates, k.KeyState) {
+		return f.errPath(append(kp, "key_state"), "want one of "+strings.Join(keyStates, ", "))
+	}
+	if len(bytes.TrimSpace(k.Policy)) == 0 {
+		return f.errPath(kp, "missing policy: every KMS key has a key policy")
+	}
+	if err := f.parsePolicy(append(slices.Clone(kp), "policy"), k.Policy, true, resourcePolicy); err != nil {
+		return err
+	}
+	for _, al := range k.Aliases {
+		if r, err := arns.ParseKeyRef(al); err != nil || r.Form != arns.AliasName {
+			return f.errPath(append(kp, "aliases"), fmt.Sprintf("%q is not an alias name (alias/NAME)", al))
+		}
+	}
+	return f.checkGrants(kp, k.Grants)
+}
+
+// checkIdentity checks the role or user at path ip
+// (accounts.ID.iam_roles.NAME or accounts.ID.iam_users.NAME) of acct.
+func (f *File) checkIdentity(acct *account, kind, name string, ident *identity, ip []string) error {
+	if !iamNameRE.MatchString(name) {
+		return f.errPath(ip, "not a valid IAM name")
+	}
+	if ident == nil {
+		return f.errPath(ip, "want an object")
+	}
+	if ident.Path != "" && !iamPathRE.MatchString(ident.Path) {
+		return f.errPath(append(ip, "path"), "an IAM path starts and ends with /")
+	}
+	for _, pn := range sortedKeys(ident.InlinePolicies) {
+		if err := f.parsePolicy(append(slices.Clone(ip), "inline_policies", pn), ident.InlinePolicies[pn], true, identityPolicy); err != nil {
+			return err
+		}
+	}
+	for _, a := range append(slices.Clone(ident.AttachedPolicies), ident.PermissionsBoundary) {
+		if a != "" && (!strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":policy/")) {
+			return f.errPath(ip, fmt.Sprintf("%q is not a managed policy ARN", a))
+		}
+	}
+	for _, g := range ident.Groups {
+		if kind == "iam_roles" {
+			return f.errPath(append(ip, "groups"), "roles are not in groups; only users are")
+		}
+		if _, ok := acct.IAMGroups[g]; !ok {
+			return f.errPath(append(ip, "groups"), fmt.Sprintf("group %q is not in this account's iam_groups", g))
+		}
+	}
+	return nil
+}
+
 // Policy kinds, for the checks AWS makes beyond the grammar.
 const (
 	resourcePolicy = iota
 	identityPolicy
 )
 
-// parsePolicy parses and remembers the policy at path. A missing or null
-// policy is allowed only where AWS allows none.
+// policyCheck is a policy document of the file waiting to be parsed.
+type policyCheck struct {
+	path []string
+	raw  json.RawMessage
+	kind int
+	doc  *policy.Document
+	err  error
+}
+
+func (c *policyCheck) parse() {
+	c.doc, c.err = policy.Parse(c.raw)
+	if c.err == nil && c.kind == resourcePolicy {
+		c.err = c.doc.CheckResourcePolicy()
+	} else if c.err == nil {
+		c.err = c.doc.CheckIdentityPolicy()
+	}
+}
+
+// parsePolicy queues the policy at path to be parsed and remembered by
+// withPolicies. A missing or null policy is allowed only where AWS allows
+// none.
 func (f *File) parsePolicy(path []string, raw json.RawMessage, required bool, kind int) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -379,17 +433,46 @@ func (f *File) parsePolicy(path []string, raw json.RawMessage, required bool, ki
 		}
 		return nil
 	}
-	doc, err := policy.Parse(raw)
-	if err == nil && kind == resourcePolicy {
-		err = doc.CheckResourcePolicy()
-	} else if err == nil {
-		err = doc.CheckIdentityPolicy()
-	}
-	if err != nil {
-		return f.errPath(path, "not a valid policy: "+err.Error())
-	}
-	f.docs[strings.Join(path, "\x00")] = doc
+	f.pending = append(f.pending, policyCheck{path: path, raw: raw, kind: kind})
 	return nil
+}
+
+// parallelPolicies is how many queued policies make it worth parsing them
+// on every CPU.
+const parallelPolicies = 64
+
+// withPolicies parses the policies queued by the checks, which stopped at
+// err (nil when every check passed), and returns the first problem in the
+// order the checks met them: a policy queued before err was reached comes
+// first. Parsing a policy is most of the work of checking a large file, and
+// the documents do not depend on one another, so they are parsed on every
+// CPU.
+func (f *File) withPolicies(err error) error {
+	pending := f.pending
+	f.pending = nil
+	if workers := min(runtime.GOMAXPROCS(0), len(pending)/parallelPolicies); workers > 1 {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for i := next.Add(1) - 1; i < int64(len(pending)); i = next.Add(1) - 1 {
+					pending[i].parse()
+				}
+			})
+		}
+		wg.Wait()
+	} else {
+		for i := range pending {
+			pending[i].parse()
+		}
+	}
+	for _, c := range pending {
+		if c.err != nil {
+			return f.errPath(c.path, "not a valid policy: "+c.err.Error())
+		}
+		f.docs[strings.Join(c.path, "\x00")] = c.doc
+	}
+	return err
 }
 
 func (f *File) doc(path ...string) *policy.Document {

@@ -9,7 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -49,7 +49,7 @@ func Set(data []byte, path []string, value []byte) ([]byte, error) {
 			// A one-line object or array stays on one line.
 			v = compact(value)
 		}
-		return splice(data, loc.value.start, loc.value.end, v), nil
+		return put(data, loc.value.start, loc.value.end, v, "", "")
 	}
 	// Wrap the value in objects for the keys that do not exist yet.
 	value = nest(rest[1:], value)
@@ -64,18 +64,18 @@ func Set(data []byte, path []string, value []byte) ([]byte, error) {
 		outer := lineIndent(data, obj.start)
 		member := outer + unit
 		insert := fmt.Sprintf("{\n%s%s: %s\n%s}", member, key, format(value, member, unit), outer)
-		return splice(data, obj.start, obj.end, []byte(insert)), nil
+		return put(data, obj.start, obj.end, []byte(insert), "", "")
 	case loc.last == nil:
 		insert := fmt.Sprintf("{%s: %s}", key, compact(value))
-		return splice(data, obj.start, obj.end, []byte(insert)), nil
+		return put(data, obj.start, obj.end, []byte(insert), "", "")
 	case bytes.Contains(data[loc.last.end:closeAt], []byte("\n")):
 		// Insert right after the last member, indented like it.
 		member := lineIndent(data, loc.last.start)
 		insert := fmt.Sprintf(",\n%s%s: %s", member, key, format(value, member, unit))
-		return splice(data, loc.last.end, loc.last.end, []byte(insert)), nil
+		return put(data, loc.last.end, loc.last.end, []byte(insert), `{"":0`, "}")
 	}
 	insert := fmt.Sprintf(", %s: %s", key, compact(value))
-	return splice(data, loc.last.end, loc.last.end, []byte(insert)), nil
+	return put(data, loc.last.end, loc.last.end, []byte(insert), `{"":0`, "}")
 }
 
 // nest wraps value in one object per key, innermost last.
@@ -103,54 +103,124 @@ type location struct {
 	last   *span
 }
 
+// locate finds the value at path, or the deepest object on the path, in one
+// pass over the document up to the end of the top-level object: the
+// objects on the path are read member by member, everything else is
+// passed over.
 func locate(data []byte, path []string) (location, error) {
-	cur, err := rootObject(data)
+	start := skipSpace(data, 0)
+	if start >= int64(len(data)) {
+		return location{}, errors.New("empty document")
+	}
+	if data[start] != '{' {
+		if _, err := ValueEnd(data, start); err != nil {
+			return location{}, err
+		}
+		return location{}, errors.New("not a JSON object")
+	}
+	s := search{data: data, path: path}
+	_, loc, pathErr, err := s.in(start, 0)
+	if err == nil {
+		err = pathErr
+	}
 	if err != nil {
 		return location{}, err
 	}
-	for depth, key := range path {
-		where := strings.Join(path[:depth], ".")
-		var v span
-		if data[cur.start] == '[' {
-			// Arrays are walked by index, never grown by Set.
-			elems, err := arrayElements(data, cur)
-			if err != nil {
-				return location{}, fmt.Errorf("%s: %w", where, err)
-			}
-			i, err := strconv.Atoi(key)
-			if err != nil || i < 0 || i >= len(elems) {
-				return location{}, fmt.Errorf("%s: no element %s in the array", where, key)
-			}
-			v = elems[i]
-		} else {
-			members, err := objectMembers(data, cur)
-			if err != nil {
-				return location{}, fmt.Errorf("%s: %w", where, err)
-			}
-			var match *member
-			for i := range members {
-				if members[i].key == key {
-					match = &members[i]
-				}
-			}
-			if match == nil {
-				loc := location{depth: depth, object: cur}
-				if len(members) > 0 {
-					loc.last = &members[len(members)-1].value
-				}
-				return loc, nil
-			}
-			v = match.value
-		}
-		if depth == len(path)-1 || string(data[v.start:v.end]) == "null" {
-			return location{found: true, value: v, depth: depth + 1}, nil
-		}
-		if data[v.start] != '{' && data[v.start] != '[' {
-			return location{}, fmt.Errorf("%s: not a JSON object", strings.Join(path[:depth+1], "."))
-		}
-		cur = v
+	return loc, nil
+}
+
+// search is one walk of locate. Its methods return the end of what they
+// scanned, what they found, an error about the path (which a later
+// duplicate key may make moot) and an error about the document.
+type search struct {
+	data []byte
+	path []string
+}
+
+// placedError is an error about the document, prefixed with the path of
+// the object or array it was met in.
+type placedError struct{ error }
+
+func (e placedError) Unwrap() error { return e.error }
+
+// place prefixes err with the path of the container at depth, unless an
+// inner container did.
+func (s *search) place(depth int, err error) error {
+	if _, ok := err.(placedError); ok || err == nil || depth == 0 {
+		return err
 	}
-	panic("unreachable")
+	return placedError{fmt.Errorf("%s: %w", strings.Join(s.path[:depth], "."), err)}
+}
+
+// in scans the object or array that opens at data[start] for path[depth].
+func (s *search) in(start int64, depth int) (end int64, loc location, pathErr, err error) {
+	key := s.path[depth]
+	matched := false
+	if s.data[start] == '[' {
+		// Arrays are walked by index, never grown by Set.
+		want, convErr := strconv.Atoi(key)
+		i := 0
+		end, err = elements(s.data, start, func(v int64) (int64, error) {
+			if i++; convErr != nil || i-1 != want {
+				return ValueEnd(s.data, v)
+			}
+			matched = true
+			var e int64
+			var err error
+			e, loc, pathErr, err = s.at(v, depth)
+			return e, err
+		})
+		if err != nil {
+			return 0, location{}, nil, s.place(depth, err)
+		}
+		if !matched {
+			pathErr = fmt.Errorf("%s: no element %s in the array", strings.Join(s.path[:depth], "."), key)
+		}
+		return end, loc, pathErr, nil
+	}
+	var last span
+	members := 0
+	end, err = Members(s.data, start, func(k string, v int64) (e int64, err error) {
+		if k == key {
+			// The last of duplicate keys is the one that counts.
+			matched = true
+			e, loc, pathErr, err = s.at(v, depth)
+		} else {
+			e, err = ValueEnd(s.data, v)
+		}
+		last = span{v, e}
+		members++
+		return e, err
+	})
+	if err != nil {
+		return 0, location{}, nil, s.place(depth, err)
+	}
+	if !matched {
+		loc = location{depth: depth, object: span{start, end}}
+		if members > 0 {
+			loc.last = &last
+		}
+	}
+	return end, loc, pathErr, nil
+}
+
+// at reads the value at data[v], which holds path[depth].
+func (s *search) at(v int64, depth int) (end int64, loc location, pathErr, err error) {
+	c := s.data[v]
+	if depth == len(s.path)-1 || c == 'n' {
+		end, err = ValueEnd(s.data, v)
+		if err != nil {
+			return 0, location{}, nil, err
+		}
+		if depth == len(s.path)-1 || string(s.data[v:end]) == "null" {
+			return end, location{found: true, value: span{v, end}, depth: depth + 1}, nil, nil
+		}
+	}
+	if c != '{' && c != '[' {
+		end, err = ValueEnd(s.data, v)
+		return end, location{}, fmt.Errorf("%s: not a JSON object", strings.Join(s.path[:depth+1], ".")), err
+	}
+	return s.in(v, depth+1)
 }
 
 // Append returns data with value added at the end of the array at path,
@@ -176,74 +246,38 @@ func Append(data []byte, path []string, value []byte) ([]byte, error) {
 		outer := lineIndent(data, arr.start)
 		inner := outer + unit
 		insert := fmt.Sprintf("[\n%s%s\n%s]", inner, format(value, inner, unit), outer)
-		return splice(data, arr.start, arr.end, []byte(insert)), nil
+		return put(data, arr.start, arr.end, []byte(insert), "", "")
 	}
 	last := elems[len(elems)-1]
 	if bytes.Contains(data[last.end:arr.end-1], []byte("\n")) {
 		indent := lineIndent(data, last.start)
 		insert := fmt.Sprintf(",\n%s%s", indent, format(value, indent, unit))
-		return splice(data, last.end, last.end, []byte(insert)), nil
+		return put(data, last.end, last.end, []byte(insert), "[0", "]")
 	}
-	return splice(data, last.end, last.end, append([]byte(", "), compact(value)...)), nil
-}
-
-func rootObject(data []byte) (span, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		if err == io.EOF {
-			return span{}, errors.New("empty document")
-		}
-		return span{}, err
-	}
-	end := dec.InputOffset()
-	if len(raw) == 0 || raw[0] != '{' {
-		return span{}, errors.New("not a JSON object")
-	}
-	return span{end - int64(len(raw)), end}, nil
-}
-
-type member struct {
-	key   string
-	value span
-}
-
-// objectMembers lists the members of the object at obj, in order.
-func objectMembers(data []byte, obj span) ([]member, error) {
-	dec := json.NewDecoder(bytes.NewReader(data[obj.start:obj.end]))
-	if _, err := dec.Token(); err != nil { // {
-		return nil, err
-	}
-	var out []member
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		end := obj.start + dec.InputOffset()
-		out = append(out, member{key: key, value: span{end - int64(len(raw)), end}})
-	}
-	return out, nil
+	return put(data, last.end, last.end, append([]byte(", "), compact(value)...), "[0", "]")
 }
 
 // indentUnit guesses one level of the file's indentation from the first
 // member of the top-level object: two spaces when it cannot tell.
 func indentUnit(data []byte) string {
-	root, err := rootObject(data)
+	root := skipSpace(data, 0)
+	if root >= int64(len(data)) || data[root] != '{' {
+		return "  "
+	}
+	// The first member's value: only the bytes up to it are read.
+	first := skipSpace(data, root+1)
+	if first >= int64(len(data)) || data[first] != '"' {
+		return "  "
+	}
+	keyEnd, err := stringEnd(data, first)
 	if err != nil {
 		return "  "
 	}
-	members, err := objectMembers(data, root)
-	if err != nil || len(members) == 0 {
+	if first = skipSpace(data, keyEnd); first >= int64(len(data)) || data[first] != ':' {
 		return "  "
 	}
-	first := members[0].value.start
-	if !bytes.Contains(data[root.start:first], []byte("\n")) {
+	first = skipSpace(data, first+1)
+	if !bytes.Contains(data[root:first], []byte("\n")) {
 		return "  "
 	}
 	if unit := lineIndent(data, first); unit != "" {
@@ -286,6 +320,31 @@ func isContainer(value []byte) bool {
 	return len(v) > 0 && (v[0] == '{' || v[0] == '[')
 }
 
+// put returns data with data[start:end] replaced by insert, after checking
+// insert in its place: open+insert+close must be JSON, where open and close
+// are empty for a value that replaces a value, and stand for the object or
+// array before it (`{"":0`, "}" or "[0", "]") for a member or element that
+// follows the last one. The rest of the document is the caller's, as it
+// was, so an edit of a valid document leaves a valid document, and the
+// check costs what the edit costs, not what the document does.
+func put(data []byte, start, end int64, insert []byte, open, close string) ([]byte, error) {
+	if !json.Valid(slices.Concat([]byte(open), insert, []byte(close))) {
+		return nil, fmt.Errorf("jsonedit: the edit at offset %d would not leave valid JSON", start)
+	}
+	return splice(data, start, end, insert), nil
+}
+
+// cut returns data without data[start:end], after checking that
+// open+data[start:end]+close is JSON: what goes is exactly the members of
+// an object, the first member with the comma after it, or a comma and the
+// member after it, so what stays is still valid.
+func cut(data []byte, start, end int64, open, close string) ([]byte, error) {
+	if !json.Valid(slices.Concat([]byte(open), data[start:end], []byte(close))) {
+		return nil, fmt.Errorf("jsonedit: the removal at offset %d would not leave valid JSON", start)
+	}
+	return splice(data, start, end, nil), nil
+}
+
 func splice(data []byte, start, end int64, insert []byte) []byte {
 	out := make([]byte, 0, len(data)-int(end-start)+len(insert))
 	out = append(out, data[:start]...)
@@ -297,60 +356,8 @@ func splice(data []byte, start, end int64, insert []byte) []byte {
 // array indexes as decimal strings), for error messages; the empty path is
 // the top-level value. ok is false when the path does not exist.
 func Offset(data []byte, path []string) (offset int64, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var raw json.RawMessage
-	if dec.Decode(&raw) != nil {
-		return 0, false
-	}
-	cur := span{dec.InputOffset() - int64(len(raw)), dec.InputOffset()}
-	for _, k := range path {
-		var next *span
-		switch data[cur.start] {
-		case '{':
-			members, err := objectMembers(data, cur)
-			if err != nil {
-				return 0, false
-			}
-			for i := range members {
-				if members[i].key == k {
-					next = &members[i].value
-				}
-			}
-		case '[':
-			i, err := strconv.Atoi(k)
-			if err != nil {
-				return 0, false
-			}
-			elems, err := arrayElements(data, cur)
-			if err != nil || i < 0 || i >= len(elems) {
-				return 0, false
-			}
-			next = &elems[i]
-		}
-		if next == nil {
-			return 0, false
-		}
-		cur = *next
-	}
-	return cur.start, true
-}
-
-// arrayElements lists the spans of the elements of the array at arr.
-func arrayElements(data []byte, arr span) ([]span, error) {
-	dec := json.NewDecoder(bytes.NewReader(data[arr.start:arr.end]))
-	if _, err := dec.Token(); err != nil { // [
-		return nil, err
-	}
-	var out []span
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		end := arr.start + dec.InputOffset()
-		out = append(out, span{end - int64(len(raw)), end})
-	}
-	return out, nil
+	offset, _, ok = Span(data, path)
+	return offset, ok
 }
 
 // Position turns a byte offset into a 1-based line and column.
@@ -489,9 +496,9 @@ func Delete(data []byte, path []string) ([]byte, error) {
 	case idx < 0:
 		return data, nil
 	case len(members) == 1:
-		return splice(data, obj.start+1, obj.end-1, nil), nil
+		return cut(data, obj.start+1, obj.end-1, "{", "}")
 	case idx > 0:
-		return splice(data, members[idx-1].value.end, members[idx].value.end, nil), nil
+		return cut(data, members[idx-1].value.end, members[idx].value.end, `{"":0`, "}")
 	}
 	start, err := keyStart(data, members[0].value.start)
 	if err != nil {
@@ -501,7 +508,7 @@ func Delete(data []byte, path []string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return splice(data, start, next, nil), nil
+	return cut(data, start, next, "{", `"":0}`)
 }
 
 // keyStart finds the opening quote of the key of the member whose value
