@@ -291,6 +291,7 @@ func (b *Backend) Key(ctx context.Context, ref arns.KeyRef, account, region stri
 			out.Policy, err = parsePolicy(aws.ToString(p.Policy), "key policy of "+keyARN)
 			return err
 		},
+		func() error { return b.readGrants(ctx, client, out) },
 		func() error {
 			if parsed.Account != b.owner.account {
 				return nil // ListAliases lists the caller's own aliases only
@@ -315,6 +316,39 @@ func (b *Backend) Key(ctx context.Context, ref arns.KeyRef, account, region stri
 		return nil, err
 	}
 	return out, nil
+}
+
+// readGrants lists a key's grants, every page. Credentials that may not
+// list them leave the grants unread, said in a note and by explain: a grant
+// could allow what the key policy does not, so kmsgrant never takes their
+// absence for "no grant".
+func (b *Backend) readGrants(ctx context.Context, client KMSAPI, k *generate.Key) error {
+	var marker *string
+	for {
+		out, err := client.ListGrants(ctx, &kms.ListGrantsInput{KeyId: aws.String(k.ARN), Marker: marker})
+		if isAccessDenied(err) {
+			k.Grants, k.GrantsUnread = nil, true
+			b.note(fmt.Sprintf("%s may not list the grants of %s (kms:ListGrants), so grants are not counted", b.owner.name(), k.ARN))
+			return nil
+		}
+		if err != nil {
+			return callError(err, "listing the grants of", k.ARN, "kms:ListGrants", b.owner)
+		}
+		for _, g := range out.Grants {
+			kg := generate.KMSGrant{ID: aws.ToString(g.GrantId), GranteePrincipal: aws.ToString(g.GranteePrincipal)}
+			for _, op := range g.Operations {
+				kg.Operations = append(kg.Operations, string(op))
+			}
+			if c := g.Constraints; c != nil {
+				kg.EncryptionContextEquals, kg.EncryptionContextSubset = c.EncryptionContextEquals, c.EncryptionContextSubset
+			}
+			k.Grants = append(k.Grants, kg)
+		}
+		if !out.Truncated {
+			return nil
+		}
+		marker = out.NextMarker
+	}
 }
 
 // keyRefString writes a parsed key reference back in the form KMS takes.

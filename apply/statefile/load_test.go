@@ -548,6 +548,18 @@ func TestParseCheckErrors(t *testing.T) {
 			msg: `"app-data" is not an alias name (alias/NAME)`,
 		},
 		{
+			name: "grant without a grantee",
+			data: key(`"key_manager": "CUSTOMER", "key_state": "Enabled", "policy": ` + keyPolicy + `, "grants": [{"grant_id": "g1", "operations": ["Decrypt"]}]`),
+			at:   `"grants": [|{"grant_id"`, path: "accounts.111122223333.kms_keys." + keyARN + ".grants.0",
+			msg: "missing grantee_principal (an ARN, or a service principal such as s3.amazonaws.com)",
+		},
+		{
+			name: "grant of an operation KMS has not",
+			data: key(`"key_manager": "CUSTOMER", "key_state": "Enabled", "policy": ` + keyPolicy + `, "grants": [{"grant_id": "g1", "grantee_principal": "arn:aws:iam::444455556666:role/reader", "operations": ["Decrypt", "kms:Decrypt"]}]`),
+			at:   `"operations": |["Decrypt", "kms`, path: "accounts.111122223333.kms_keys." + keyARN + ".grants.0.operations",
+			msg: `"kms:Decrypt" is not a grant operation (want one of Decrypt, Encrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, ReEncryptFrom, ReEncryptTo, Sign, Verify, GetPublicKey, CreateGrant, RetireGrant, DescribeKey, GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext, GenerateMac, VerifyMac, DeriveSharedSecret)`,
+		},
+		{
 			name: "alias listed as an alias ARN",
 			data: key(`"key_manager": "CUSTOMER", "key_state": "Enabled", "aliases": ["arn:aws:kms:us-west-2:111122223333:alias/app-data"], "policy": ` + keyPolicy),
 			at:   `|["arn:`, path: "accounts.111122223333.kms_keys." + keyARN + ".aliases",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -19,6 +20,7 @@ var kmsOps = map[string]func(*Server, *request) *apiError{
 	"GetKeyPolicy": (*Server).getKeyPolicy,
 	"PutKeyPolicy": (*Server).putKeyPolicy,
 	"ListAliases":  (*Server).listAliases,
+	"ListGrants":   (*Server).listGrants,
 }
 
 // kmsKey is a key found for a request.
@@ -302,4 +304,60 @@ func writeKMSError(req *request, e *apiError) {
 	req.w.Header().Set("X-Amzn-Errortype", e.code)
 	req.w.WriteHeader(e.status)
 	req.w.Write(data)
+}
+
+// listGrants answers ListGrants a page at a time (Limit, default 50;
+// Marker), as KMS does, from the key's grants. A key whose grants the state
+// marks unreadable answers AccessDeniedException.
+func (s *Server) listGrants(req *request) *apiError {
+	var in struct {
+		KeyID  string `json:"KeyId"`
+		Limit  int    `json:"Limit"`
+		Marker string `json:"Marker"`
+	}
+	if e := decodeKMS(req, &in); e != nil {
+		return e
+	}
+	k, e := s.resolveKey(req, in.KeyID)
+	if e != nil {
+		return e
+	}
+	if k.GrantsUnreadable {
+		return errorf(http.StatusBadRequest, "AccessDeniedException",
+			"User: %s is not authorized to perform: kms:ListGrants on resource: %s because no identity-based policy allows the kms:ListGrants action", CallerARN(k.account), k.arn)
+	}
+	limit := in.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	start := 0
+	if in.Marker != "" {
+		var err error
+		if start, err = strconv.Atoi(in.Marker); err != nil || start < 0 || start > len(k.Grants) {
+			return errorf(http.StatusBadRequest, "InvalidMarkerException", "Invalid marker %q", in.Marker)
+		}
+	}
+	end := min(start+limit, len(k.Grants))
+	var grants []map[string]any
+	for _, g := range k.Grants[start:end] {
+		entry := map[string]any{"GrantId": g.GrantID, "GranteePrincipal": g.GranteePrincipal, "Operations": g.Operations,
+			"KeyId": k.arn, "IssuingAccount": "arn:aws:iam::" + k.account + ":root", "CreationDate": float64(created.Unix()), "Name": ""}
+		if c := g.Constraints; c != nil {
+			cons := map[string]any{}
+			if c.EncryptionContextEquals != nil {
+				cons["EncryptionContextEquals"] = c.EncryptionContextEquals
+			}
+			if c.EncryptionContextSubset != nil {
+				cons["EncryptionContextSubset"] = c.EncryptionContextSubset
+			}
+			entry["Constraints"] = cons
+		}
+		grants = append(grants, entry)
+	}
+	out := map[string]any{"Grants": grants, "Truncated": end < len(k.Grants)}
+	if end < len(k.Grants) {
+		out["NextMarker"] = strconv.Itoa(end)
+	}
+	writeKMS(req, out)
+	return nil
 }

@@ -55,10 +55,22 @@ type objectModel struct {
 }
 
 type keyModel struct {
-	KeyManager string          `json:"key_manager"`
-	KeyState   string          `json:"key_state"`
-	Policy     json.RawMessage `json:"policy"`
-	Aliases    []string        `json:"aliases"`
+	KeyManager       string          `json:"key_manager"`
+	KeyState         string          `json:"key_state"`
+	Policy           json.RawMessage `json:"policy"`
+	Aliases          []string        `json:"aliases"`
+	Grants           []grantModel    `json:"grants"`
+	GrantsUnreadable bool            `json:"grants_unreadable"`
+}
+
+type grantModel struct {
+	GrantID          string   `json:"grant_id"`
+	GranteePrincipal string   `json:"grantee_principal"`
+	Operations       []string `json:"operations"`
+	Constraints      *struct {
+		EncryptionContextEquals map[string]string `json:"encryption_context_equals"`
+		EncryptionContextSubset map[string]string `json:"encryption_context_subset"`
+	} `json:"constraints"`
 }
 
 type identityModel struct {
