@@ -235,7 +235,7 @@ func TestExplainChecks(t *testing.T) {
 				t.Fatal(err)
 			}
 			g := generate.Grant{Bucket: "doc-example-bucket", Prefix: object, Grantee: p, Access: []string{"read"}}
-			x, err := generate.Explain(g, in, object, controls)
+			x, err := generate.Explain(g, in, generate.Target{Key: object}, controls)
 			if err != nil {
 				t.Fatal(err)
 			}

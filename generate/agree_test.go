@@ -81,7 +81,7 @@ func TestPropertyPlanAndExplainAgree(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", label, err)
 		}
-		x, err := Explain(g, in, "", Controls{})
+		x, err := Explain(g, in, Target{}, Controls{})
 		if err != nil {
 			t.Fatalf("%s: %v", label, err)
 		}

@@ -160,8 +160,8 @@ type planner struct {
 	// layers are the policy layers assessed, in order, for explain.
 	layers []*Layer
 	// object, when set, narrows the grant to that one object key: explain
-	// asks about one object's read.
-	object string
+	// asks about one object's read (of version, when set).
+	object, version string
 	// explaining goes on assessing a grantee of the bucket's own account,
 	// which a plan refuses, for explain to show.
 	explaining bool
@@ -196,7 +196,7 @@ func (p *planner) resolve() {
 		p.sc.keyARN, p.sc.keyAccount = p.in.Key.ARN, p.in.Key.Account
 	}
 	if p.object != "" {
-		p.sc.objectsARN, p.sc.exact = arns.BucketARN(partition, b.Name)+"/"+p.object, true
+		p.sc.objectsARN, p.sc.exact, p.sc.version = arns.BucketARN(partition, b.Name)+"/"+p.object, true, p.version
 	}
 	p.r.Grant = Resolved{
 		Bucket: b.Name, BucketARN: p.sc.bucketARN, Prefix: p.g.Prefix, ObjectsARN: p.sc.objectsARN + "*",

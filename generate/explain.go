@@ -36,14 +36,24 @@ type Check struct {
 
 // Explanation walks every layer a cross-account read through KMS passes.
 type Explanation struct {
-	Grant   Resolved `json:"grant"`
-	Object  string   `json:"object,omitempty"`
-	Checks  []Check  `json:"checks"`
-	Allowed bool     `json:"allowed"`
-	Verdict string   `json:"verdict"`
+	Grant  Resolved `json:"grant"`
+	Object string   `json:"object,omitempty"`
+	// VersionID is the object version explained, when one was asked.
+	VersionID string  `json:"version_id,omitempty"`
+	Checks    []Check `json:"checks"`
+	Allowed   bool    `json:"allowed"`
+	Verdict   string  `json:"verdict"`
 	// Fixable is set when kmsgrant's plan of the same grant adds what is
 	// missing and nothing blocks it, so that running it is the fix.
 	Fixable bool `json:"fixable"`
+}
+
+// Target is what explain asks about within the grant's bucket: every
+// object under the grant's prefix (Key ""), one object, or one version of
+// one object.
+type Target struct {
+	Key       string
+	VersionID string
 }
 
 // Controls are the policies kmsgrant cannot read by itself but a person can
@@ -61,14 +71,15 @@ type Controls struct {
 // assesses), so explain and plan cannot disagree: the read is allowed
 // exactly when the plan has nothing to add and nothing blocks it, and every
 // Deny the plan reports is shown.
-func Explain(g Grant, in Inputs, object string, controls Controls) (*Explanation, error) {
-	x := &Explanation{Object: object}
+func Explain(g Grant, in Inputs, target Target, controls Controls) (*Explanation, error) {
+	object := target.Key
+	x := &Explanation{Object: object, VersionID: target.VersionID}
 	add := func(c ...Check) { x.Checks = append(x.Checks, c...) }
 	if in.Bucket == nil {
 		add(Check{Name: "bucket", Status: Fail, Detail: fmt.Sprintf("bucket %q does not exist", g.Bucket), Fix: "check the bucket name"})
 		return x.finish(), nil
 	}
-	p := &planner{g: g, in: in, r: &Result{}, object: object, explaining: true}
+	p := &planner{g: g, in: in, r: &Result{}, object: object, version: target.VersionID, explaining: true}
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -354,6 +365,11 @@ func (x *Explanation) finish() *Explanation {
 func (p *planner) objectCheck(object string) Check {
 	c := Check{Name: "object"}
 	o, ok := p.in.Bucket.Objects[object]
+	if p.version != "" {
+		// Each version keeps the encryption it was written with.
+		o, ok = o.Versions[p.version]
+		object += " version " + p.version
+	}
 	switch {
 	case !ok:
 		c.Status, c.Detail = NotChecked, fmt.Sprintf("nothing is known of %s (with live AWS, --check-objects reads it)", object)

@@ -65,6 +65,9 @@ type Object struct {
 	Algorithm string
 	KMSKeyID  string
 	Owner     string
+	// Versions are what is known of some of the object's versions, by
+	// version ID: each keeps the encryption it was written with.
+	Versions map[string]Object
 }
 
 // KMS key managers and states as DescribeKey reports them.

@@ -31,6 +31,9 @@ type scope struct {
 	// exact makes objectsARN one object's ARN rather than a prefix, for
 	// explaining the read of one object.
 	exact bool
+	// version, with exact, is the object version the read is of: S3 then
+	// authorizes s3:GetObjectVersion with s3:VersionId.
+	version string
 }
 
 // objects is the request value for the objects of the scope.
@@ -41,8 +44,13 @@ func (sc scope) objects() eval.Value {
 	return eval.StartingWith(sc.objectsARN)
 }
 
-// s3Needs returns the S3 requests the grant's access levels need.
+// s3Needs returns the S3 requests the grant's access levels need; for the
+// read of one object version, that read.
 func s3Needs(g Grant, sc scope) []need {
+	if sc.version != "" {
+		ctx := map[string]eval.Value{"s3:versionid": eval.Exactly(sc.version)}
+		return []need{{templates.Objects, s3Request(g.Grantee, "s3:GetObjectVersion", sc.objects(), sc.owner, ctx)}}
+	}
 	var out []need
 	for _, name := range g.Access {
 		level, _ := templates.LevelNamed(name)
@@ -184,9 +192,11 @@ func absentFor(action string) []string {
 	switch action {
 	case "s3:GetObject":
 		return append(append([]string{"s3:versionid"}, listKeys...), uploadKeys...)
+	case "s3:GetObjectVersion":
+		return append(slices.Clone(listKeys), uploadKeys...)
 	case "s3:PutObject":
 		return append([]string{"s3:versionid"}, listKeys...)
-	case "s3:ListBucket":
+	case "s3:ListBucket", "s3:ListBucketVersions":
 		return append([]string{"s3:versionid"}, uploadKeys...)
 	case "kms:Decrypt", "kms:GenerateDataKey":
 		return append(slices.Clone(grantKeys), policyKeys...)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kmsgrant/kmsgrant/generate/arns"
 	"github.com/kmsgrant/kmsgrant/generate/policy"
+	"github.com/kmsgrant/kmsgrant/templates"
 )
 
 // Delete is the action of a revoke that leaves a bucket policy or an
@@ -30,7 +31,7 @@ func Revoke(g Grant, in Inputs) (*Result, error) {
 	p.resolve()
 	// The shapes of everything kmsgrant could have written for this
 	// scope: all levels, with the grantee's principal.
-	all := Grant{Access: []string{"list", "read", "write"}, Grantee: p.g.Grantee}
+	all := Grant{Access: templates.Levels(), Grantee: p.g.Grantee}
 	needs := append(s3Needs(all, p.sc), kmsNeeds(all, p.sc, true)...)
 	principal := p.g.Grantee.ARN()
 

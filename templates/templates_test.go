@@ -8,7 +8,7 @@ import (
 )
 
 func TestLevels(t *testing.T) {
-	if got, want := Levels(), []string{"list", "read", "write"}; !slices.Equal(got, want) {
+	if got, want := Levels(), []string{"list", "read", "versions", "write"}; !slices.Equal(got, want) {
 		t.Fatalf("Levels() = %v, want %v", got, want)
 	}
 	read, _ := LevelNamed("read")
@@ -19,6 +19,13 @@ func TestLevels(t *testing.T) {
 	// Multipart uploads need kms:Decrypt as well as kms:GenerateDataKey.
 	if !slices.Contains(write.KeyActions, "kms:GenerateDataKey") || !slices.Contains(write.KeyActions, "kms:Decrypt") {
 		t.Errorf("write key actions = %v", write.KeyActions)
+	}
+	// A version is read with s3:GetObjectVersion, and versions are listed
+	// with s3:ListBucketVersions; each may carry another key context.
+	versions, _ := LevelNamed("versions")
+	if !slices.Equal(versions.ObjectActions, []string{"s3:GetObjectVersion"}) || !slices.Equal(versions.BucketActions, []string{"s3:ListBucketVersions"}) ||
+		!slices.Equal(versions.KeyActions, []string{"kms:Decrypt"}) {
+		t.Errorf("versions = %+v", versions)
 	}
 	list, _ := LevelNamed("list")
 	if !slices.Equal(list.BucketActions, []string{"s3:ListBucket"}) || len(list.ObjectActions) != 0 {

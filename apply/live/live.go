@@ -47,6 +47,9 @@ type Options struct {
 	// encryption and owner.
 	Prefix       string
 	CheckObjects int
+	// VersionID, with CheckObjects and Prefix naming one object, is a
+	// version of it to look at too (HeadObject with VersionId).
+	VersionID string
 
 	// OwnerConfig and GranteeConfig replace loading the shared config,
 	// for tests.

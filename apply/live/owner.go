@@ -244,7 +244,33 @@ func (b *Backend) objects(ctx context.Context, client S3API, bucket, arn string)
 		b.note(fmt.Sprintf("%d object(s) under the prefix could not be inspected (HeadObject refused: another account's objects, or SSE-C): %s",
 			len(skipped), strings.Join(skipped[:min(3, len(skipped))], ", ")))
 	}
+	if o, ok := out[b.opts.Prefix]; ok && b.opts.VersionID != "" {
+		v, err := b.objectVersion(ctx, client, bucket, arn)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			o.Versions = map[string]generate.Object{b.opts.VersionID: *v}
+			out[b.opts.Prefix] = o
+		}
+	}
 	return out, nil
+}
+
+// objectVersion reads the encryption of one version of the object Prefix
+// names; nil when there is no such version, or it may not be read.
+func (b *Backend) objectVersion(ctx context.Context, client S3API, bucket, arn string) (*generate.Object, error) {
+	h, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String(b.opts.Prefix), VersionId: aws.String(b.opts.VersionID),
+		ExpectedBucketOwner: aws.String(b.owner.account)})
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && (status.HTTPStatusCode() == 403 || status.HTTPStatusCode() == 404 || status.HTTPStatusCode() == 400) {
+		b.note(fmt.Sprintf("version %s of %s/%s could not be inspected (%v)", b.opts.VersionID, arn, b.opts.Prefix, err))
+		return nil, nil
+	}
+	if err != nil {
+		return nil, callError(err, "reading the encryption of", arn+"/"+b.opts.Prefix, "s3:GetObjectVersion", b.owner)
+	}
+	return &generate.Object{Algorithm: string(h.ServerSideEncryption), KMSKeyID: aws.ToString(h.SSEKMSKeyId)}, nil
 }
 
 // headConcurrency bounds the HeadObject calls of --check-objects.

@@ -38,7 +38,14 @@ func (f *File) Bucket(_ context.Context, name string) (*generate.Bucket, error) 
 		if len(b.Objects) > 0 {
 			out.Objects = map[string]generate.Object{}
 			for k, o := range b.Objects {
-				out.Objects[k] = generate.Object{Algorithm: o.SSEAlgorithm, KMSKeyID: o.SSEKMSKeyID, Owner: o.Owner}
+				obj := generate.Object{Algorithm: o.SSEAlgorithm, KMSKeyID: o.SSEKMSKeyID, Owner: o.Owner}
+				for id, v := range o.Versions {
+					if obj.Versions == nil {
+						obj.Versions = map[string]generate.Object{}
+					}
+					obj.Versions[id] = generate.Object{Algorithm: v.SSEAlgorithm, KMSKeyID: v.SSEKMSKeyID, Owner: v.Owner}
+				}
+				out.Objects[k] = obj
 			}
 		}
 		return out, nil

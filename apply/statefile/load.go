@@ -332,6 +332,11 @@ func (f *File) checkBucket(name string, b *bucket, bp []string) error {
 		if b.Objects[k] == nil {
 			return f.errPath(append(bp, "objects", k), "want an object")
 		}
+		for _, id := range sortedKeys(b.Objects[k].Versions) {
+			if b.Objects[k].Versions[id] == nil {
+				return f.errPath(append(bp, "objects", k, "versions", id), "want an object")
+			}
+		}
 	}
 	return nil
 }

@@ -51,6 +51,9 @@ type object struct {
 	SSEAlgorithm string `json:"sse_algorithm,omitempty"`
 	SSEKMSKeyID  string `json:"sse_kms_key_id,omitempty"`
 	Owner        string `json:"owner,omitempty"`
+	// Versions are what is known of some of the object's versions, by
+	// version ID.
+	Versions map[string]*object `json:"versions,omitempty"`
 }
 
 type key struct {

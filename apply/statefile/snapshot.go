@@ -32,7 +32,14 @@ func Snapshot(in generate.Inputs, grantee arns.Principal) ([]byte, error) {
 		if len(b.Objects) > 0 {
 			sb.Objects = map[string]*object{}
 			for k, o := range b.Objects {
-				sb.Objects[k] = &object{SSEAlgorithm: o.Algorithm, SSEKMSKeyID: o.KMSKeyID, Owner: o.Owner}
+				so := &object{SSEAlgorithm: o.Algorithm, SSEKMSKeyID: o.KMSKeyID, Owner: o.Owner}
+				for id, v := range o.Versions {
+					if so.Versions == nil {
+						so.Versions = map[string]*object{}
+					}
+					so.Versions[id] = &object{SSEAlgorithm: v.Algorithm, SSEKMSKeyID: v.KMSKeyID, Owner: v.Owner}
+				}
+				sb.Objects[k] = so
 			}
 		}
 		a := acct(b.Account)

@@ -49,9 +49,10 @@ type encryptionModel struct {
 }
 
 type objectModel struct {
-	SSEAlgorithm string `json:"sse_algorithm"`
-	SSEKMSKeyID  string `json:"sse_kms_key_id"`
-	Owner        string `json:"owner"`
+	SSEAlgorithm string                  `json:"sse_algorithm"`
+	SSEKMSKeyID  string                  `json:"sse_kms_key_id"`
+	Owner        string                  `json:"owner"`
+	Versions     map[string]*objectModel `json:"versions"`
 }
 
 type keyModel struct {

@@ -197,6 +197,14 @@ func (s *Server) serveS3(req *request) *apiError {
 		if !ok {
 			return errorf(http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
 		}
+		if id := req.r.URL.Query().Get("versionId"); id != "" {
+			v, ok := o.Versions[id]
+			if !ok {
+				return errorf(http.StatusNotFound, "NoSuchVersion", "The specified version does not exist.")
+			}
+			req.w.Header().Set("X-Amz-Version-Id", id)
+			o = v
+		}
 		h := req.w.Header()
 		s3Headers(req)
 		h.Set("Content-Type", "binary/octet-stream")

@@ -18,7 +18,9 @@ type ExplainOptions struct {
 	Factory *Factory
 	Grant   GrantFlags
 	Object  string
-	Output  string
+	// VersionID is the version of Object to explain the read of.
+	VersionID string
+	Output    string
 	// SCP, RCP and VPCEndpoint are policy files to evaluate too.
 	SCP, RCP, VPCEndpoint string
 }
@@ -48,6 +50,7 @@ error, so scripts can use it as a check.`,
 	}
 	opts.Grant.register(cmd)
 	cmd.Flags().StringVar(&opts.Object, "object", "", "the object to explain, as s3://`BUCKET/KEY`")
+	cmd.Flags().StringVar(&opts.VersionID, "version-id", "", "with --object: explain the read of that object `VERSION` (s3:GetObjectVersion; each version keeps the key it was written with)")
 	addOutputFlag(cmd, &opts.Output, outputText, outputJSON)
 	cmd.Flags().StringVar(&opts.SCP, "scp", "", "a service control policy `FILE` of the grantee's organization to evaluate too")
 	cmd.Flags().StringVar(&opts.RCP, "rcp", "", "a resource control policy `FILE` of the owner's organization to evaluate too")
@@ -58,6 +61,15 @@ error, so scripts can use it as a check.`,
 func explainRun(ctx context.Context, opts *ExplainOptions) error {
 	f := opts.Factory
 	flags := opts.Grant
+	if opts.VersionID != "" && opts.Object == "" {
+		return errors.New("--version-id: give the object too (--object s3://BUCKET/KEY)")
+	}
+	if opts.VersionID != "" {
+		// Reading versions is the versions access level; the plan that
+		// fixes it grants that.
+		flags.Access = strings.Join([]string{flags.Access, "versions"}, ",")
+		flags.VersionID = opts.VersionID
+	}
 	if opts.Object != "" {
 		bucket, key, ok := strings.Cut(strings.TrimPrefix(opts.Object, "s3://"), "/")
 		if !strings.HasPrefix(opts.Object, "s3://") || !ok || bucket == "" || key == "" {
@@ -102,7 +114,7 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 			return fmt.Errorf("%s: %s: not a valid policy: %w", c.flag, c.file, err)
 		}
 	}
-	x, err := generate.Explain(g, in, object, controls)
+	x, err := generate.Explain(g, in, generate.Target{Key: object, VersionID: opts.VersionID}, controls)
 	if err != nil {
 		return err
 	}

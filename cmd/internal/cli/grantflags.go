@@ -24,6 +24,9 @@ type GrantFlags struct {
 	// VerifyDelay is how long a live apply waits after its writes
 	// before reading them back; 0 for the default.
 	VerifyDelay time.Duration
+	// VersionID is the object version explain reads, live with
+	// HeadObject.
+	VersionID string
 
 	Bucket        string
 	Prefix        string
@@ -40,7 +43,7 @@ func (g *GrantFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&g.Grantee, "grantee", "", "IAM role or user ARN, or 12-digit account ID, to grant (required)")
 	fl.StringVar(&g.Prefix, "prefix", "", "limit the grant to object keys starting with `P`")
 	fl.StringVar(&g.Key, "key", "", "KMS `KEY` (key ID, key ARN, alias/NAME or alias ARN); default: the bucket's default encryption key")
-	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`: read, read,list, read,write or read,list,write")
+	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`, comma-separated: read (always), list, write, versions")
 	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "name of the grantee's inline policy (default kmsgrant-BUCKET, ending in a hash of the bucket name where that is over IAM's 128 characters)")
 	fl.IntVar(&g.CheckObjects, "check-objects", 0, "look at up to `N` objects under the prefix for the key they are really encrypted with")
 }
