@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -50,10 +51,28 @@ type Verifier interface {
 type GranteeNotFoundError struct {
 	Grantee string
 	Where   string
+	// Near are the account's role or user names closest to the one
+	// given, for a "did you mean" hint.
+	Near []string
 }
 
 func (e *GranteeNotFoundError) Error() string {
-	return fmt.Sprintf("%s does not exist (%s)", e.Grantee, e.Where)
+	msg := fmt.Sprintf("%s does not exist (%s)", e.Grantee, e.Where)
+	if len(e.Near) > 0 {
+		msg += "; did you mean " + strings.Join(e.Near, " or ") + "?"
+	}
+	return msg
+}
+
+// Namer is implemented by backends that can list the names a mistyped one
+// may have meant: the owner's buckets, the aliases of an account and
+// Region, an account's roles or users (with their paths, as path/NAME).
+// Listings that are refused answer nothing rather than an error: they only
+// feed hints.
+type Namer interface {
+	BucketNames(ctx context.Context) []string
+	AliasNames(ctx context.Context, account, region string) []string
+	PrincipalNames(ctx context.Context, account string, kind arns.PrincipalKind) []string
 }
 
 // Is makes errors.Is(err, ErrGranteeNotFound) hold.

@@ -29,9 +29,13 @@ func Read(ctx context.Context, b Backend, g generate.Grant) (generate.Inputs, er
 	}()
 	err := readOwnerSide(ctx, b, g, &in)
 	<-done
+	if n, ok := b.(Namer); ok && err == nil && in.Bucket == nil {
+		in.NearBuckets = generate.Closest(g.Bucket, n.BucketNames(ctx))
+	}
 	if err != nil || in.Bucket == nil {
 		return in, err
 	}
+	granteeErr = withNearNames(ctx, b, g.Grantee, granteeErr)
 	switch {
 	case g.Grantee.Kind == arns.Account:
 	case g.Grantee.Account == in.Bucket.Account:
@@ -134,6 +138,40 @@ func resolveKey(ctx context.Context, b Backend, in *generate.Inputs, ref, accoun
 	if errors.Is(err, ErrKeyNotFound) || errors.Is(err, ErrAliasNotFound) {
 		in.KeyErr, err = err, nil
 	}
+	if n, ok := b.(Namer); ok && errors.Is(in.KeyErr, ErrAliasNotFound) {
+		if parsed.Account != "" {
+			account, region = parsed.Account, parsed.Region
+		}
+		in.NearKeys = generate.Closest(parsed.ID, n.AliasNames(ctx, account, region))
+	}
+	return err
+}
+
+// withNearNames adds to a grantee that does not exist the closest names of
+// its account's roles or users.
+func withNearNames(ctx context.Context, b Backend, p arns.Principal, err error) error {
+	var nf *GranteeNotFoundError
+	n, ok := b.(Namer)
+	if !ok || !errors.As(err, &nf) {
+		return err
+	}
+	given := strings.TrimPrefix(p.Path, "/") + p.Name
+	names := n.PrincipalNames(ctx, p.Account, p.Kind)
+	// The same name under another path first, then names spelled alike.
+	var close []string
+	for _, name := range names {
+		if name != given && (name == p.Name || strings.HasSuffix(name, "/"+p.Name)) {
+			close = append(close, name)
+		}
+	}
+	if len(close) == 0 {
+		close = generate.Closest(given, names)
+	}
+	var near []string
+	for _, name := range close {
+		near = append(near, fmt.Sprintf("arn:%s:iam::%s:%s/%s", p.Partition, p.Account, p.Kind, name))
+	}
+	nf.Near = near
 	return err
 }
 
@@ -148,7 +186,7 @@ func ResolveSession(ctx context.Context, b Backend, p arns.Principal) (arns.Prin
 	}
 	g, err := b.Grantee(ctx, p)
 	if err != nil {
-		return p, err
+		return p, withNearNames(ctx, b, p, err)
 	}
 	if g == nil {
 		return p, fmt.Errorf("%s is a session of role %s in account %s, whose path kmsgrant cannot read without access to IAM there: give the role's ARN (arn:%s:iam::%s:role/PATH/%s) instead",

@@ -218,7 +218,7 @@ func bucketNotFound(name string) string {
 func (p *planner) run() error {
 	b := p.in.Bucket
 	if b == nil {
-		p.block(CodeBucketNotFound, p.g.Bucket, bucketNotFound(p.g.Bucket),
+		p.block(CodeBucketNotFound, p.g.Bucket, bucketNotFound(p.g.Bucket)+didYouMean(p.in.NearBuckets),
 			"check the bucket name, and that the owner account's credentials or state file hold it")
 		return nil
 	}
@@ -350,7 +350,7 @@ func (p *planner) keyNotResolved() {
 		p.block(CodeAWSManagedKey, ref, parsed.ID+" is an AWS managed key; "+awsManagedKeyProblem, awsManagedKeyFix)
 	case errors.Is(p.in.KeyErr, ErrAliasNotFound):
 		p.block(CodeAliasNotFound, ref,
-			fmt.Sprintf("alias %s does not exist in %s (aliases resolve in the bucket owner's account and Region)", parsed.ID, where),
+			fmt.Sprintf("alias %s does not exist in %s (aliases resolve in the bucket owner's account and Region)%s", parsed.ID, where, didYouMean(p.in.NearKeys)),
 			"name the key by its full key ARN, or create the alias in the bucket owner's account")
 	default:
 		p.block(CodeKeyNotFound, ref, fmt.Sprintf("key %s does not exist in %s", ref, where),

@@ -76,7 +76,7 @@ func Explain(g Grant, in Inputs, target Target, controls Controls) (*Explanation
 	x := &Explanation{Object: object, VersionID: target.VersionID}
 	add := func(c ...Check) { x.Checks = append(x.Checks, c...) }
 	if in.Bucket == nil {
-		add(Check{Name: "bucket", Status: Fail, Detail: fmt.Sprintf("bucket %q does not exist", g.Bucket), Fix: "check the bucket name"})
+		add(Check{Name: "bucket", Status: Fail, Detail: bucketNotFound(g.Bucket) + didYouMean(in.NearBuckets), Fix: "check the bucket name"})
 		return x.finish(), nil
 	}
 	p := &planner{g: g, in: in, r: &Result{}, object: object, version: target.VersionID, explaining: true}

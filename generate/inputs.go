@@ -25,6 +25,9 @@ type Inputs struct {
 	// Grantee is the grantee's IAM side; nil for an account grantee or when
 	// it cannot be read, which makes the IAM change manual.
 	Grantee *Grantee
+	// NearBuckets and NearKeys are the names closest to a bucket or alias
+	// that does not exist, for a "did you mean" hint.
+	NearBuckets, NearKeys []string
 }
 
 // Errors a backend reports when a key reference names nothing; the planner

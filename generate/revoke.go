@@ -25,7 +25,7 @@ func Revoke(g Grant, in Inputs) (*Result, error) {
 	p := &planner{g: g, in: in, r: &Result{Operation: "revoke"}}
 	b := in.Bucket
 	if b == nil {
-		p.block(CodeBucketNotFound, g.Bucket, bucketNotFound(g.Bucket), "check the bucket name")
+		p.block(CodeBucketNotFound, g.Bucket, bucketNotFound(g.Bucket)+didYouMean(in.NearBuckets), "check the bucket name")
 		return p.r, nil
 	}
 	p.resolve()

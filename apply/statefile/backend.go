@@ -18,7 +18,56 @@ import (
 	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
-var _ apply.Backend = (*File)(nil)
+var (
+	_ apply.Backend = (*File)(nil)
+	_ apply.Namer   = (*File)(nil)
+)
+
+// BucketNames implements apply.Namer: every bucket of the file.
+func (f *File) BucketNames(context.Context) []string {
+	var out []string
+	for _, a := range f.st.Accounts {
+		out = append(out, sortedKeys(a.Buckets)...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// AliasNames implements apply.Namer.
+func (f *File) AliasNames(_ context.Context, account, region string) []string {
+	var out []string
+	if a := f.st.Accounts[account]; a != nil {
+		for arn, k := range a.KMSKeys {
+			if parsed, err := arns.ParseKeyARN(arn); err == nil && parsed.Region == region {
+				for _, al := range k.Aliases {
+					if !strings.HasPrefix(al, "alias/aws/") {
+						out = append(out, al)
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// PrincipalNames implements apply.Namer: the account's roles or users, as
+// path/NAME without the leading slash.
+func (f *File) PrincipalNames(_ context.Context, account string, kind arns.PrincipalKind) []string {
+	a := f.st.Accounts[account]
+	if a == nil {
+		return nil
+	}
+	ids := a.IAMRoles
+	if kind == arns.User {
+		ids = a.IAMUsers
+	}
+	var out []string
+	for _, name := range sortedKeys(ids) {
+		out = append(out, strings.TrimPrefix(orRoot(ids[name].Path), "/")+name)
+	}
+	return out
+}
 
 // Bucket implements apply.Backend. Bucket names are global, so any account
 // of the file may hold it.

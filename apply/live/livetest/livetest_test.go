@@ -1114,11 +1114,41 @@ func TestUnknownOperations(t *testing.T) {
 	wantCode(t, err, "NotImplemented", http.StatusNotImplemented)
 	_, err = c.kms.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(key1ARN), Plaintext: []byte("x")})
 	wantCode(t, err, "UnknownOperationException", http.StatusBadRequest)
-	_, err = c.iam.ListRoles(ctx, &iam.ListRolesInput{})
+	_, err = c.iam.ListPolicies(ctx, &iam.ListPoliciesInput{})
 	wantCode(t, err, "InvalidAction", http.StatusBadRequest)
 	calls := s.Calls()
-	if len(calls) < 3 || !strings.HasPrefix(calls[0], "s3:Unknown(GET /doc-example-bucket?versioning") || calls[len(calls)-2] != "kms:Encrypt" || calls[len(calls)-1] != "iam:ListRoles" {
+	if len(calls) < 3 || !strings.HasPrefix(calls[0], "s3:Unknown(GET /doc-example-bucket?versioning") || calls[len(calls)-2] != "kms:Encrypt" || calls[len(calls)-1] != "iam:ListPolicies" {
 		t.Errorf("Calls() = %q", calls)
+	}
+}
+
+// The listings "did you mean" hints come from: a caller's buckets (in every
+// Region), roles and users.
+func TestListBucketsRolesUsers(t *testing.T) {
+	s := New(t, seed(t))
+	c := newClients(t, s, owner)
+	b, err := c.s3.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Buckets) != 1 || aws.ToString(b.Buckets[0].Name) != bucket || aws.ToString(b.Owner.ID) != CanonicalID(owner) {
+		t.Errorf("ListBuckets = %+v", b)
+	}
+	g := newClients(t, s, partner)
+	roles, err := g.iam.ListRoles(ctx, &iam.ListRolesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range roles.Roles {
+		names = append(names, aws.ToString(r.Path)+aws.ToString(r.RoleName))
+	}
+	if want := []string{"/analyst", "/reader"}; !slices.Equal(names, want) {
+		t.Errorf("ListRoles = %q, want %q", names, want)
+	}
+	users, err := g.iam.ListUsers(ctx, &iam.ListUsersInput{})
+	if err != nil || len(users.Users) != 1 || aws.ToString(users.Users[0].Arn) != "arn:aws:iam::444455556666:user/team/alice" {
+		t.Errorf("ListUsers = %+v, %v", users, err)
 	}
 }
 

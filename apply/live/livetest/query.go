@@ -48,6 +48,8 @@ var iamOps = map[string]func(*Server, *request) *apiError{
 	"PutUserPolicy":             (*Server).putUserPolicy,
 	"DeleteRolePolicy":          (*Server).deleteRolePolicy,
 	"DeleteUserPolicy":          (*Server).deleteUserPolicy,
+	"ListRoles":                 (*Server).listRoles,
+	"ListUsers":                 (*Server).listUsers,
 }
 
 // stsOps are the STS operations the server answers, by Action.
@@ -109,6 +111,12 @@ type (
 	}
 	groupList struct {
 		Member []iamGroup `xml:"member"`
+	}
+	roleList struct {
+		Member []iamRole `xml:"member"`
+	}
+	userList struct {
+		Member []iamUser `xml:"member"`
 	}
 	iamPolicy struct {
 		PolicyName                    string
@@ -600,3 +608,43 @@ func writeQueryError(svc string, req *request, e *apiError) {
 // ignore drops an encoding error: the server's own types always encode, so
 // it is a write error, and the client that went away sees nothing anyway.
 func ignore(error) {}
+
+// listRoles and listUsers list the caller account's roles and users, a page
+// at a time.
+func (s *Server) listRoles(req *request) *apiError {
+	a := req.caller.account
+	var list []iamRole
+	roles := s.st.account(a).IAMRoles
+	for _, name := range sortedKeys(roles) {
+		e := &iamEntity{kind: "role", name: name, path: orRoot(roles[name].Path), id: roles[name]}
+		list = append(list, iamRole{Path: e.path, RoleName: name, RoleID: uniqueID("AROA", e.arn(a)), Arn: e.arn(a), CreateDate: iamDate(), MaxSessionDuration: 3600})
+	}
+	items, p, ae := pageOf(req, list)
+	if ae != nil {
+		return ae
+	}
+	writeQuery(req, svcIAM, struct {
+		Roles roleList
+		listPage
+	}{roleList{items}, p})
+	return nil
+}
+
+func (s *Server) listUsers(req *request) *apiError {
+	a := req.caller.account
+	var list []iamUser
+	users := s.st.account(a).IAMUsers
+	for _, name := range sortedKeys(users) {
+		e := &iamEntity{kind: "user", name: name, path: orRoot(users[name].Path), id: users[name]}
+		list = append(list, iamUser{Path: e.path, UserName: name, UserID: uniqueID("AIDA", e.arn(a)), Arn: e.arn(a), CreateDate: iamDate()})
+	}
+	items, p, ae := pageOf(req, list)
+	if ae != nil {
+		return ae
+	}
+	writeQuery(req, svcIAM, struct {
+		Users userList
+		listPage
+	}{userList{items}, p})
+	return nil
+}

@@ -24,7 +24,7 @@ const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 var s3Ops = []string{
 	"HeadBucket", "GetBucketLocation", "GetBucketPolicy", "PutBucketPolicy",
 	"GetBucketEncryption", "PutBucketEncryption", "GetBucketOwnershipControls",
-	"ListObjectsV2", "HeadObject", "GetBucketAcl", "DeleteBucketPolicy",
+	"ListObjectsV2", "HeadObject", "GetBucketAcl", "DeleteBucketPolicy", "ListBuckets",
 }
 
 // splitS3Path splits a path-style request path into bucket and key.
@@ -41,6 +41,8 @@ func s3Op(r *http.Request) string {
 	q := r.URL.Query()
 	m := r.Method
 	switch {
+	case bucket == "" && m == http.MethodGet && onlyParams(q, "x-id", "max-buckets", "continuation-token", "prefix", "bucket-region"):
+		return "ListBuckets"
 	case bucket == "":
 	case key != "":
 		if m == http.MethodHead && onlyParams(q, "versionId", "partNumber", "x-id") {
@@ -83,6 +85,10 @@ func onlyParams(q url.Values, allowed ...string) bool {
 func (s *Server) serveS3(req *request) *apiError {
 	if strings.HasPrefix(req.op, "Unknown(") {
 		return errorf(http.StatusNotImplemented, "NotImplemented", "A header or query you provided implies functionality that is not implemented (livetest answers %s)", strings.Join(s3Ops, ", "))
+	}
+	if req.op == "ListBuckets" {
+		s.listBuckets(req)
+		return nil
 	}
 	name, key := splitS3Path(req.r)
 	owner, b := s.findBucket(name)
@@ -512,4 +518,29 @@ func writeXML(w http.ResponseWriter, start xml.StartElement, v any) {
 	enc := xml.NewEncoder(w)
 	ignore(enc.EncodeElement(v, start))
 	ignore(enc.Flush())
+}
+
+// listBuckets lists the caller's buckets, in every Region (ListBuckets
+// lists them all, whatever Region it is sent to).
+func (s *Server) listBuckets(req *request) {
+	type bucketEntry struct {
+		Name         string
+		CreationDate string
+		BucketRegion string
+	}
+	var out struct {
+		Owner struct {
+			ID string
+		}
+		Buckets struct {
+			Bucket []bucketEntry
+		}
+	}
+	a := s.st.account(req.caller.account)
+	out.Owner.ID = CanonicalID(req.caller.account)
+	for _, name := range sortedKeys(a.Buckets) {
+		out.Buckets.Bucket = append(out.Buckets.Bucket, bucketEntry{Name: name, CreationDate: created.Format("2006-01-02T15:04:05.000Z"), BucketRegion: a.Buckets[name].Region})
+	}
+	s3Headers(req)
+	writeS3XML(req, "ListAllMyBucketsResult", out)
 }
