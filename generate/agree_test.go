@@ -48,22 +48,7 @@ func TestPropertyPlanAndExplainAgree(t *testing.T) {
 	r := rand.New(rand.NewPCG(2026, 1129))
 	var allowed, denied, blocked int
 	for n := range cases {
-		in := seedInputs()
-		in.Bucket.Policy = randomPolicy(r, true)
-		in.Key.Policy = docOf(append([]string{defaultKeyStatement}, randomStatements(r, true)...)...)
-		var existing []NamedPolicy
-		if r.IntN(3) > 0 {
-			existing = []NamedPolicy{{Name: "existing", Doc: randomPolicy(r, false)}}
-		}
-		if r.IntN(3) == 0 {
-			other := randomGrant(r)
-			other.Grantee = principal(analystARN)
-			if res, err := Changes(other, withGrantee(in, other, nil)); err == nil && len(res.Blockers) == 0 {
-				in = applied(t, withGrantee(in, other, nil), res)
-			}
-		}
-		g := randomGrant(r)
-		in = withGrantee(in, g, existing)
+		in, g := randomAccount(t, r, 3)
 		if in.Grantee != nil && r.IntN(4) == 0 {
 			if b := randomPolicy(r, false); b != nil {
 				in.Grantee.Boundary = &NamedPolicy{Name: "arn:aws:iam::444455556666:policy/boundary", Doc: b}

@@ -260,7 +260,7 @@ func statementActions(c Change) [][]string {
 // writes: After on the result with every written document re-parsed from its
 // JSON, as a backend would read it back, so the rendered text is what is
 // checked, not only the in-memory document.
-func applied(t *testing.T, in Inputs, res *Result) Inputs {
+func applied(t testing.TB, in Inputs, res *Result) Inputs {
 	t.Helper()
 	reread := *res
 	reread.Changes = slices.Clone(res.Changes)

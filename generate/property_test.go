@@ -20,23 +20,7 @@ func TestPropertyGrantAndRevoke(t *testing.T) {
 	const cases = 600
 	var planned, blocked int
 	for n := range cases {
-		in := seedInputs()
-		in.Bucket.Policy = randomPolicy(r, true)
-		in.Key.Policy = docOf(append([]string{defaultKeyStatement}, randomStatements(r, true)...)...)
-		var existing []NamedPolicy
-		if r.IntN(2) == 0 {
-			existing = []NamedPolicy{{Name: "existing", Doc: randomPolicy(r, false)}}
-		}
-		if r.IntN(3) == 0 {
-			// Someone else was granted first: kmsgrant statements exist.
-			other := randomGrant(r)
-			other.Grantee = principal(analystARN)
-			if res, err := Changes(other, withGrantee(in, other, nil)); err == nil && len(res.Blockers) == 0 {
-				in = applied(t, withGrantee(in, other, nil), res)
-			}
-		}
-		g := randomGrant(r)
-		in = withGrantee(in, g, existing)
+		in, g := randomAccount(t, r, 2)
 		label := fmt.Sprintf("case %d (%s %v %q)", n, g.Grantee.ARN(), g.Access, g.Prefix)
 
 		res, err := Changes(g, in)
@@ -79,6 +63,30 @@ func TestPropertyGrantAndRevoke(t *testing.T) {
 	if planned < cases/3 {
 		t.Errorf("only %d of %d cases planned: the generator makes too many blockers to test much", planned, cases)
 	}
+}
+
+// randomAccount generates the seed bucket and key with policies of every
+// shape, a grant, and its grantee with an inline policy named "existing"
+// (but in one case of withoutInline) and, one case in three, kmsgrant
+// statements granted to another grantee first.
+func randomAccount(t testing.TB, r *rand.Rand, withoutInline int) (Inputs, Grant) {
+	in := seedInputs()
+	in.Bucket.Policy = randomPolicy(r, true)
+	in.Key.Policy = docOf(append([]string{defaultKeyStatement}, randomStatements(r, true)...)...)
+	var existing []NamedPolicy
+	if r.IntN(withoutInline) != 0 {
+		existing = []NamedPolicy{{Name: "existing", Doc: randomPolicy(r, false)}}
+	}
+	if r.IntN(3) == 0 {
+		// Someone else was granted first: kmsgrant statements exist.
+		other := randomGrant(r)
+		other.Grantee = principal(analystARN)
+		if res, err := Changes(other, withGrantee(in, other, nil)); err == nil && len(res.Blockers) == 0 {
+			in = applied(t, withGrantee(in, other, nil), res)
+		}
+	}
+	g := randomGrant(r)
+	return withGrantee(in, g, existing), g
 }
 
 // withGrantee gives the inputs the grant's grantee, with these inline
