@@ -143,7 +143,7 @@ func records(data []byte) ([]json.RawMessage, error) {
 	case top["Records"] != nil:
 		var list []json.RawMessage
 		if err := json.Unmarshal(top["Records"], &list); err != nil {
-			return nil, fmt.Errorf("Records: %w", jsonError(err))
+			return nil, fmt.Errorf("field Records: %w", jsonError(err))
 		}
 		return list, nil
 	case top["Events"] != nil:
@@ -151,7 +151,7 @@ func records(data []byte) ([]json.RawMessage, error) {
 			CloudTrailEvent *string `json:"CloudTrailEvent"`
 		}
 		if err := json.Unmarshal(top["Events"], &events); err != nil {
-			return nil, fmt.Errorf("Events: %w", jsonError(err))
+			return nil, fmt.Errorf("field Events: %w", jsonError(err))
 		}
 		list := make([]json.RawMessage, len(events))
 		for i, e := range events {

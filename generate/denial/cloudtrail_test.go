@@ -191,7 +191,7 @@ func TestParseCloudTrailRefuses(t *testing.T) {
 		{"not JSON", "eventName: GetObject", "not valid JSON (at byte 1: invalid character 'e' looking for beginning of value)"},
 		{"truncated", s3Record[:200], "not valid JSON (at byte 199: unexpected end of JSON input)"},
 		{"another JSON document", `{"Version": "2012-10-17", "Statement": []}`, `not a CloudTrail record, log file ({"Records": [...]}) or lookup-events answer ({"Events": [...]})`},
-		{"Records not a list", `{"Records": {}}`, "Records: a JSON object, not a list"},
+		{"Records not a list", `{"Records": {}}`, "field Records: a JSON object, not a list"},
 		{"an event without its record", `{"Events": [{"EventId": "x"}]}`, "event 1 of 1 has no CloudTrailEvent"},
 		{"an event whose record is not JSON", `{"Events": [{"CloudTrailEvent": "{not json"}]}`, "event 1 of 1: CloudTrailEvent is not a JSON record"},
 		{"a record that is not an object", `{"Records": [3]}`, "record 1 of 1: a JSON number, not an object"},
