@@ -140,6 +140,9 @@ var (
 	// Status Code: 403, Request ID: …)" and Go v1's "status code: 403,
 	// request id: …".
 	javaTrailerRE = regexp.MustCompile(`\s*\(Service: [^)]*\)\s*$`)
+	javaCodeRE    = regexp.MustCompile(`Error Code: (\w+)`)
+	// The exception's class, as Java and Python print it before the message.
+	exceptionRE   = regexp.MustCompile(`^(?:[a-z]\w*\.)+[A-Z]\w*(?:Exception|Error): `)
 	goV1TrailerRE = regexp.MustCompile(`\s+status code: \d+, request id: .*$`)
 	// A message that starts with its code, as Go v1 and some logs print it.
 	codePrefixRE = regexp.MustCompile(`^(AccessDenied(?:Exception)?)(?::\s*|$)`)
@@ -178,7 +181,13 @@ func ParseMessage(text string) (*Denial, error) {
 		d.Service, d.Operation, d.Code = s[m[2]:m[3]], s[m[4]:m[5]], s[m[6]:m[7]]
 		s = s[m[1]:]
 	}
-	s = goV1TrailerRE.ReplaceAllString(javaTrailerRE.ReplaceAllString(s, ""), "")
+	if t := javaTrailerRE.FindString(s); t != "" {
+		if m := javaCodeRE.FindStringSubmatch(t); m != nil && d.Code == "" {
+			d.Code = m[1]
+		}
+		s = s[:len(s)-len(t)]
+	}
+	s = goV1TrailerRE.ReplaceAllString(exceptionRE.ReplaceAllString(s, ""), "")
 	if m := codePrefixRE.FindStringSubmatch(s); m != nil {
 		if d.Code == "" {
 			d.Code = m[1]
@@ -418,8 +427,8 @@ func ParseS3ARN(s string) (bucket, object string, ok bool) {
 // excerpt shortens text for an error message.
 func excerpt(s string) string {
 	const max = 80
-	if len(s) <= max {
-		return s
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
 	}
-	return s[:max] + "…"
+	return s
 }
