@@ -37,10 +37,11 @@ func WriteExplanationText(w io.Writer, v ExplanationView, color bool) error {
 	if x.Grant.GranteeSession != "" {
 		who = x.Grant.GranteeSession + " (a session of " + x.Grant.Grantee + ")"
 	}
+	writeCitation(&b, x.Message)
 	fmt.Fprintf(&b, "Can %s %s %s?\n\n", who, strings.Join(x.Grant.Access, ","), target)
 	colors := map[string]string{generate.Pass: green, generate.Fail: red, generate.Warn: yellow, generate.NotChecked: cyan}
 	for _, ch := range x.Checks {
-		fmt.Fprintf(&b, "%-13s %s: %s\n", c.paint(colors[ch.Status], ch.Status), ch.Name, ch.Detail)
+		fmt.Fprintf(&b, "%-13s %s: %s\n", c.paint(colors[ch.Status], ch.Status), checkName(ch), ch.Detail)
 		if ch.Statement != "" {
 			fmt.Fprintf(&b, "              statement: %s\n", ch.Statement)
 		}

@@ -28,10 +28,15 @@ type Check struct {
 	Policy    string `json:"policy,omitempty"`
 	Statement string `json:"statement,omitempty"`
 	Fix       string `json:"fix,omitempty"`
+	// Cited marks the checks of the layer AWS named as the reason of a
+	// denied call explain was given (see Cite).
+	Cited bool `json:"cited,omitempty"`
 
 	// lacksAllow marks a layer that fails only because nothing in it
 	// allows: within one account another layer's allow may do instead.
 	lacksAllow bool
+	// actions are the actions a FAIL or WARN of a layer is about.
+	actions []string
 }
 
 // Explanation walks every layer a cross-account read through KMS passes.
@@ -46,6 +51,10 @@ type Explanation struct {
 	// Fixable is set when kmsgrant's plan of the same grant adds what is
 	// missing and nothing blocks it, so that running it is the fix.
 	Fixable bool `json:"fixable"`
+
+	// Message is what AWS said of the denied call, when explain was
+	// given its message or CloudTrail record.
+	Message *Citation `json:"message,omitempty"`
 }
 
 // Target is what explain asks about within the grant's bucket: every
@@ -175,7 +184,7 @@ func (p *planner) layerChecks(l *Layer) []Check {
 	var checks []Check
 	for _, d := range l.Denies {
 		if d.Sure() {
-			checks = append(checks, Check{Name: l.Name, Status: Fail, Policy: d.Ref.Policy, Statement: d.Ref.Statement,
+			checks = append(checks, Check{Name: l.Name, Status: Fail, Policy: d.Ref.Policy, Statement: d.Ref.Statement, actions: []string{d.Action},
 				Detail: fmt.Sprintf("%s of the %s denies %s to %s", d.Ref.Label, d.Ref.Policy, d.Action, grantee),
 				Fix:    "an Allow cannot override a Deny: narrow or remove that statement, or exempt the grantee from it"})
 		}
@@ -187,7 +196,7 @@ func (p *planner) layerChecks(l *Layer) []Check {
 		if !ok {
 			fix = "ask whoever owns that policy to allow these actions"
 		}
-		c := Check{Name: l.Name, Status: Fail, Fix: fix, lacksAllow: true,
+		c := Check{Name: l.Name, Status: Fail, Fix: fix, lacksAllow: true, actions: gapActions(l.Missing),
 			Detail: fmt.Sprintf("no statement of the %s allows %s to %s", l.Name, describeGaps(l.Missing), grantee)}
 		if slices.ContainsFunc(l.Missing, func(g Gap) bool { return g.Maybe }) {
 			c.Detail += " for certain (a statement might, on conditions kmsgrant cannot check)"
@@ -202,7 +211,7 @@ func (p *planner) layerChecks(l *Layer) []Check {
 	}
 	for _, d := range l.Denies {
 		if !d.Sure() {
-			checks = append(checks, Check{Name: l.Name, Status: Warn, Policy: d.Ref.Policy, Statement: d.Ref.Statement,
+			checks = append(checks, Check{Name: l.Name, Status: Warn, Policy: d.Ref.Policy, Statement: d.Ref.Statement, actions: []string{d.Action},
 				Detail: fmt.Sprintf("%s of the %s may deny %s, on conditions kmsgrant cannot check or on part of the prefix", d.Ref.Label, d.Ref.Policy, d.Action),
 				Fix:    "check that its conditions do not hold for the grantee's requests"})
 		}

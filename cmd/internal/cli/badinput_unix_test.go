@@ -48,3 +48,24 @@ func TestStateNotRegularFile(t *testing.T) {
 		})
 	}
 }
+
+// --cloudtrail-event naming a named pipe fails at once, as --state does.
+func TestCloudTrailEventNotRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "events.json"), 0o600); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	done := make(chan string, 1)
+	go func() {
+		_, _, stderr := run(t, dir, "explain", "--cloudtrail-event", "$DIR/events.json")
+		done <- stderr
+	}()
+	select {
+	case stderr := <-done:
+		if want := "Error: --cloudtrail-event: " + dir + "/events.json: not a regular file (a named pipe)\n"; stderr != want {
+			t.Errorf("stderr %q, want %q", stderr, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("kmsgrant did not return")
+	}
+}

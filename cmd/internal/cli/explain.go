@@ -23,24 +23,39 @@ type ExplainOptions struct {
 	Output    string
 	// SCP, RCP and VPCEndpoint are policy files to evaluate too.
 	SCP, RCP, VPCEndpoint string
+	// Message is an AccessDenied message ("-" for standard input), and
+	// CloudTrailEvent a file holding the CloudTrail record of the denied
+	// call: they give the grantee, the object and the key, and the layer
+	// AWS cites.
+	Message, CloudTrailEvent string
 }
 
 // NewCmdExplain builds `kmsgrant explain`.
 func NewCmdExplain(f *Factory, runF func(context.Context, *ExplainOptions) error) *cobra.Command {
 	opts := &ExplainOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "explain --grantee PRINCIPAL (--object s3://BUCKET/KEY | --bucket NAME [--prefix P]) [flags]",
+		Use:   "explain (--grantee PRINCIPAL (--object s3://BUCKET/KEY | --bucket NAME [--prefix P]) | --message TEXT | --cloudtrail-event FILE) [flags]",
 		Short: "Say why a cross-account read is denied, layer by layer",
 		Long: `Explain walks every layer a cross-account read through KMS passes: the object,
 the key, the bucket policy, the key policy, the grantee's IAM policies and
 permissions boundary, and the bucket's default encryption, and reports each
 as PASS, FAIL, WARN or NOT CHECKED with the statement that decides it. It
 exits 0 when the read would be allowed, 2 when it would be denied, 1 on
-error, so scripts can use it as a check.`,
+error, so scripts can use it as a check.
+
+Given the AccessDenied message of the read (--message, or --message - to
+read it from standard input) or its CloudTrail record (--cloudtrail-event),
+explain takes the caller, the object or key, and the layer AWS cites from
+it, and shows that layer's check first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(opts.Output, outputText, outputJSON); err != nil {
 				return err
+			}
+			for _, name := range []string{"message", "cloudtrail-event"} {
+				if cmd.Flags().Changed(name) && cmd.Flags().Lookup(name).Value.String() == "" {
+					return fmt.Errorf("--%s: empty", name)
+				}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -55,13 +70,26 @@ error, so scripts can use it as a check.`,
 	cmd.Flags().StringVar(&opts.SCP, "scp", "", "a service control policy `FILE` of the grantee's organization to evaluate too")
 	cmd.Flags().StringVar(&opts.RCP, "rcp", "", "a resource control policy `FILE` of the owner's organization to evaluate too")
 	cmd.Flags().StringVar(&opts.VPCEndpoint, "vpce-policy", "", "a VPC endpoint policy `FILE` on the grantee's path to evaluate too")
+	cmd.Flags().StringVar(&opts.Message, "message", "", "the AccessDenied `TEXT` of the read, as the AWS CLI or an SDK printed it (- reads it from standard input)")
+	cmd.Flags().StringVar(&opts.CloudTrailEvent, "cloudtrail-event", "", "a `FILE` holding the CloudTrail record of the denied read (a record, a log file or a lookup-events answer)")
 	return cmd
 }
 
 func explainRun(ctx context.Context, opts *ExplainOptions) error {
 	f := opts.Factory
 	flags := opts.Grant
-	if opts.VersionID != "" && opts.Object == "" {
+	objectFlag := opts.Object
+	denied, err := readDenial(f, opts)
+	if err != nil {
+		return err
+	}
+	var notes []string
+	if denied != nil {
+		if notes, err = denied.fillFlags(&flags, &objectFlag); err != nil {
+			return err
+		}
+	}
+	if opts.VersionID != "" && objectFlag == "" {
 		return errors.New("--version-id: give the object too (--object s3://BUCKET/KEY)")
 	}
 	if opts.VersionID != "" {
@@ -70,10 +98,10 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 		flags.Access = strings.Join([]string{flags.Access, "versions"}, ",")
 		flags.VersionID = opts.VersionID
 	}
-	if opts.Object != "" {
-		bucket, key, ok := strings.Cut(strings.TrimPrefix(opts.Object, "s3://"), "/")
-		if !strings.HasPrefix(opts.Object, "s3://") || !ok || bucket == "" || key == "" {
-			return fmt.Errorf("--object: %q is not s3://BUCKET/KEY", opts.Object)
+	if objectFlag != "" {
+		bucket, key, ok := strings.Cut(strings.TrimPrefix(objectFlag, "s3://"), "/")
+		if !strings.HasPrefix(objectFlag, "s3://") || !ok || bucket == "" || key == "" {
+			return fmt.Errorf("--object: %q is not s3://BUCKET/KEY", objectFlag)
 		}
 		if flags.Bucket != "" && flags.Bucket != bucket || flags.Prefix != "" {
 			return errors.New("--object names the bucket and key: give it, or --bucket and --prefix, not both")
@@ -90,12 +118,19 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 	if blocker != nil {
 		return fmt.Errorf("--grantee: %s", blocker.Message)
 	}
+	roleFromRecord := denied != nil && denied.withRolePath(&g)
 	_, in, err := readInputs(ctx, f, &flags, &g, true)
 	if err != nil {
 		return err
 	}
+	fixFlags := flags
+	if roleFromRecord {
+		// The plan grants the role; named with its path, it needs no
+		// read of the grantee's account to find it.
+		fixFlags.Grantee = denied.Role
+	}
 	object := ""
-	if opts.Object != "" {
+	if objectFlag != "" {
 		object = flags.Prefix
 	}
 	var controls generate.Controls
@@ -118,12 +153,15 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 	if err != nil {
 		return err
 	}
+	if denied != nil {
+		x.Cite(denied.Denial, notes...)
+	}
 	v := apply.ExplanationView{FormatVersion: apply.FormatVersion, Explanation: x}
 	if g.Grantee.Account != x.Grant.OwnerAccount && x.Fixable {
 		// kmsgrant plans cross-account access only, and only a plan
 		// that nothing blocks is a fix; otherwise each check's fix says
 		// what to change.
-		v.Fix = fixCommand(flags, g)
+		v.Fix = fixCommand(fixFlags, g)
 		if object != "" {
 			v.FixNote = objectFixNote(g.Bucket, object)
 		}
