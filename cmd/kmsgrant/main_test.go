@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +38,14 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The scripts read the examples and never write them: a run that
+	// writes (or locks) an example's state file would change the tree.
+	before := filesUnder(t, examples)
+	t.Cleanup(func() {
+		if after := filesUnder(t, examples); !slices.Equal(before, after) {
+			t.Errorf("the scripts changed the files under examples/:\nbefore: %v\nafter:  %v", before, after)
+		}
+	})
 	servers := &fakeServers{t: t, byScript: map[*testscript.TestScript]*livetest.Server{}}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
@@ -69,6 +78,27 @@ func TestScripts(t *testing.T) {
 			"awsfail":    servers.fail,
 		},
 	})
+}
+
+// filesUnder lists the files under dir with their sizes and times.
+func filesUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, fmt.Sprintf("%s %d %s", path, info.Size(), info.ModTime()))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // fakeServers runs a local fake of S3, KMS, IAM and STS for each script
