@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
 	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
@@ -157,7 +159,8 @@ const rollbackTimeout = 2 * time.Minute
 //     someone else since: it is left alone and reported, never overwritten
 //     (as overwritten when kmsgrant's change is no longer there at all);
 //   - a bucket's default encryption changed to name the same key by its
-//     full ARN is kept: it grants nothing, and other runs planned on it.
+//     full ARN instead of an alias or key ID is kept: it grants nothing,
+//     and other runs planned on it (see namesKeyByARN).
 func rollback(ctx context.Context, b Backend, r Restorer, done []Outcome) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
@@ -166,7 +169,7 @@ func rollback(ctx context.Context, b Backend, r Restorer, done []Outcome) {
 			continue
 		}
 		c := done[j].Change
-		if c.Kind == generate.KindBucketEncryption {
+		if namesKeyByARN(c) {
 			done[j].Kept = true
 			continue
 		}
@@ -189,6 +192,23 @@ func rollback(ctx context.Context, b Backend, r Restorer, done []Outcome) {
 		}
 		done[j].Done, done[j].RolledBack = false, true
 	}
+}
+
+// namesKeyByARN reports whether a change only makes a bucket's default
+// encryption name its key by full ARN instead of by alias or key ID: the
+// change a grant's plan makes, which grants nothing and which other runs
+// plan on. Any other encryption change (a restore putting an alias back)
+// is rolled back like a policy.
+func namesKeyByARN(c generate.Change) bool {
+	if c.Kind != generate.KindBucketEncryption || c.Encryption == nil || !arns.IsFullKeyARN(c.Encryption.KMSMasterKeyID) {
+		return false
+	}
+	var before generate.Encryption
+	if err := json.Unmarshal([]byte(c.Before), &before); err != nil {
+		return false
+	}
+	return before.KMSMasterKeyID != "" && !arns.IsFullKeyARN(before.KMSMasterKeyID) &&
+		before.Algorithm == c.Encryption.Algorithm && before.BucketKeyEnabled == c.Encryption.BucketKeyEnabled
 }
 
 // landed reports whether a write that answered an error holds anyway: the
@@ -333,6 +353,11 @@ func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) 
 			return []string{targetOf(c)}, nil
 		}
 		if err := r.b.Write(ctx, c); err != nil {
+			if errors.Is(err, ErrStale) && r.o.replan != nil && !landed(ctx, r.b, c) {
+				// Another writer changed it while the write was being
+				// retried: merge again, as for a change seen before.
+				return []string{targetOf(c)}, nil
+			}
 			out.Err = err
 			// The target held c.Before, which lacks this change: an
 			// earlier attempt's write of it is gone.
@@ -447,14 +472,14 @@ func lacking(c generate.Change) string {
 	before, after := statementsOf(c.Before), statementsOf(c.After)
 	var written, removed []string
 	for i, s := range after {
-		if !slices.Contains(before, s) {
+		if !hasText(before, s) {
 			written = append(written, sidOf(c.After, i))
 		}
 	}
 	for i, s := range before {
 		// A statement rewritten under its Sid (a principal added to
 		// it) is written, not removed.
-		if sid := sidOf(c.Before, i); !slices.Contains(after, s) && !slices.Contains(written, sid) {
+		if sid := sidOf(c.Before, i); !hasText(after, s) && !slices.Contains(written, sid) {
 			removed = append(removed, sid)
 		}
 	}
@@ -472,9 +497,10 @@ func lacking(c generate.Change) string {
 }
 
 // holds reports whether current, a target's document as read now, still
-// has what change c did to it: every statement c added is there and every
-// statement c removed is not. Statements other writers added beside them
-// do not matter. A default encryption holds c only when it is c's exactly.
+// has what change c did to it: every statement c added is there (see
+// statementHeld) and every statement c removed is not. Statements other
+// writers added beside them do not matter. A default encryption holds c
+// only when it is c's exactly.
 func holds(current string, c generate.Change) bool {
 	if current == c.After {
 		return true
@@ -484,30 +510,71 @@ func holds(current string, c generate.Change) bool {
 	}
 	before, after, now := statementsOf(c.Before), statementsOf(c.After), statementsOf(current)
 	for _, s := range after {
-		if !slices.Contains(before, s) && !slices.Contains(now, s) {
+		if !hasText(before, s) && !statementHeld(s, now) {
 			return false
 		}
 	}
 	for _, s := range before {
-		if !slices.Contains(after, s) && slices.Contains(now, s) {
+		if !hasText(after, s) && hasText(now, s) {
 			return false
 		}
 	}
 	return true
 }
 
-// statementsOf returns the canonical text of each statement of a document
-// ("" for none).
-func statementsOf(doc string) []string {
+// statementHeld reports whether a document's statements hold s: as
+// written, or, for a kmsgrant statement, under its Sid with the same shape
+// and with more principals, as when another grantee of the same access
+// joined it since.
+func statementHeld(s policy.Statement, now []policy.Statement) bool {
+	if hasText(now, s) {
+		return true
+	}
+	if !s.HasSidPrefix(generate.SidPrefix) {
+		return false
+	}
+	for _, n := range now {
+		if n.Sid == s.Sid && shapeOf(n) == shapeOf(s) && isSubset(principalsOf(s), principalsOf(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasText(sts []policy.Statement, s policy.Statement) bool {
+	return slices.ContainsFunc(sts, func(t policy.Statement) bool { return t.String() == s.String() })
+}
+
+// shapeOf is a statement's text without its principal.
+func shapeOf(s policy.Statement) string {
+	shape := s.Clone()
+	shape.Principal = nil
+	return shape.String()
+}
+
+func principalsOf(s policy.Statement) []string {
+	if s.Principal == nil {
+		return nil
+	}
+	return s.Principal.AWS()
+}
+
+func isSubset(small, big []string) bool {
+	for _, x := range small {
+		if !slices.Contains(big, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// statementsOf returns the statements of a document ("" for none).
+func statementsOf(doc string) []policy.Statement {
 	d, err := policy.Parse([]byte(doc))
 	if doc == "" || err != nil {
 		return nil
 	}
-	var out []string
-	for _, s := range d.Statements {
-		out = append(out, s.String())
-	}
-	return out
+	return d.Statements
 }
 
 func sidOf(doc string, i int) string {

@@ -2,6 +2,7 @@ package apply_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"strings"
@@ -387,5 +388,64 @@ func TestWriteThatLandedDespiteAnErrorIsRolledBack(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"bucket_policy"}, kinds(b.Restored)); diff != "" {
 		t.Errorf("restored (-want +got):\n%s", diff)
+	}
+}
+
+// A rollback keeps a default-encryption change only when it names the key
+// by its full ARN instead of an alias: a restore that put an alias back is
+// rolled back like any other write.
+func TestRollbackKeepsOnlyTheKeyARNFix(t *testing.T) {
+	const alias = `{"sse_algorithm":"aws:kms","kms_master_key_id":"alias/app-data","bucket_key_enabled":true}`
+	const byARN = `{"sse_algorithm":"aws:kms","kms_master_key_id":"` + keyARN + `","bucket_key_enabled":true}`
+	for _, tc := range []struct {
+		name          string
+		before, after string
+		want          string
+	}{
+		{"alias to ARN", alias, byARN, "kept"},
+		{"ARN back to alias", byARN, alias, "rolled back"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, _ := fakeSeed(t)
+			b.FailWrite = 2
+			var e generate.Encryption
+			if err := json.Unmarshal([]byte(tc.after), &e); err != nil {
+				t.Fatal(err)
+			}
+			enc := generate.Change{Kind: generate.KindBucketEncryption, Account: "111122223333", Target: "arn:aws:s3:::doc-example-bucket",
+				Action: generate.Update, Before: tc.before, After: tc.after, Encryption: &e}
+			pol := generate.Change{Kind: generate.KindBucketPolicy, Account: "111122223333", Target: "arn:aws:s3:::doc-example-bucket",
+				Action: generate.Create, After: `{"Version":"2012-10-17","Statement":[]}`, Policy: mustDoc(t, `{"Version":"2012-10-17","Statement":[]}`)}
+			p := apply.FromResult(&generate.Result{Changes: []generate.Change{enc, pol}})
+			outcomes, err := apply.Execute(context.Background(), b, p)
+			if err == nil {
+				t.Fatal("apply succeeded")
+			}
+			if got := outcomes[0].Status(); got != tc.want {
+				t.Errorf("bucket_encryption %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// A kmsgrant statement another run joined a grantee to since kmsgrant wrote
+// it still grants kmsgrant's: the rollback leaves it and says so, rather
+// than calling it overwritten.
+func TestRollbackSeesAJoinedStatement(t *testing.T) {
+	b, g := fakeSeed(t)
+	b.FailWrite = 3
+	p := mustPlan(t, b, g)
+	after := changeOf(t, p, generate.KindBucketPolicy).After
+	joined := strings.Replace(after, `"AWS": "`+roleARN+`"`, `"AWS": ["`+roleARN+`", "arn:aws:iam::444455556666:role/analyst"]`, 1)
+	if joined == after {
+		t.Fatalf("the plan's bucket policy does not name the grantee as expected:\n%s", after)
+	}
+	b.ChangedAfterWrite = map[string]string{generate.KindBucketPolicy: joined}
+	outcomes, err := apply.Execute(context.Background(), b, p)
+	if err == nil {
+		t.Fatal("apply succeeded")
+	}
+	if got := outcomes[1].Status(); got != "failed to roll back" {
+		t.Errorf("bucket_policy %s, want failed to roll back (the grantee is still in it)", got)
 	}
 }

@@ -147,7 +147,15 @@ func Explain(g Grant, in Inputs, target Target, controls Controls) (*Explanation
 			add(Check{Name: f.Target, Status: NotChecked, Detail: f.Message, Fix: f.Fix})
 			continue
 		}
-		l := p.assess(f.Target, f.Target, []eval.Policy{pol}, needs, nil)
+		layerNeeds := needs
+		if f.Target == "VPC endpoint policies" {
+			// The reader's VPC endpoint sees its own calls to S3; the
+			// Decrypt S3 makes for it goes from S3 to KMS, not through
+			// the reader's network ("Forward access sessions", IAM User
+			// Guide).
+			layerNeeds = s3Needs(p.g, p.sc)
+		}
+		l := p.assess(f.Target, f.Target, []eval.Policy{pol}, layerNeeds, nil)
 		checks := p.layerChecks(l)
 		if f.Target == "resource control policies" && (checks[0].lacksAllow || checks[0].Status == Pass) {
 			// RCPs only deny: AWS attaches RCPFullAWSAccess, which

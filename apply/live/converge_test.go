@@ -136,3 +136,47 @@ func (a *afterWrite) Write(ctx context.Context, c generate.Change) error {
 	}
 	return err
 }
+
+// A write AWS refuses for an invalid principal is retried; when another
+// writer changed the document in the meantime, the retry does not put the
+// old merge over it: apply merges the grant again into what it holds now.
+func TestApplyMergesAgainWhenAStaleRetryFindsAChange(t *testing.T) {
+	data := example(t, "seed")
+	srv := livetest.New(t, data)
+	b := mustBackend(t, srv)
+	g := grant(t, "doc-example-bucket", "reports/", reader)
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Fail("s3:PutBucketPolicy", 1, 400, "MalformedPolicy", "Invalid principal in policy")
+	theirs := `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::doc-example-bucket","arn:aws:s3:::doc-example-bucket/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}},{"Sid":"Theirs","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::doc-example-bucket"}]}`
+	client := s3.NewFromConfig(srv.Config(owner, "us-west-2"), func(o *s3.Options) { o.UsePathStyle = true })
+	// The other writer puts its document once kmsgrant's first Put was
+	// refused, before the retry.
+	done := make(chan error, 1)
+	go func() {
+		for srv.CallCount("s3:PutBucketPolicy") == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		_, err := client.PutBucketPolicy(context.Background(), &s3.PutBucketPolicyInput{Bucket: aws.String("doc-example-bucket"), Policy: aws.String(theirs)})
+		done <- err
+	}()
+	replan := func(ctx context.Context) (*apply.Plan, error) { return apply.NewPlan(ctx, b, g) }
+	if _, err := apply.Execute(context.Background(), b, p, apply.WithReplan(replan), apply.Attempts(4, time.Millisecond)); err != nil {
+		t.Fatalf("apply failed: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(srv.State()), `"Theirs"`) {
+		t.Error("the other writer's statement is gone")
+	}
+	fresh, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.HasChanges() {
+		t.Errorf("the grant is not complete after apply succeeded:\n%s", viewJSON(t, fresh))
+	}
+}
