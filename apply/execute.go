@@ -142,7 +142,11 @@ type NotConvergedError struct {
 }
 
 func (e *NotConvergedError) Error() string {
-	return fmt.Sprintf("%v: after %d attempts, %s", ErrNotConverged, e.Attempts, strings.Join(e.Missing, "; "))
+	attempts := fmt.Sprintf("%d attempts", e.Attempts)
+	if e.Attempts == 1 {
+		attempts = "1 attempt"
+	}
+	return fmt.Sprintf("%v: after %s, %s", ErrNotConverged, attempts, strings.Join(e.Missing, "; "))
 }
 
 // Is makes errors.Is(err, ErrNotConverged) hold.
@@ -438,7 +442,7 @@ func (r *run) notConverged(attempts int, changed []string) error {
 // backoff is a random wait before attempt+1: up to the base doubled each
 // attempt, at most 8 seconds, so that runs that collided spread out.
 func (r *run) backoff(attempt int) time.Duration {
-	ceiling := min(r.o.backoff<<(attempt-1), 8*time.Second)
+	ceiling := min(r.o.backoff<<min(attempt-1, 16), 8*time.Second)
 	if ceiling <= 0 {
 		return 0
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"time"
 )
 
@@ -76,6 +75,12 @@ func AcquireLock(ctx context.Context, name, operation string, timeout time.Durat
 	}
 	path := LockPath(name)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if errors.Is(err, os.ErrPermission) {
+		// Another user's lock file, in a folder shared with a group: an
+		// advisory lock needs no write access to it (it is then only
+		// not told who holds it).
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the state lock: %w", err)
 	}
@@ -127,7 +132,7 @@ func describeHolder(path string) string {
 	data, err := os.ReadFile(path)
 	var info LockInfo
 	if err != nil || json.Unmarshal(data, &info) != nil || info.PID == 0 {
-		return "another kmsgrant run"
+		return "another program (a kmsgrant run, or an editor taking the lock)"
 	}
 	return info.String()
 }
@@ -161,7 +166,7 @@ func removeStaleTemps(name string) {
 	}
 	temp := regexp.MustCompile(`^` + regexp.QuoteMeta("."+filepath.Base(target)+".tmp-") + `[0-9]+$`)
 	for _, e := range entries {
-		if e.Type().IsRegular() && temp.MatchString(e.Name()) && !strings.Contains(e.Name(), string(filepath.Separator)) {
+		if e.Type().IsRegular() && temp.MatchString(e.Name()) {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}

@@ -421,8 +421,10 @@ func TestConcurrentAppliesLive(t *testing.T) {
 		}
 		t.Logf("round %d: %d of %d applies exited 0; %d writes were made again after another run's; %d policy writes in all",
 			round, succeeded, roles, again, srv.CallCount("s3:PutBucketPolicy")+srv.CallCount("kms:PutKeyPolicy")+srv.CallCount("iam:PutRolePolicy"))
-		if succeeded == 0 {
-			t.Errorf("round %d: no apply succeeded", round)
+		// Runs that cannot make their writes stick fail, as they must;
+		// most should get through by merging again.
+		if succeeded < roles/2 {
+			t.Errorf("round %d: only %d of %d applies succeeded", round, succeeded, roles)
 		}
 	}
 }

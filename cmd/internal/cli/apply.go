@@ -58,8 +58,10 @@ func (o *ApplyOptions) operation() string {
 // writes.
 func (o *ApplyOptions) registerWriteFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.DurationVar(&o.LockTimeout, "lock-timeout", defaultLockTimeout, "with --state: how long to wait for another run's lock on the state file (0: do not wait)")
-	fl.DurationVar(&o.Grant.VerifyDelay, "verify-delay", 0, "live AWS: how long to wait after the last write before reading every written document back (default "+live.DefaultVerifyDelay.String()+")")
+	fl.DurationVar(&o.LockTimeout, "lock-timeout", defaultLockTimeout, "state file only: how long to wait for another run's lock on it (0: do not wait)")
+	o.Grant.VerifyDelay = live.DefaultVerifyDelay
+	fl.Var(&verifyDelayFlag{g: &o.Grant}, "verify-delay", "live AWS only: how long to wait after the last write before reading every written document back (0: at once)")
+	fl.Lookup("verify-delay").DefValue = live.DefaultVerifyDelay.String()
 }
 
 // NewCmdApply builds `kmsgrant apply`.
@@ -73,7 +75,9 @@ answer "yes" approves. Without a terminal it refuses unless --auto-approve is
 given. Statements kmsgrant did not write are never removed or changed.
 
 With PLANFILE (from 'kmsgrant plan --out'), apply writes exactly the saved
-plan, after checking that no target changed since it was made.`,
+plan, after checking that no target changed since it was made. On live AWS,
+a target another writer changes while apply writes gets the same statements
+merged into what it then holds (backed up first, and said on stderr).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -117,7 +121,11 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		if err != nil {
 			return fmt.Errorf("--state: %w", err)
 		}
-		defer release()
+		defer func() {
+			if err := release(); err != nil {
+				fmt.Fprintf(f.IO.ErrOut, "warning: releasing the state lock: %v (the operating system releases it when kmsgrant exits)\n", err)
+			}
+		}()
 	}
 	var pl *planned
 	var err error
@@ -183,7 +191,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		execOpts = append(execOpts, apply.NoRollback())
 	}
 	if pl.replan != nil {
-		execOpts = append(execOpts, apply.WithReplan(pl.replan))
+		execOpts = append(execOpts, apply.WithReplan(approvedReplan(f, pl.replan, p, dir)))
 	}
 	outcomes, err := apply.Execute(ctx, backend, p, execOpts...)
 	fmt.Fprintln(f.IO.Out)
@@ -199,6 +207,68 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	}
 	return nil
 }
+
+// approvedReplan confines the plans Execute makes again, when another
+// writer changed a target under it, to what the person approved: the same
+// grant merged into what the targets hold then, on the targets the approved
+// plan writes and no others. Each plan made again is backed up before it is
+// written, and said on stderr.
+func approvedReplan(f *Factory, replan apply.Replan, approved *apply.Plan, dir string) apply.Replan {
+	ok := map[string]bool{}
+	for _, c := range approved.Result.Changes {
+		if c.Writes() {
+			ok[c.Kind+" "+c.Target+" "+c.PolicyName] = true
+		}
+	}
+	return func(ctx context.Context) (*apply.Plan, error) {
+		next, err := replan(ctx)
+		if err != nil || next.Blocked() {
+			return next, err
+		}
+		var targets []string
+		for _, c := range next.Result.Changes {
+			if !c.Writes() {
+				continue
+			}
+			if !ok[c.Kind+" "+c.Target+" "+c.PolicyName] {
+				return nil, fmt.Errorf("the plan made again would also write %s %s, which was not in the plan approved: plan again", c.Kind, c.Target)
+			}
+			targets = append(targets, c.Kind+" "+c.Target)
+		}
+		if len(targets) == 0 {
+			return next, nil
+		}
+		backup, err := apply.Backup(dir, next, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Another writer changed %s since kmsgrant read it: writing the same grant again, merged into what it holds now (backed up to %s)\n",
+			strings.Join(targets, ", "), backup)
+		return next, nil
+	}
+}
+
+// verifyDelayFlag is --verify-delay: a duration, and whether it was given,
+// since a state file takes none.
+type verifyDelayFlag struct{ g *GrantFlags }
+
+func (v *verifyDelayFlag) String() string {
+	if v.g == nil {
+		return ""
+	}
+	return v.g.VerifyDelay.String()
+}
+
+func (v *verifyDelayFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	v.g.VerifyDelay, v.g.verifyDelaySet = d, true
+	return nil
+}
+
+func (v *verifyDelayFlag) Type() string { return "duration" }
 
 // savedPlan reads a plan file and opens the backend it names, refusing a
 // plan for other accounts or one whose targets moved since.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -68,7 +70,7 @@ func TestPlanFlags(t *testing.T) {
 				t.Fatal(err)
 			}
 			got.Factory = nil
-			if diff := cmp.Diff(tc.want, *got); diff != "" {
+			if diff := cmp.Diff(tc.want, *got, cmp.AllowUnexported(GrantFlags{})); diff != "" {
 				t.Errorf("options (-want +got):\n%s", diff)
 			}
 		})
@@ -261,5 +263,94 @@ func TestValidatedChecksPlansMadeAgain(t *testing.T) {
 	blocked := &planned{plan: apply.FromResult(generate.Blocked(generate.Finding{Code: generate.CodeWildcardGrantee}))}
 	if got, err := validated(ctx, blocked); err != nil || got != blocked {
 		t.Errorf("validated(blocked) = %v, %v", got, err)
+	}
+}
+
+// A plan made again during apply (another writer changed a target) may
+// write only the targets the person approved; it is backed up and said
+// before it is written.
+func TestApprovedReplan(t *testing.T) {
+	backend := seedBackend(t)
+	g := generate.Grant{Bucket: "doc-example-bucket", Grantee: mustPrincipal(t, "arn:aws:iam::444455556666:role/reader"), Access: []string{"read"}, IAMPolicyName: "kmsgrant-doc-example-bucket"}
+	full, err := apply.NewPlan(context.Background(), backend, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Approved: the plan without its IAM change.
+	var changes []generate.Change
+	for _, c := range full.Result.Changes {
+		if c.Kind != generate.KindIAMPolicy {
+			changes = append(changes, c)
+		}
+	}
+	res := *full.Result
+	res.Changes = changes
+	approved := apply.FromResult(&res)
+
+	io, _, _, stderr := iostreams.Test()
+	f := &Factory{IO: io}
+	dir := t.TempDir()
+	same := approvedReplan(f, func(context.Context) (*apply.Plan, error) { return approved, nil }, approved, dir)
+	if _, err := same(context.Background()); err != nil {
+		t.Fatalf("the approved targets again: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "Another writer changed bucket_policy arn:aws:s3:::doc-example-bucket") || !strings.Contains(stderr.String(), "backed up to "+dir) {
+		t.Errorf("stderr = %q", stderr.String())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d backups, want 1", len(entries))
+	}
+	more := approvedReplan(f, func(context.Context) (*apply.Plan, error) { return full, nil }, approved, dir)
+	if _, err := more(context.Background()); err == nil || !strings.Contains(err.Error(), "would also write iam_policy arn:aws:iam::444455556666:role/reader, which was not in the plan approved: plan again") {
+		t.Errorf("a target not approved: err = %v", err)
+	}
+}
+
+func mustPrincipal(t *testing.T, s string) arns.Principal {
+	t.Helper()
+	p, err := arns.ParsePrincipal(s, "aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// --verify-delay defaults to live.DefaultVerifyDelay; 0 means reading back
+// at once; with a state file it is refused, as other live flags are.
+func TestVerifyDelayFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args    string
+		want    time.Duration
+		wantErr string
+	}{
+		{args: "--bucket bucket-1 --grantee 444455556666", want: 2 * time.Second},
+		{args: "--bucket bucket-1 --grantee 444455556666 --verify-delay 0", want: -1},
+		{args: "--bucket bucket-1 --grantee 444455556666 --verify-delay 500ms", want: 500 * time.Millisecond},
+		{args: "--state s.json --bucket bucket-1 --grantee 444455556666 --verify-delay 1s", wantErr: "--state plans against a file: --owner-profile, --grantee-profile, --region, --endpoint-url, --check-objects and --verify-delay are for live AWS"},
+	} {
+		t.Run(tc.args, func(t *testing.T) {
+			io, _, _, _ := iostreams.Test()
+			var got *ApplyOptions
+			cmd := NewCmdApply(&Factory{IO: io}, func(_ context.Context, o *ApplyOptions) error { got = o; return nil })
+			cmd.SetArgs(strings.Fields(tc.args))
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			if err := cmd.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := got.Grant.grant()
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := verifyDelay(got.Grant.VerifyDelay); d != tc.want {
+				t.Errorf("live verify delay %s, want %s", d, tc.want)
+			}
+		})
 	}
 }

@@ -103,7 +103,7 @@ func TestFillFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.wantFlags, flags); diff != "" {
+			if diff := cmp.Diff(tt.wantFlags, flags, cmp.AllowUnexported(GrantFlags{})); diff != "" {
 				t.Errorf("flags (-want +got)\n%s", diff)
 			}
 			if object != tt.wantObject {

@@ -22,8 +22,10 @@ type GrantFlags struct {
 	EndpointURL    string
 	CheckObjects   int
 	// VerifyDelay is how long a live apply waits after its writes
-	// before reading them back; 0 for the default.
-	VerifyDelay time.Duration
+	// before reading them back; verifyDelaySet records --verify-delay was
+	// given (a state file takes none).
+	VerifyDelay    time.Duration
+	verifyDelaySet bool
 	// VersionID is the object version explain reads, live with
 	// HeadObject.
 	VersionID string
@@ -61,7 +63,7 @@ func (g *GrantFlags) registerAccounts(cmd *cobra.Command) {
 
 // checkAccounts refuses live AWS flags given with a state file.
 func (g *GrantFlags) checkAccounts() error {
-	if g.State != "" && (g.OwnerProfile != "" || g.GranteeProfile != "" || g.Region != "" || g.EndpointURL != "" || g.CheckObjects != 0 || g.VerifyDelay != 0) {
+	if g.State != "" && (g.OwnerProfile != "" || g.GranteeProfile != "" || g.Region != "" || g.EndpointURL != "" || g.CheckObjects != 0 || g.verifyDelaySet) {
 		return errors.New("--state plans against a file: --owner-profile, --grantee-profile, --region, --endpoint-url, --check-objects and --verify-delay are for live AWS")
 	}
 	if g.VerifyDelay < 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -220,7 +221,7 @@ func readInputs(ctx context.Context, f *Factory, flags *GrantFlags, g *generate.
 		}
 		if !keepSession {
 			g.Grantee.Session = ""
-			fmt.Fprintf(f.IO.ErrOut, "note: %s is a session of role %s: kmsgrant grants the role, whose sessions all act with its permissions\n", session, g.Grantee.ARN())
+			fmt.Fprintf(f.IO.ErrOut, "note: %s is a session of role %s: the grant is the role's, whose sessions all act with its permissions\n", session, g.Grantee.ARN())
 		}
 	}
 	in, err := apply.Read(ctx, backend, *g)
@@ -266,12 +267,24 @@ func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, g generate.
 		OwnerProfile: flags.OwnerProfile, GranteeProfile: flags.GranteeProfile,
 		Region: flags.Region, EndpointURL: flags.EndpointURL,
 		GranteeAccount: g.Grantee.Account, Prefix: g.Prefix, CheckObjects: flags.CheckObjects,
-		VerifyDelay: flags.VerifyDelay, VersionID: flags.VersionID,
+		VerifyDelay: verifyDelay(flags.VerifyDelay), VersionID: flags.VersionID,
 	})
 	if errors.Is(err, live.ErrNoCredentials) {
 		return nil, &hintError{err: err, hint: "kmsgrant reads AWS with the SDK's credentials; pass --state FILE to plan against an account-state file instead"}
 	}
 	return b, err
+}
+
+// verifyDelay turns --verify-delay into live.Options.VerifyDelay, where 0
+// means the default and a negative delay none.
+func verifyDelay(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return -1
+	case d < 0:
+		return 0 // refused before
+	}
+	return d
 }
 
 func errBlocked(p *apply.Plan) error {

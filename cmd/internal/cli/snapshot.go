@@ -71,7 +71,9 @@ func snapshotRun(ctx context.Context, opts *SnapshotOptions) error {
 // writeNewFile writes data to name through a temporary file in the same
 // folder and a rename, so name is never half written.
 func writeNewFile(name string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+	// Not the state file's ".NAME.tmp-*": a run holding that file's lock
+	// removes those as left by a killed run.
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".new-*")
 	if err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
