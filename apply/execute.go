@@ -280,7 +280,7 @@ func Execute(ctx context.Context, b Backend, p *Plan, opts ...Option) ([]Outcome
 			return r.outcomes, nil
 		}
 		if o.replan == nil || attempt >= o.attempts {
-			return r.fail(ctx, r.notConverged(attempt, changed))
+			return r.fail(ctx, r.notConverged(ctx, attempt, changed))
 		}
 		if err := sleep(ctx, r.backoff(attempt)); err != nil {
 			return r.fail(ctx, err)
@@ -391,6 +391,12 @@ func (r *run) verify(ctx context.Context) (changed []string, err error) {
 			return nil, err
 		}
 	}
+	return r.readBack(ctx)
+}
+
+// readBack reads back every target written so far, at once, and returns
+// those that no longer hold kmsgrant's change.
+func (r *run) readBack(ctx context.Context) (changed []string, err error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var errs []error
@@ -425,14 +431,28 @@ func (r *run) fail(ctx context.Context, err error) ([]Outcome, error) {
 	return r.outcomes, &WriteError{Outcomes: r.outcomes, Err: err}
 }
 
-// notConverged says, for each changed target, what kmsgrant's last change
-// of it adds or removes.
-func (r *run) notConverged(attempts int, changed []string) error {
+// notConverged says, for each target that does not hold kmsgrant's change
+// (those the last attempt found changed, and any other written target that
+// no longer holds it), what it lacks.
+func (r *run) notConverged(ctx context.Context, attempts int, changed []string) error {
+	if more, err := r.readBack(ctx); err == nil {
+		for _, t := range more {
+			if !slices.Contains(changed, t) {
+				changed = append(changed, t)
+			}
+		}
+	}
 	e := &NotConvergedError{Attempts: attempts}
 	for _, t := range changed {
 		for i := range r.outcomes {
-			if o := &r.outcomes[i]; targetOf(o.Change) == t {
+			o := &r.outcomes[i]
+			if targetOf(o.Change) != t {
+				continue
+			}
+			if o.Done {
 				e.Missing = append(e.Missing, t+" "+lacking(o.Change))
+			} else {
+				e.Missing = append(e.Missing, t+" changed again before kmsgrant could write it, and "+lacking(o.Change))
 			}
 		}
 	}
