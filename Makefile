@@ -28,6 +28,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzSpan -fuzztime=$(FUZZTIME) ./apply/internal/jsonedit
 	$(GO) test -run='^$$' -fuzz=FuzzReadSaved -fuzztime=$(FUZZTIME) ./apply
 	$(GO) test -run='^$$' -fuzz=FuzzGlob -fuzztime=$(FUZZTIME) ./generate/eval
+	$(GO) test -run='^$$' -fuzz=FuzzParseMessage -fuzztime=$(FUZZTIME) ./generate/denial
+	$(GO) test -run='^$$' -fuzz=FuzzParseCloudTrail -fuzztime=$(FUZZTIME) ./generate/denial
 
 # Rewrite golden files and the expected outputs of the end-to-end scripts;
 # review the diff like code.
