@@ -44,7 +44,9 @@ func TestApplyPromptOnTerminal(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0], "apply", "--state", state, "--bucket", "doc-example-bucket",
 				"--grantee", "arn:aws:iam::444455556666:role/reader", "--prefix", "reports/")
-			cmd.Env = append(os.Environ(), runMainEnv+"=1", "TERM=xterm", "NO_COLOR=1")
+			// Backups go to the test's own folder, as the harness
+			// (testenv) requires.
+			cmd.Env = append(os.Environ(), runMainEnv+"=1", "TERM=xterm", "NO_COLOR=1", "XDG_CONFIG_HOME="+t.TempDir())
 			ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 200})
 			if err != nil {
 				t.Fatal(err)
