@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 	// HOME and the configuration folder elsewhere and fails a run that
 	// wrote there anyway.
 	testscript.Main(testenv.Isolated(m), map[string]func(){
-		"kmsgrant": func() { os.Exit(cli.Main()) },
+		"kmsgrant": func() { detach(); os.Exit(cli.Main()) },
 	})
 }
 

@@ -69,8 +69,10 @@ func NewCmdApply(f *Factory, runF func(context.Context, *ApplyOptions) error) *c
 		Use:   "apply [PLANFILE] [--bucket NAME --grantee PRINCIPAL] [--state FILE | --owner-profile P ...] [flags]",
 		Short: "Plan a cross-account grant, confirm, and write the policies",
 		Long: `Apply shows the plan, asks for confirmation, and writes the changes. Only the
-answer "yes" approves. Without a terminal it refuses unless --auto-approve is
-given. Statements kmsgrant did not write are never removed or changed.
+answer "yes" approves. It asks on the terminal even when stdout is redirected
+(| tee apply.log); where there is no terminal at all (CI), it refuses unless
+--auto-approve is given. Statements kmsgrant did not write are never removed
+or changed.
 
 With PLANFILE (from 'kmsgrant plan --out'), apply writes exactly the saved
 plan, after checking that no target changed since it was made.`,
@@ -97,7 +99,41 @@ plan, after checking that no target changed since it was made.`,
 	return cmd
 }
 
-var errCancelled = errors.New("apply cancelled; nothing was changed")
+// questions are what each command asks before it writes.
+var questions = map[string]string{
+	"apply":   "Apply these changes?",
+	"revoke":  "Revoke this access?",
+	"restore": "Restore these documents?",
+}
+
+// confirm asks the person at the terminal to approve the writes of
+// operation (apply, revoke, restore), saying up front that only "yes"
+// approves, as Terraform does, so a stray "y" or Enter never changes a
+// security policy, and saying so when the answer was something else. It
+// refuses only where there is no terminal at all.
+func confirm(ctx context.Context, f *Factory, operation string) error {
+	if !f.IO.CanPrompt() {
+		return &hintError{
+			err:  fmt.Errorf("refusing to %s without a terminal to confirm on; nothing was changed", operation),
+			hint: "review the plan above, then run again with --auto-approve",
+		}
+	}
+	message := fmt.Sprintf("\n%s\n  kmsgrant will write the changes shown above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", questions[operation])
+	answer, err := f.Prompter.Input(ctx, message)
+	switch {
+	case errors.Is(err, prompt.ErrInterrupted):
+		return fmt.Errorf("%s cancelled (interrupted at the prompt); nothing was changed", operation)
+	case errors.Is(err, prompt.ErrNoAnswer):
+		return fmt.Errorf("%s cancelled: %v; nothing was changed", operation, err)
+	case err != nil:
+		return fmt.Errorf("%w; nothing was changed", err)
+	case answer == "":
+		return fmt.Errorf("%s cancelled: no answer was typed, and only 'yes' approves; nothing was changed", operation)
+	case answer != "yes":
+		return fmt.Errorf("%s cancelled: the answer was %q, and only 'yes' approves; nothing was changed", operation, answer)
+	}
+	return nil
+}
 
 func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	f := opts.Factory
@@ -148,21 +184,8 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		return nil
 	}
 	if !opts.AutoApprove {
-		if !f.IO.CanPrompt() {
-			return &hintError{
-				err:  errors.New("refusing to apply without a terminal to confirm on; nothing was changed"),
-				hint: "review the plan above, then run again with --auto-approve",
-			}
-		}
-		ok, err := f.Prompter.Confirm("Apply these changes?", "kmsgrant will write the changes shown above. Only 'yes' will be accepted to approve.")
-		if errors.Is(err, prompt.ErrInterrupted) {
-			return errCancelled
-		}
-		if err != nil {
+		if err := confirm(ctx, f, opts.operation()); err != nil {
 			return err
-		}
-		if !ok {
-			return errCancelled
 		}
 	}
 	dir := opts.BackupDir

@@ -139,13 +139,15 @@ func TestExitCode(t *testing.T) {
 }
 
 type fakePrompter struct {
-	answer bool
-	err    error
-	asked  int
+	answer  string
+	err     error
+	asked   int
+	message string
 }
 
-func (p *fakePrompter) Confirm(string, string) (bool, error) {
+func (p *fakePrompter) Input(_ context.Context, message string) (string, error) {
 	p.asked++
+	p.message = message
 	return p.answer, p.err
 }
 
@@ -178,18 +180,21 @@ func TestApplyConfirmation(t *testing.T) {
 		wantWrites  int
 		wantAsked   int
 	}{
-		{name: "no terminal refuses", prompter: &fakePrompter{answer: true}, wantErr: "refusing to apply without a terminal to confirm on; nothing was changed"},
+		{name: "no terminal refuses", prompter: &fakePrompter{answer: "yes"}, wantErr: "refusing to apply without a terminal to confirm on; nothing was changed"},
 		{name: "no terminal with auto-approve applies", autoApprove: true, prompter: &fakePrompter{}, wantWrites: 3},
-		{name: "terminal and yes applies", tty: true, prompter: &fakePrompter{answer: true}, wantWrites: 3, wantAsked: 1},
-		{name: "terminal and anything else cancels", tty: true, prompter: &fakePrompter{answer: false}, wantErr: "apply cancelled; nothing was changed", wantAsked: 1},
-		{name: "terminal and Ctrl-C cancels", tty: true, prompter: &fakePrompter{err: prompt.ErrInterrupted}, wantErr: "apply cancelled; nothing was changed", wantAsked: 1},
+		{name: "terminal and yes applies", tty: true, prompter: &fakePrompter{answer: "yes"}, wantWrites: 3, wantAsked: 1},
+		{name: "terminal and y cancels, saying why", tty: true, prompter: &fakePrompter{answer: "y"}, wantErr: `apply cancelled: the answer was "y", and only 'yes' approves; nothing was changed`, wantAsked: 1},
+		{name: "terminal and YES cancels", tty: true, prompter: &fakePrompter{answer: "YES"}, wantErr: `apply cancelled: the answer was "YES", and only 'yes' approves; nothing was changed`, wantAsked: 1},
+		{name: "terminal and Enter cancels", tty: true, prompter: &fakePrompter{answer: ""}, wantErr: "apply cancelled: no answer was typed, and only 'yes' approves; nothing was changed", wantAsked: 1},
+		{name: "terminal and Ctrl-C cancels", tty: true, prompter: &fakePrompter{err: prompt.ErrInterrupted}, wantErr: "apply cancelled (interrupted at the prompt); nothing was changed", wantAsked: 1},
+		{name: "terminal and Ctrl-D cancels", tty: true, prompter: &fakePrompter{err: prompt.ErrNoAnswer}, wantErr: "apply cancelled: the input ended before an answer; nothing was changed", wantAsked: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Backups go to the test's own folder.
 			t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 			t.Setenv("HOME", t.TempDir())
 			io, _, out, _ := iostreams.Test()
-			io.SetTTY(tc.tty, tc.tty)
+			io.SetTTY(tc.tty, tc.tty, tc.tty)
 			backend := seedBackend(t)
 			f := &Factory{IO: io, Prompter: tc.prompter, OpenState: func(string) (apply.Backend, error) { return backend, nil }}
 			opts := &ApplyOptions{Factory: f, AutoApprove: tc.autoApprove, Grant: GrantFlags{
@@ -207,8 +212,40 @@ func TestApplyConfirmation(t *testing.T) {
 			if tc.prompter.asked != tc.wantAsked {
 				t.Errorf("asked %d times, want %d", tc.prompter.asked, tc.wantAsked)
 			}
+			if tc.wantAsked > 0 && !strings.Contains(tc.prompter.message, "Only 'yes' will be accepted to approve.") {
+				t.Errorf("the question does not say up front what approves:\n%s", tc.prompter.message)
+			}
 			if tc.wantWrites > 0 && !strings.Contains(out.String(), "Apply complete: 2 created, 1 updated.") {
 				t.Errorf("stdout lacks the summary:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// revoke and restore ask and refuse in their own words.
+func TestConfirmationSpeaksOfTheCommand(t *testing.T) {
+	for _, tc := range []struct {
+		operation, question string
+	}{
+		{"apply", "Apply these changes?"},
+		{"revoke", "Revoke this access?"},
+		{"restore", "Restore these documents?"},
+	} {
+		t.Run(tc.operation, func(t *testing.T) {
+			io, _, _, _ := iostreams.Test()
+			p := &fakePrompter{answer: "no"}
+			f := &Factory{IO: io, Prompter: p}
+			err := confirm(context.Background(), f, tc.operation)
+			if want := "refusing to " + tc.operation + " without a terminal to confirm on; nothing was changed"; err == nil || err.Error() != want {
+				t.Errorf("without a terminal: err = %v, want %q", err, want)
+			}
+			io.SetTTY(true, false, true)
+			err = confirm(context.Background(), f, tc.operation)
+			if want := tc.operation + ` cancelled: the answer was "no", and only 'yes' approves; nothing was changed`; err == nil || err.Error() != want {
+				t.Errorf("answered no: err = %v, want %q", err, want)
+			}
+			if !strings.Contains(p.message, tc.question) {
+				t.Errorf("question %q lacks %q", p.message, tc.question)
 			}
 		})
 	}

@@ -51,7 +51,7 @@ func NewFactory() *Factory {
 	io := iostreams.System()
 	return &Factory{
 		IO:       io,
-		Prompter: prompt.Survey{In: io.In, Out: io.PromptOut(), Err: io.ErrOut, NoColor: !io.ColorEnabled()},
+		Prompter: prompt.Line{Open: io.PromptStreams},
 		OpenState: func(path string) (apply.Backend, error) {
 			return statefile.Open(path)
 		},
