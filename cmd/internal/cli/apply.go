@@ -58,15 +58,15 @@ func (o *ApplyOptions) operation() string {
 // writes.
 func (o *ApplyOptions) registerWriteFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.DurationVar(&o.LockTimeout, "lock-timeout", defaultLockTimeout, "with --state: how long to wait for another run's lock on the state file (0: do not wait)")
-	fl.DurationVar(&o.Grant.VerifyDelay, "verify-delay", 0, "live AWS: how long to wait after the last write before reading every written document back (default "+live.DefaultVerifyDelay.String()+")")
+	fl.DurationVar(&o.LockTimeout, "lock-timeout", defaultLockTimeout, "with --state: wait up to `DURATION` for another run's lock on the state file (0: do not wait)")
+	fl.DurationVar(&o.Grant.VerifyDelay, "verify-delay", 0, "live AWS: wait `DURATION` after the last write before reading every written document back (default "+live.DefaultVerifyDelay.String()+")")
 }
 
 // NewCmdApply builds `kmsgrant apply`.
 func NewCmdApply(f *Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
 	opts := &ApplyOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "apply [PLANFILE] [--bucket NAME --grantee PRINCIPAL] [--state FILE | --owner-profile P ...] [flags]",
+		Use:   "apply (--bucket NAME --grantee PRINCIPAL | PLANFILE) [--state FILE | --profile PROFILE ...] [flags]",
 		Short: "Plan a cross-account grant, confirm, and write the policies",
 		Long: `Apply shows the plan, asks for confirmation, and writes the changes. Only the
 answer "yes" approves. It asks on the terminal even when stdout is redirected
@@ -76,6 +76,17 @@ or changed.
 
 With PLANFILE (from 'kmsgrant plan --out'), apply writes exactly the saved
 plan, after checking that no target changed since it was made.`,
+		Example: `  # Try it on a copy of an example: apply writes to the state file.
+  cp examples/seed/state.json state.json
+  kmsgrant apply --state state.json --bucket doc-example-bucket \
+    --grantee arn:aws:iam::444455556666:role/reader --prefix reports/
+
+  # Live; the plan goes to a log, the question to the terminal:
+  kmsgrant apply --owner-profile data-owner --grantee-profile analytics \
+    --bucket doc-example-bucket --grantee arn:aws:iam::444455556666:role/reader | tee apply.log
+
+  # A plan saved with 'kmsgrant plan --out', as reviewed, from a pipeline:
+  kmsgrant apply reader.plan --profile data-owner --auto-approve`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -44,6 +46,11 @@ func TestPlanFlags(t *testing.T) {
 			name: "cloudformation, validated",
 			args: "--owner-profile o --bucket b1 --grantee 444455556666 --output cloudformation --validate",
 			want: PlanOptions{Grant: GrantFlags{OwnerProfile: "o", Bucket: "b1", Grantee: "444455556666", Access: "read"}, Output: "cloudformation", Validate: true},
+		},
+		{
+			name: "one profile for both accounts",
+			args: "--profile data-owner --bucket b1 --grantee 444455556666",
+			want: PlanOptions{Grant: GrantFlags{Profile: "data-owner", Bucket: "b1", Grantee: "444455556666", Access: "read"}, Output: "text"},
 		},
 		{name: "bad output", args: "--state s --bucket b1 --grantee 444455556666 --output yaml", wantErr: `--output: unknown format "yaml" (want text, json, terraform or cloudformation)`},
 		{name: "validate with a state file", args: "--state s --bucket b1 --grantee 444455556666 --validate", wantErr: `--validate sends the documents to IAM Access Analyzer, so it needs AWS; it does not work with --state`},
@@ -298,5 +305,90 @@ func TestValidatedChecksPlansMadeAgain(t *testing.T) {
 	blocked := &planned{plan: apply.FromResult(generate.Blocked(generate.Finding{Code: generate.CodeWildcardGrantee}))}
 	if got, err := validated(ctx, blocked); err != nil || got != blocked {
 		t.Errorf("validated(blocked) = %v, %v", got, err)
+	}
+}
+
+func TestBuildFrom(t *testing.T) {
+	vcs := func(revision, modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: revision}, {Key: "vcs.modified", Value: modified}}
+	}
+	const commit = "32c5818abcdef0123456789abcdef0123456789a"
+	for _, tc := range []struct {
+		name    string
+		ldflags string
+		info    *debug.BuildInfo
+		want    Build
+	}{
+		{name: "no build information", want: Build{Version: "dev"}},
+		{name: "-ldflags wins", ldflags: "v1.2.3", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.0.0"}},
+			want: Build{Version: "v1.2.3", GoVersion: "go1.26.0"}},
+		{name: "go install of a release", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.4.0"}},
+			want: Build{Version: "v1.4.0", GoVersion: "go1.26.0"}},
+		{name: "a checkout's pseudo-version", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.0.0-20260101000000-32c5818abcde+dirty"}, Settings: vcs(commit, "true")},
+			want: Build{Version: "v0.0.0-20260101000000-32c5818abcde+dirty", Commit: commit, Modified: true, GoVersion: "go1.26.0"}},
+		{name: "devel with a commit", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}, Settings: vcs(commit, "false")},
+			want: Build{Version: "dev+32c5818abcde", Commit: commit, GoVersion: "go1.26.0"}},
+		{name: "devel with changes", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}, Settings: vcs(commit, "true")},
+			want: Build{Version: "dev+32c5818abcde.dirty", Commit: commit, Modified: true, GoVersion: "go1.26.0"}},
+		{name: "devel without VCS", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}},
+			want: Build{Version: "dev", GoVersion: "go1.26.0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := buildFrom(tc.ldflags, tc.info)
+			if tc.info == nil {
+				got.GoVersion = ""
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("build (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVersionText(t *testing.T) {
+	f := &Factory{Version: "v1.4.0", Build: Build{Version: "v1.4.0", Commit: "32c5818", Modified: true, GoVersion: "go1.26.0"}}
+	want := "kmsgrant v1.4.0\ncommit 32c5818 (with uncommitted changes)\nbuilt with go1.26.0 for " + runtime.GOOS + "/" + runtime.GOARCH
+	if got := versionText(f); got != want {
+		t.Errorf("versionText = %q, want %q", got, want)
+	}
+}
+
+func TestCheckDashes(t *testing.T) {
+	for _, tc := range []struct {
+		args, wantErr, wantHint string
+	}{
+		{args: "plan --bucket b -out=x.plan", wantErr: "-out=x.plan: kmsgrant's long flags take two dashes", wantHint: "did you mean --out=x.plan?"},
+		{args: "plan -detailed-exitcode -output json", wantErr: "-detailed-exitcode -output: kmsgrant's long flags take two dashes", wantHint: "did you mean --detailed-exitcode --output?"},
+		{args: "plan -o json -ojson"},
+		{args: "plan --prefix -out --grantee -bucket"},
+		{args: "plan --detailed-exitcode -h"},
+		{args: "plan -- -out"},
+		{args: "nonsense -out"},
+	} {
+		t.Run(tc.args, func(t *testing.T) {
+			io, _, _, _ := iostreams.Test()
+			err := checkDashes(NewCmdRoot(&Factory{IO: io}), strings.Fields(tc.args))
+			var he *hintError
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tc.wantErr != "" && (!errors.As(err, &he) || he.Error() != tc.wantErr || he.hint != tc.wantHint):
+				t.Errorf("err = %#v, want %q with hint %q", err, tc.wantErr, tc.wantHint)
+			}
+		})
+	}
+}
+
+// explain's fix is the plan command for the same accounts, --profile
+// included.
+func TestFixCommandKeepsTheProfile(t *testing.T) {
+	flags := GrantFlags{Profile: "data-owner", GranteeProfile: "analytics", Bucket: "bucket1", Grantee: "444455556666", Access: "read"}
+	g, _, err := flags.grant()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "kmsgrant plan --profile data-owner --grantee-profile analytics --bucket bucket1 --grantee 444455556666"
+	if got := fixCommand(flags, g); got != want {
+		t.Errorf("fixCommand = %q, want %q", got, want)
 	}
 }
