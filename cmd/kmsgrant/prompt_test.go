@@ -267,23 +267,28 @@ func waitUntil(t *testing.T, out *terminal, what string, cond func() bool) {
 	t.Fatalf("no %s; got:\n%s", what, out.String())
 }
 
-// On a terminal the plan is coloured, unless NO_COLOR is set.
+// On a terminal the plan is coloured, unless NO_COLOR is set and not
+// empty, or --no-color is given.
 func TestColourOnlyOnTerminalWithoutNoColor(t *testing.T) {
 	sgr := regexp.MustCompile(`\x1b\[[0-9;]*m`)
 	for _, tc := range []struct {
 		name      string
 		env       []string
+		args      []string
 		wantColor bool
 	}{
-		{"terminal", nil, true},
-		{"terminal with NO_COLOR", []string{"NO_COLOR=1"}, false},
-		{"dumb terminal", []string{"TERM=dumb"}, false},
+		{"terminal", nil, nil, true},
+		{"terminal with NO_COLOR", []string{"NO_COLOR=1"}, nil, false},
+		{"terminal with an empty NO_COLOR", []string{"NO_COLOR="}, nil, true},
+		{"terminal with --no-color", nil, []string{"--no-color"}, false},
+		{"dumb terminal", []string{"TERM=dumb"}, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0], "plan", "--state", "../../examples/seed/state.json",
 				"--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:role/reader")
+			cmd.Args = append(cmd.Args, tc.args...)
 			var env []string
 			for _, kv := range os.Environ() {
 				if !strings.HasPrefix(kv, "NO_COLOR=") && !strings.HasPrefix(kv, "TERM=") {

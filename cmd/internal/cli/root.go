@@ -111,7 +111,12 @@ account's S3 bucket encrypted with a KMS customer managed key.
 
 Live AWS runs take the AWS SDK's settings: AWS_PROFILE (or --profile),
 AWS_REGION (or --region), AWS_ENDPOINT_URL (or --endpoint-url), and the
-credentials of its default chain.`,
+credentials of its default chain.
+
+Colour is on when stdout is a terminal. NO_COLOR (set and not empty),
+CLICOLOR=0 or --no-color turn it off; CLICOLOR_FORCE or FORCE_COLOR (set,
+not empty and not 0) turn it on when stdout is not a terminal, for CI logs
+that render it.`,
 		Example: `  kmsgrant plan --state state.json --bucket doc-example-bucket \
     --grantee arn:aws:iam::444455556666:role/reader --prefix reports/
   kmsgrant apply --profile data-owner --bucket doc-example-bucket \
@@ -124,6 +129,13 @@ credentials of its default chain.`,
 	}
 	root.SetVersionTemplate(versionText(f) + "\n")
 	root.Flags().BoolP("version", "v", false, "print kmsgrant's version, as 'kmsgrant version' does")
+	var noColor bool
+	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "no colour in the output, whatever the terminal and NO_COLOR, CLICOLOR_FORCE or FORCE_COLOR say")
+	root.PersistentPreRun = func(*cobra.Command, []string) {
+		if noColor {
+			f.IO.SetColorEnabled(false)
+		}
+	}
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

@@ -25,8 +25,8 @@ type IOStreams struct {
 	openTTY func() (*os.File, error)
 }
 
-// System returns the process's streams. Colour is on only when stdout is a
-// terminal, NO_COLOR is unset (https://no-color.org) and TERM is not dumb.
+// System returns the process's streams, with colour as ColorFromEnv
+// decides for them.
 func System() *IOStreams {
 	s := &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
@@ -35,9 +35,28 @@ func System() *IOStreams {
 		stderrTTY: isTerminal(os.Stderr),
 		openTTY:   openControllingTerminal,
 	}
-	_, noColor := os.LookupEnv("NO_COLOR")
-	s.color = s.stdoutTTY && !noColor && os.Getenv("TERM") != "dumb"
+	s.color = ColorFromEnv(os.Getenv, s.stdoutTTY)
 	return s
+}
+
+// ColorFromEnv decides whether stdout carries colour, by the conventions
+// people set once in their shell: NO_COLOR, when not empty, turns it off
+// (https://no-color.org: an empty NO_COLOR= does not); CLICOLOR_FORCE or
+// FORCE_COLOR, when neither empty nor 0, turns it on even when stdout is
+// not a terminal, for CI logs that render it; CLICOLOR=0 turns it off.
+// Otherwise colour is on exactly when stdout is a terminal that is not
+// TERM=dumb. --no-color is applied after this (SetColorEnabled).
+func ColorFromEnv(getenv func(string) string, stdoutTTY bool) bool {
+	set := func(k string) bool { v := getenv(k); return v != "" && v != "0" }
+	switch {
+	case getenv("NO_COLOR") != "":
+		return false
+	case set("CLICOLOR_FORCE") || set("FORCE_COLOR"):
+		return true
+	case getenv("CLICOLOR") == "0", getenv("TERM") == "dumb":
+		return false
+	}
+	return stdoutTTY
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -113,3 +132,6 @@ func (s *IOStreams) PromptStreams() (in io.Reader, out io.Writer, release func()
 
 // ColorEnabled reports whether stdout should carry colour.
 func (s *IOStreams) ColorEnabled() bool { return s.color }
+
+// SetColorEnabled turns colour on or off (--no-color; tests).
+func (s *IOStreams) SetColorEnabled(on bool) { s.color = on }
