@@ -66,6 +66,10 @@ type Options struct {
 	// a principal it names does not exist yet is retried (IAM is
 	// eventually consistent); default 30 seconds.
 	InvalidPrincipalRetry time.Duration
+	// OnCall, when set, is told of every AWS call as it starts and as it
+	// ends (service, operation, target, status, time): for --debug and
+	// progress. It may be called from several goroutines at once.
+	OnCall func(Call)
 	// VerifyDelay is how long apply waits after its last write before it
 	// reads every target back (Backend.VerifyDelay); default
 	// DefaultVerifyDelay, and a negative value means none.
@@ -212,6 +216,7 @@ func loadIdentity(ctx context.Context, opts Options, profile string, given *aws.
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	hookCalls(&cfg, opts.OnCall)
 	if cfg.Credentials == nil {
 		return nil, ErrNoCredentials
 	}

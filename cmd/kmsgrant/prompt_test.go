@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/kmsgrant/kmsgrant/apply/live/livetest"
 )
 
 // seedState copies the seed example into the test's folder, with the mode
@@ -310,5 +312,43 @@ func TestColourOnlyOnTerminalWithoutNoColor(t *testing.T) {
 				t.Errorf("colour = %v, want %v:\n%q", got, tc.wantColor, out.String())
 			}
 		})
+	}
+}
+
+// A live run on a terminal says which AWS call is in flight on stderr, on
+// one line rewritten in place, and erases it before the plan is printed.
+func TestProgressOnTerminal(t *testing.T) {
+	seed, err := os.ReadFile("../../examples/seed/state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := livetest.New(t, seed)
+	env, err := writeProfiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "plan", "--owner-profile", "owner", "--grantee-profile", "partner",
+		"--endpoint-url", srv.URL, "--bucket", "doc-example-bucket", "--grantee", "arn:aws:iam::444455556666:role/reader")
+	cmd.Env = append(append(os.Environ(), runMainEnv+"=1", "TERM=xterm", "NO_COLOR=1"), env...)
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	out := watch(ptmx)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	<-out.done
+	got := out.String()
+	for _, want := range []string{"reading STS GetCallerIdentity", "reading S3 GetBucketPolicy region=us-west-2 Bucket=doc-example-bucket …", "\r\x1b[KGrant arn:aws:iam::444455556666:role/reader"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("terminal output lacks %q:\n%q", want, got)
+		}
+	}
+	if strings.Contains(got, "debug:") {
+		t.Errorf("debug lines without --debug:\n%q", got)
 	}
 }

@@ -280,6 +280,7 @@ func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, g generate.
 		Region: flags.Region, EndpointURL: flags.EndpointURL,
 		GranteeAccount: g.Grantee.Account, Prefix: g.Prefix, CheckObjects: flags.CheckObjects,
 		VerifyDelay: flags.VerifyDelay, VersionID: flags.VersionID,
+		OnCall: callReporter(f),
 	})
 	if errors.Is(err, live.ErrNoCredentials) {
 		return nil, &hintError{err: err, hint: "kmsgrant reads AWS with the SDK's credentials; pass --state FILE to plan against an account-state file instead"}

@@ -49,6 +49,8 @@ type Factory struct {
 	Version string
 	// Build says what kmsgrant was built from, for `kmsgrant version`.
 	Build Build
+	// Debug logs every AWS call on stderr (--debug).
+	Debug bool
 }
 
 // NewFactory returns the factory of a real run.
@@ -131,6 +133,7 @@ that render it.`,
 	root.Flags().BoolP("version", "v", false, "print kmsgrant's version, as 'kmsgrant version' does")
 	var noColor bool
 	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "no colour in the output, whatever the terminal and NO_COLOR, CLICOLOR_FORCE or FORCE_COLOR say")
+	root.PersistentFlags().BoolVar(&f.Debug, "debug", false, "log every AWS call on stderr: service, operation, Region, target, HTTP status and time")
 	root.PersistentPreRun = func(*cobra.Command, []string) {
 		if noColor {
 			f.IO.SetColorEnabled(false)
@@ -153,6 +156,12 @@ that render it.`,
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first Ctrl-C stops the run after the call in flight, and
+		// rolls back what was written; a second one ends it at once.
+		<-ctx.Done()
+		stop()
+	}()
 	return execute(ctx, NewFactory(), os.Args[1:])
 }
 
@@ -165,7 +174,26 @@ func execute(ctx context.Context, f *Factory, args []string) int {
 	if err == nil {
 		err = root.ExecuteContext(ctx)
 	}
+	if err != nil && ctx.Err() != nil {
+		err = interrupted(err)
+	}
 	return exitCode(err, f.IO.ErrOut)
+}
+
+// interrupted is the error of a run stopped by Ctrl-C (or SIGTERM): what
+// was written and what was not, instead of the error of the call the
+// interrupt cancelled ("operation error S3: GetBucketLocation, …, context
+// canceled"). An error the command already put in its own words, such as
+// a cancelled confirmation, is kept.
+func interrupted(err error) error {
+	var we *apply.WriteError
+	switch {
+	case errors.As(err, &we):
+		return fmt.Errorf("interrupted; %s", we.Written())
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "context canceled"):
+		return errors.New("interrupted; nothing was written")
+	}
+	return err
 }
 
 // checkDashes refuses a long flag typed with one dash, as Terraform takes

@@ -130,6 +130,21 @@ func (s *IOStreams) PromptStreams() (in io.Reader, out io.Writer, release func()
 	return f, f, f.Close, nil
 }
 
+// IsStderrTTY reports whether stderr is a terminal, where progress is
+// shown.
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// TerminalWidth is the width of the terminal stderr is on, 80 when it is
+// not known.
+func (s *IOStreams) TerminalWidth() int {
+	if f, ok := s.ErrOut.(*os.File); ok && s.stderrTTY {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 80
+}
+
 // ColorEnabled reports whether stdout should carry colour.
 func (s *IOStreams) ColorEnabled() bool { return s.color }
 
