@@ -37,6 +37,8 @@ type ApplyOptions struct {
 	LockTimeout time.Duration
 	// Validate has IAM Access Analyzer check the documents first.
 	Validate bool
+	// Output is "text", or "json" for one JSON result document.
+	Output string
 }
 
 // defaultLockTimeout is how long a run waits for another run's state lock.
@@ -54,9 +56,10 @@ func (o *ApplyOptions) operation() string {
 }
 
 // registerWriteFlags adds the flags of every command that writes: how long
-// to wait for the state lock, and how long to wait before verifying live
-// writes.
+// to wait for the state lock, how long to wait before verifying live
+// writes, and the output format.
 func (o *ApplyOptions) registerWriteFlags(cmd *cobra.Command) {
+	addOutputFlag(cmd, &o.Output, outputText, outputJSON)
 	fl := cmd.Flags()
 	fl.DurationVar(&o.LockTimeout, "lock-timeout", defaultLockTimeout, "with --state: wait up to `DURATION` for another run's lock on the state file (0: do not wait)")
 	fl.DurationVar(&o.Grant.VerifyDelay, "verify-delay", 0, "live AWS: wait `DURATION` after the last write before reading every written document back (default "+live.DefaultVerifyDelay.String()+")")
@@ -146,8 +149,30 @@ func confirm(ctx context.Context, f *Factory, operation string) error {
 	return nil
 }
 
+// checkWriteOutput checks --output of apply, revoke and restore before
+// anything is read: JSON output asks no question, so it needs
+// --auto-approve.
+func checkWriteOutput(opts *ApplyOptions) error {
+	if opts.Output == "" {
+		opts.Output = outputText
+	}
+	if err := checkOutput(opts.Output, outputText, outputJSON); err != nil {
+		return err
+	}
+	if opts.Output == outputJSON && !opts.AutoApprove {
+		return &hintError{
+			err:  fmt.Errorf("--output json asks no question: give --auto-approve too"),
+			hint: "review the plan first with 'kmsgrant plan --output json', or save it with 'kmsgrant plan --out FILE' and apply that",
+		}
+	}
+	return nil
+}
+
 func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	f := opts.Factory
+	if err := checkWriteOutput(opts); err != nil {
+		return err
+	}
 	if opts.LockTimeout < 0 {
 		return fmt.Errorf("--lock-timeout: want a duration of 0 or more, not %s", opts.LockTimeout)
 	}
@@ -185,14 +210,32 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		return err
 	}
 	backend, p := pl.backend, pl.plan
-	if err := p.WriteText(f.IO.Out, f.IO.ColorEnabled()); err != nil {
+	jsonOut := opts.Output == outputJSON
+	// result writes the JSON result once the plan is made, whatever
+	// ends the run, and returns err.
+	result := func(backup string, outcomes []apply.Outcome, err error) error {
+		if !jsonOut {
+			return err
+		}
+		r := apply.NewResult(opts.operation(), p, backup, outcomes, err)
+		if err != nil && ctx.Err() != nil {
+			r.Status, r.Error = apply.ResultInterrupted, interrupted(err).Error()
+		}
+		if werr := apply.WriteResultJSON(f.IO.Out, r); werr != nil && err == nil {
+			return werr
+		}
 		return err
 	}
+	if !jsonOut {
+		if err := p.WriteText(f.IO.Out, f.IO.ColorEnabled()); err != nil {
+			return err
+		}
+	}
 	if p.Blocked() {
-		return errBlocked(p)
+		return result("", nil, errBlocked(p))
 	}
 	if !p.HasChanges() {
-		return nil
+		return result("", nil, nil)
 	}
 	if !opts.AutoApprove {
 		if err := confirm(ctx, f, opts.operation()); err != nil {
@@ -202,12 +245,12 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	dir := opts.BackupDir
 	if dir == "" {
 		if dir, err = apply.DefaultBackupDir(); err != nil {
-			return err
+			return result("", nil, err)
 		}
 	}
 	backup, err := apply.Backup(dir, p, time.Now())
 	if err != nil {
-		return fmt.Errorf("%w; nothing was written", err)
+		return result("", nil, fmt.Errorf("%w; nothing was written", err))
 	}
 	if backup != "" {
 		fmt.Fprintf(f.IO.ErrOut, "Backed up the documents as they were to %s\n", backup)
@@ -220,6 +263,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		execOpts = append(execOpts, apply.WithReplan(pl.replan))
 	}
 	outcomes, err := apply.Execute(ctx, backend, p, execOpts...)
+	if jsonOut {
+		return result(backup, outcomes, err)
+	}
 	fmt.Fprintln(f.IO.Out)
 	printOutcomes(f, outcomes, backup)
 	if err != nil {
