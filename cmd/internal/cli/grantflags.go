@@ -49,6 +49,13 @@ func (g *GrantFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`, comma-separated: read (always), list, write, versions")
 	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "`NAME` of the grantee's inline policy (default kmsgrant-BUCKET, ending in a hash of the bucket name where that is over IAM's 128 characters)")
 	fl.IntVar(&g.CheckObjects, "check-objects", 0, "look at up to `N` objects under the prefix for the key they are really encrypted with")
+	_ = cmd.RegisterFlagCompletionFunc("bucket", completeFromState(func(n stateNames) []string { return n.Buckets }))
+	_ = cmd.RegisterFlagCompletionFunc("grantee", completeFromState(func(n stateNames) []string { return n.Grantees }))
+	_ = cmd.RegisterFlagCompletionFunc("key", completeFromState(func(n stateNames) []string { return n.Keys }))
+	_ = cmd.RegisterFlagCompletionFunc("access", completeAccess)
+	for _, name := range []string{"prefix", "iam-policy-name", "check-objects"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
 }
 
 // registerAccounts adds the flags that say which accounts to read: a
@@ -61,6 +68,13 @@ func (g *GrantFlags) registerAccounts(cmd *cobra.Command) {
 	fl.StringVar(&g.GranteeProfile, "grantee-profile", "", "AWS `PROFILE` of the grantee's account, to read and write its IAM policy (default: --profile, or the SDK's default chain)")
 	fl.StringVar(&g.Region, "region", "", "`REGION` for the first calls, as AWS_REGION (the bucket's own Region is used after that)")
 	fl.StringVar(&g.EndpointURL, "endpoint-url", "", "send every AWS call to `URL` (an AWS-compatible endpoint such as LocalStack), as AWS_ENDPOINT_URL")
+	_ = cmd.MarkFlagFilename("state", "json")
+	for _, name := range []string{"profile", "owner-profile", "grantee-profile"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, completeProfiles)
+	}
+	for _, name := range []string{"region", "endpoint-url"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
 }
 
 // checkAccounts refuses live AWS flags given with a state file.

@@ -20,6 +20,9 @@ const (
 // Terraform and CloudFormation renderings).
 func addOutputFlag(cmd *cobra.Command, format *string, formats ...string) {
 	cmd.Flags().StringVarP(format, "output", "o", outputText, "output `FORMAT`: "+orList(formats))
+	_ = cmd.RegisterFlagCompletionFunc("output", func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return matching(formats, toComplete), cobra.ShellCompDirectiveNoFileComp
+	})
 }
 
 // checkOutput rejects an --output value the command does not render,

@@ -33,6 +33,10 @@ hold now is backed up first, so a restore can be undone too.`,
   kmsgrant restore ~/.config/kmsgrant/backups/20250101T120000Z-123456 \
     --owner-profile data-owner --grantee-profile analytics`,
 		Args: cobra.ExactArgs(1),
+		// BACKUP is a folder.
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.restoreFrom = args[0]
 			if runF != nil {
