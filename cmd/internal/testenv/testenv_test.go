@@ -56,6 +56,34 @@ func TestIsolatedFailsTestsThatWriteInTheUsersFolders(t *testing.T) {
 	}
 }
 
+// A write to the user's real folder, which no test should reach, fails the
+// run in CI and is a warning elsewhere (other programs share the folder).
+func TestIsolatedWatchesTheRealFolder(t *testing.T) {
+	for _, tc := range []struct {
+		ci   string
+		want int
+	}{{"true", 1}, {"", 0}} {
+		t.Run("CI="+tc.ci, func(t *testing.T) {
+			keepEnv(t)
+			real := t.TempDir()
+			t.Setenv("XDG_CONFIG_HOME", real)
+			t.Setenv("CI", tc.ci)
+			if dir, _ := os.UserConfigDir(); dir != real {
+				t.Skip("the configuration folder does not follow XDG_CONFIG_HOME here")
+			}
+			code := Isolated(fakeM(func() int {
+				if err := os.MkdirAll(filepath.Join(real, "kmsgrant", "backups", "x"), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				return 0
+			})).Run()
+			if code != tc.want {
+				t.Errorf("code = %d, want %d", code, tc.want)
+			}
+		})
+	}
+}
+
 func TestChanges(t *testing.T) {
 	got := changes("d", map[string]string{"a": "1", "b": "2"}, map[string]string{"a": "1", "b": "3", "c": "4"})
 	if len(got) != 2 {
