@@ -3,8 +3,9 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/kmsgrant/kmsgrant/cmd/internal/cli.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
+GORELEASER_VERSION := v2.15.1
 
-.PHONY: build test lint fuzz update-golden tools
+.PHONY: build test lint fuzz update-golden tools release-check
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kmsgrant ./cmd/kmsgrant
@@ -38,3 +39,9 @@ update-golden:
 
 tools:
 	@test -x "$$($(GO) env GOPATH)/bin/staticcheck" || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# Check the release configuration with GoReleaser's own check (installed
+# on first use; it needs no network beyond the Go module proxy).
+release-check:
+	@test -x "$$($(GO) env GOPATH)/bin/goreleaser" || $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+	"$$($(GO) env GOPATH)/bin/goreleaser" check

@@ -102,8 +102,14 @@ type WriteError struct {
 }
 
 func (e *WriteError) Error() string {
+	return e.Err.Error() + "; " + e.Written()
+}
+
+// Written says what happened to each target, grouped ("written: …;
+// rolled back: …; not written: …"), or "nothing was written".
+func (e *WriteError) Written() string {
 	if !slices.ContainsFunc(e.Outcomes, func(o Outcome) bool { return o.Done || o.RolledBack || o.Overwritten || o.RollbackErr != nil }) {
-		return e.Err.Error() + "; nothing was written"
+		return "nothing was written"
 	}
 	byStatus := map[string][]string{}
 	for _, o := range e.Outcomes {
@@ -116,13 +122,13 @@ func (e *WriteError) Error() string {
 		}
 		byStatus[status] = append(byStatus[status], o.Change.Kind+" "+o.Change.Target)
 	}
-	msg := e.Err.Error()
+	var parts []string
 	for _, status := range []string{"written", "kept", "rolled back", "overwritten by another writer", "failed to roll back", "not written"} {
 		if len(byStatus[status]) > 0 {
-			msg += "; " + status + ": " + strings.Join(byStatus[status], ", ")
+			parts = append(parts, status+": "+strings.Join(byStatus[status], ", "))
 		}
 	}
-	return msg
+	return strings.Join(parts, "; ")
 }
 
 func (e *WriteError) Unwrap() error { return e.Err }

@@ -5,6 +5,7 @@
 package live
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,12 @@ type Options struct {
 	// instance roles).
 	OwnerProfile   string
 	GranteeProfile string
+	// Profile is the profile of both accounts where OwnerProfile or
+	// GranteeProfile is "", as AWS_PROFILE would be: grantee credentials
+	// it gives that are of another account than the grantee's are no
+	// grantee credentials (the IAM side is shown for its administrator),
+	// not an error.
+	Profile string
 	// Region is for the first calls; the bucket's own Region decides the
 	// S3 and KMS clients after that.
 	Region string
@@ -59,6 +66,10 @@ type Options struct {
 	// a principal it names does not exist yet is retried (IAM is
 	// eventually consistent); default 30 seconds.
 	InvalidPrincipalRetry time.Duration
+	// OnCall, when set, is told of every AWS call as it starts and as it
+	// ends (service, operation, target, status, time): for --debug and
+	// progress. It may be called from several goroutines at once.
+	OnCall func(Call)
 	// VerifyDelay is how long apply waits after its last write before it
 	// reads every target back (Backend.VerifyDelay); default
 	// DefaultVerifyDelay, and a negative value means none.
@@ -73,7 +84,7 @@ type Options struct {
 const DefaultVerifyDelay = 2 * time.Second
 
 // ErrNoCredentials is returned when the SDK finds no credentials.
-var ErrNoCredentials = errors.New("no AWS credentials found (set a profile with --owner-profile/--grantee-profile, or AWS_PROFILE, or the AWS_ACCESS_KEY_ID environment)")
+var ErrNoCredentials = errors.New("no AWS credentials found (name a profile with --profile, or --owner-profile and --grantee-profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID)")
 
 // identity is one account's credentials and what they are.
 type identity struct {
@@ -139,16 +150,16 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 	var ownerErr, granteeErr error
 	_ = parallel(
 		func() error {
-			owner, ownerErr = loadIdentity(ctx, opts, opts.OwnerProfile, opts.OwnerConfig)
+			owner, ownerErr = loadIdentity(ctx, opts, cmp.Or(opts.OwnerProfile, opts.Profile), opts.OwnerConfig)
 			return nil
 		},
 		func() error {
-			grantee, granteeErr = loadIdentity(ctx, opts, opts.GranteeProfile, opts.GranteeConfig)
+			grantee, granteeErr = loadIdentity(ctx, opts, cmp.Or(opts.GranteeProfile, opts.Profile), opts.GranteeConfig)
 			return nil
 		},
 	)
 	if ownerErr != nil {
-		return nil, fmt.Errorf("owner credentials (%s): %w", credentialsName(opts.OwnerProfile), ownerErr)
+		return nil, fmt.Errorf("owner credentials (%s): %w", credentialsName(cmp.Or(opts.OwnerProfile, opts.Profile)), ownerErr)
 	}
 	if opts.GranteeAccount != "" && owner.account == opts.GranteeAccount {
 		return nil, fmt.Errorf("the owner credentials, %s, are for account %s, the grantee's account; use --owner-profile for the account that owns the bucket and key",
@@ -205,6 +216,7 @@ func loadIdentity(ctx context.Context, opts Options, profile string, given *aws.
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	hookCalls(&cfg, opts.OnCall)
 	if cfg.Credentials == nil {
 		return nil, ErrNoCredentials
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/kmsgrant/kmsgrant/apply/live/livetest"
 
 	"github.com/kmsgrant/kmsgrant/cmd/internal/cli"
+	"github.com/kmsgrant/kmsgrant/cmd/internal/testenv"
 )
 
 // runMainEnv makes the test binary behave as kmsgrant itself, for tests that
@@ -26,8 +27,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
 		os.Exit(cli.Main())
 	}
-	testscript.Main(m, map[string]func(){
-		"kmsgrant": func() { os.Exit(cli.Main()) },
+	// No test may write outside its temporary folder: the harness points
+	// HOME and the configuration folder elsewhere and fails a run that
+	// wrote there anyway.
+	testscript.Main(testenv.Isolated(m), map[string]func(){
+		"kmsgrant": func() { detach(); os.Exit(cli.Main()) },
 	})
 }
 

@@ -89,7 +89,22 @@ func (p Principal) SessionARN() string {
 // ParsePrincipal parses an IAM role ARN, an IAM user ARN (with or without a
 // path), an account root ARN, or a 12-digit account ID. An account ID gets
 // the partition given, which should be the bucket's.
+//
+// A value with a slip people make when they copy one by hand (spaces
+// around it, a missing colon, an account ID in groups or of the wrong
+// length) gives a *PrincipalError that says exactly what is wrong, with
+// the value that was meant where only one can have been.
 func ParsePrincipal(s, defaultPartition string) (Principal, error) {
+	p, err := parsePrincipal(s, defaultPartition)
+	if err != nil && !errors.Is(err, ErrWildcard) {
+		if d := diagnose(s); d != nil {
+			return Principal{}, d
+		}
+	}
+	return p, err
+}
+
+func parsePrincipal(s, defaultPartition string) (Principal, error) {
 	if strings.Contains(s, "*") || strings.Contains(s, "?") {
 		return Principal{}, ErrWildcard
 	}

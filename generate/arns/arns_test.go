@@ -144,14 +144,14 @@ func TestParsePrincipalRejects(t *testing.T) {
 		{name: "single-character wildcard", in: "arn:aws:iam::444455556666:role/Read?r", wantWildcard: true},
 		{name: "empty string", in: "", wantMsg: "is not an IAM role ARN, user ARN, session ARN or 12-digit account ID"},
 		{name: "garbage", in: "hello", wantMsg: "is not an IAM role ARN, user ARN, session ARN or 12-digit account ID"},
-		{name: "11-digit account ID", in: "44445555666", wantMsg: "12-digit account ID"},
-		{name: "13-digit account ID", in: "4444555566667", wantMsg: "12-digit account ID"},
+		{name: "11-digit account ID", in: "44445555666", wantMsg: "has 11 digits, and an AWS account ID has 12"},
+		{name: "13-digit account ID", in: "4444555566667", wantMsg: "has 13 digits, and an AWS account ID has 12"},
 		{name: "sts federated user ARN", in: "arn:aws:sts::444455556666:federated-user/Bob", wantMsg: "is not an assumed-role session ARN (want arn:aws:sts::ACCOUNT_ID:assumed-role/ROLE/SESSION)"},
 		{name: "session ARN without a session", in: "arn:aws:sts::444455556666:assumed-role/Reader", wantMsg: "is not an assumed-role session ARN"},
 		{name: "session ARN with a bad role name", in: "arn:aws:sts::444455556666:assumed-role/Re der/s", wantMsg: `"Re der" is not a valid IAM role name`},
 		{name: "session ARN in an unknown partition", in: "arn:aws-xx:sts::444455556666:assumed-role/Reader/s", wantMsg: `unsupported partition "aws-xx"`},
 		{name: "S3 bucket ARN", in: "arn:aws:s3:::bucket", wantMsg: "is not an IAM role or user ARN"},
-		{name: "IAM ARN with a Region", in: "arn:aws:iam:us-east-1:444455556666:role/Reader", wantMsg: "is not an IAM role or user ARN"},
+		{name: "IAM ARN with a Region", in: "arn:aws:iam:us-east-1:444455556666:role/Reader", wantMsg: `names Region "us-east-1", and IAM ARNs have none`},
 		{name: "IAM ARN with a non-numeric account", in: "arn:aws:iam::account:role/Reader", wantMsg: "is not an IAM role or user ARN"},
 		{name: "unknown partition", in: "arn:aws-xx:iam::444455556666:role/Reader", wantMsg: `unsupported partition "aws-xx"`},
 		{name: "ISO partition is unsupported", in: "arn:aws-iso:iam::444455556666:role/Reader", wantMsg: `unsupported partition "aws-iso"`},
@@ -570,5 +570,45 @@ func TestAccountOfPrincipal(t *testing.T) {
 				t.Errorf("AccountOfPrincipal(%q) mismatch (-want +got):\n%s", tc.in, diff)
 			}
 		})
+	}
+}
+
+// Slips made copying a grantee by hand are named exactly, with the value
+// meant where only one can have been.
+func TestParsePrincipalSlips(t *testing.T) {
+	for _, tc := range []struct {
+		in, wantProblem, wantSuggestion string
+	}{
+		{in: "arn:aws:iam:444455556666:role/reader", wantProblem: "lacks a colon: IAM ARNs have an empty Region field, arn:aws:iam::ACCOUNT:…", wantSuggestion: "arn:aws:iam::444455556666:role/reader"},
+		{in: "arn:aws-cn:sts:444455556666:assumed-role/r/s", wantProblem: "lacks a colon: STS ARNs have an empty Region field, arn:aws-cn:sts::ACCOUNT:…", wantSuggestion: "arn:aws-cn:sts::444455556666:assumed-role/r/s"},
+		{in: "arn:aws:iam:us-east-1:444455556666:user/bob", wantProblem: `names Region "us-east-1", and IAM ARNs have none: arn:aws:iam::ACCOUNT:…`, wantSuggestion: "arn:aws:iam::444455556666:user/bob"},
+		{in: "4444-5555-6666", wantProblem: "is written in groups, as the AWS console shows account IDs; give the 12 digits alone", wantSuggestion: "444455556666"},
+		{in: "4444 5555 6666", wantProblem: "is written in groups, as the AWS console shows account IDs; give the 12 digits alone", wantSuggestion: "444455556666"},
+		{in: "arn:aws:iam::4444-5555-6666:role/reader", wantProblem: "names account 4444-5555-6666, which is written in groups, as the AWS console shows account IDs; give the 12 digits alone", wantSuggestion: "arn:aws:iam::444455556666:role/reader"},
+		{in: "44445555666", wantProblem: "has 11 digits, and an AWS account ID has 12 (if a spreadsheet or a number type dropped a leading zero, it is 044445555666)"},
+		{in: "4444555566667", wantProblem: "has 13 digits, and an AWS account ID has 12"},
+		{in: "arn:aws:iam::44445555666:role/reader", wantProblem: "names account 44445555666, which has 11 digits, and an AWS account ID has 12 (if a spreadsheet or a number type dropped a leading zero, it is 044445555666)"},
+		{in: " arn:aws:iam::444455556666:role/reader\n", wantProblem: "has spaces around it", wantSuggestion: "arn:aws:iam::444455556666:role/reader"},
+		{in: "  444455556666", wantProblem: "has spaces around it", wantSuggestion: "444455556666"},
+		{in: "arn:aws:iam::444455556666:Role/reader", wantProblem: `spells "Role" with capitals; ARNs write it "role"`, wantSuggestion: "arn:aws:iam::444455556666:role/reader"},
+		{in: "arn:aws:iam:4444-5555-6666:role/reader", wantProblem: "lacks a colon: IAM ARNs have an empty Region field, arn:aws:iam::ACCOUNT:…; and it names account 4444-5555-6666, which is written in groups, as the AWS console shows account IDs; give the 12 digits alone", wantSuggestion: "arn:aws:iam::444455556666:role/reader"},
+		{in: " arn:aws:iam:444455556666:role/reader", wantProblem: "has spaces around it; and it lacks a colon: IAM ARNs have an empty Region field, arn:aws:iam::ACCOUNT:…", wantSuggestion: "arn:aws:iam::444455556666:role/reader"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			_, err := ParsePrincipal(tc.in, "aws")
+			var pe *PrincipalError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v, want a *PrincipalError", err)
+			}
+			if pe.Problem != tc.wantProblem || pe.Suggestion != tc.wantSuggestion {
+				t.Errorf("problem %q, suggestion %q;\nwant %q, %q", pe.Problem, pe.Suggestion, tc.wantProblem, tc.wantSuggestion)
+			}
+		})
+	}
+	// Other mistakes keep their own messages.
+	for _, in := range []string{"arn:aws:iam::444455556666:group/g", "arn:aws:s3:::bucket", "reader"} {
+		if _, err := ParsePrincipal(in, "aws"); err == nil || errors.As(err, new(*PrincipalError)) {
+			t.Errorf("ParsePrincipal(%q) = %v, want its ordinary error", in, err)
+		}
 	}
 }

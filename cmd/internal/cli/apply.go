@@ -37,6 +37,8 @@ type ApplyOptions struct {
 	LockTimeout time.Duration
 	// Validate has IAM Access Analyzer check the documents first.
 	Validate bool
+	// Output is "text", or "json" for one JSON result document.
+	Output string
 }
 
 // defaultLockTimeout is how long a run waits for another run's state lock.
@@ -54,13 +56,14 @@ func (o *ApplyOptions) operation() string {
 }
 
 // registerWriteFlags adds the flags of every command that writes: how long
-// to wait for the state lock, and how long to wait before verifying live
-// writes.
+// to wait for the state lock, how long to wait before verifying live
+// writes, and the output format.
 func (o *ApplyOptions) registerWriteFlags(cmd *cobra.Command) {
+	addOutputFlag(cmd, &o.Output, outputText, outputJSON)
 	fl := cmd.Flags()
-	fl.DurationVar(&o.LockTimeout, "lock-timeout", defaultLockTimeout, "state file only: how long to wait for another run's lock on it (0: do not wait)")
+	fl.DurationVar(&o.LockTimeout, "lock-timeout", defaultLockTimeout, "state file only: wait up to `DURATION` for another run's lock on it (0: do not wait)")
 	o.Grant.VerifyDelay = live.DefaultVerifyDelay
-	fl.Var(&verifyDelayFlag{g: &o.Grant}, "verify-delay", "live AWS only: how long to wait after the last write before reading every written document back (0: at once)")
+	fl.Var(&verifyDelayFlag{g: &o.Grant}, "verify-delay", "live AWS only: wait `DURATION` after the last write before reading every written document back (0: at once)")
 	fl.Lookup("verify-delay").DefValue = live.DefaultVerifyDelay.String()
 }
 
@@ -68,16 +71,29 @@ func (o *ApplyOptions) registerWriteFlags(cmd *cobra.Command) {
 func NewCmdApply(f *Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
 	opts := &ApplyOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "apply [PLANFILE] [--bucket NAME --grantee PRINCIPAL] [--state FILE | --owner-profile P ...] [flags]",
+		Use:   "apply (--bucket NAME --grantee PRINCIPAL | PLANFILE) [--state FILE | --profile PROFILE ...] [flags]",
 		Short: "Plan a cross-account grant, confirm, and write the policies",
 		Long: `Apply shows the plan, asks for confirmation, and writes the changes. Only the
-answer "yes" approves. Without a terminal it refuses unless --auto-approve is
-given. Statements kmsgrant did not write are never removed or changed.
+answer "yes" approves. It asks on the terminal even when stdout is redirected
+(| tee apply.log); where there is no terminal at all (CI), it refuses unless
+--auto-approve is given. Statements kmsgrant did not write are never removed
+or changed.
 
 With PLANFILE (from 'kmsgrant plan --out'), apply writes exactly the saved
 plan, after checking that no target changed since it was made. On live AWS,
 a target another writer changes while apply writes gets the same statements
 merged into what it then holds (backed up first, and said on stderr).`,
+		Example: `  # Try it on a copy of an example: apply writes to the state file.
+  cp examples/seed/state.json state.json
+  kmsgrant apply --state state.json --bucket doc-example-bucket \
+    --grantee arn:aws:iam::444455556666:role/reader --prefix reports/
+
+  # Live; the plan goes to a log, the question to the terminal:
+  kmsgrant apply --owner-profile data-owner --grantee-profile analytics \
+    --bucket doc-example-bucket --grantee arn:aws:iam::444455556666:role/reader | tee apply.log
+
+  # A plan saved with 'kmsgrant plan --out', as reviewed, from a pipeline:
+  kmsgrant apply reader.plan --profile data-owner --auto-approve`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -101,10 +117,66 @@ merged into what it then holds (backed up first, and said on stderr).`,
 	return cmd
 }
 
-var errCancelled = errors.New("apply cancelled; nothing was changed")
+// questions are what each command asks before it writes.
+var questions = map[string]string{
+	"apply":   "Apply these changes?",
+	"revoke":  "Revoke this access?",
+	"restore": "Restore these documents?",
+}
+
+// confirm asks the person at the terminal to approve the writes of
+// operation (apply, revoke, restore), saying up front that only "yes"
+// approves, as Terraform does, so a stray "y" or Enter never changes a
+// security policy, and saying so when the answer was something else. It
+// refuses only where there is no terminal at all.
+func confirm(ctx context.Context, f *Factory, operation string) error {
+	if !f.IO.CanPrompt() {
+		return &hintError{
+			err:  fmt.Errorf("refusing to %s without a terminal to confirm on; nothing was changed", operation),
+			hint: "review the plan above, then run again with --auto-approve",
+		}
+	}
+	message := fmt.Sprintf("\n%s\n  kmsgrant will write the changes shown above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", questions[operation])
+	answer, err := f.Prompter.Input(ctx, message)
+	switch {
+	case errors.Is(err, prompt.ErrInterrupted):
+		return fmt.Errorf("%s cancelled (interrupted at the prompt); nothing was changed", operation)
+	case errors.Is(err, prompt.ErrNoAnswer):
+		return fmt.Errorf("%s cancelled: %v; nothing was changed", operation, err)
+	case err != nil:
+		return fmt.Errorf("%w; nothing was changed", err)
+	case answer == "":
+		return fmt.Errorf("%s cancelled: no answer was typed, and only 'yes' approves; nothing was changed", operation)
+	case answer != "yes":
+		return fmt.Errorf("%s cancelled: the answer was %q, and only 'yes' approves; nothing was changed", operation, answer)
+	}
+	return nil
+}
+
+// checkWriteOutput checks --output of apply, revoke and restore before
+// anything is read: JSON output asks no question, so it needs
+// --auto-approve.
+func checkWriteOutput(opts *ApplyOptions) error {
+	if opts.Output == "" {
+		opts.Output = outputText
+	}
+	if err := checkOutput(opts.Output, outputText, outputJSON); err != nil {
+		return err
+	}
+	if opts.Output == outputJSON && !opts.AutoApprove {
+		return &hintError{
+			err:  fmt.Errorf("--output json asks no question: give --auto-approve too"),
+			hint: "review the plan first with 'kmsgrant plan --output json', or save it with 'kmsgrant plan --out FILE' and apply that",
+		}
+	}
+	return nil
+}
 
 func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	f := opts.Factory
+	if err := checkWriteOutput(opts); err != nil {
+		return err
+	}
 	if opts.LockTimeout < 0 {
 		return fmt.Errorf("--lock-timeout: want a duration of 0 or more, not %s", opts.LockTimeout)
 	}
@@ -146,42 +218,47 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		return err
 	}
 	backend, p := pl.backend, pl.plan
-	if err := p.WriteText(f.IO.Out, f.IO.ColorEnabled()); err != nil {
-		return err
-	}
-	if p.Blocked() {
-		return errBlocked(p)
-	}
-	if !p.HasChanges() {
-		return nil
-	}
-	if !opts.AutoApprove {
-		if !f.IO.CanPrompt() {
-			return &hintError{
-				err:  errors.New("refusing to apply without a terminal to confirm on; nothing was changed"),
-				hint: "review the plan above, then run again with --auto-approve",
-			}
-		}
-		ok, err := f.Prompter.Confirm("Apply these changes?", "kmsgrant will write the changes shown above. Only 'yes' will be accepted to approve.")
-		if errors.Is(err, prompt.ErrInterrupted) {
-			return errCancelled
-		}
-		if err != nil {
+	jsonOut := opts.Output == outputJSON
+	// result writes the JSON result once the plan is made, whatever
+	// ends the run, and returns err.
+	result := func(backup string, outcomes []apply.Outcome, err error) error {
+		if !jsonOut {
 			return err
 		}
-		if !ok {
-			return errCancelled
+		r := apply.NewResult(opts.operation(), p, backup, outcomes, err)
+		if err != nil && ctx.Err() != nil {
+			r.Status, r.Error = apply.ResultInterrupted, interrupted(err).Error()
+		}
+		if werr := apply.WriteResultJSON(f.IO.Out, r); werr != nil && err == nil {
+			return werr
+		}
+		return err
+	}
+	if !jsonOut {
+		if err := p.WriteText(f.IO.Out, f.IO.ColorEnabled()); err != nil {
+			return err
+		}
+	}
+	if p.Blocked() {
+		return result("", nil, errBlocked(p))
+	}
+	if !p.HasChanges() {
+		return result("", nil, nil)
+	}
+	if !opts.AutoApprove {
+		if err := confirm(ctx, f, opts.operation()); err != nil {
+			return err
 		}
 	}
 	dir := opts.BackupDir
 	if dir == "" {
 		if dir, err = apply.DefaultBackupDir(); err != nil {
-			return err
+			return result("", nil, err)
 		}
 	}
 	backup, err := apply.Backup(dir, p, time.Now())
 	if err != nil {
-		return fmt.Errorf("%w; nothing was written", err)
+		return result("", nil, fmt.Errorf("%w; nothing was written", err))
 	}
 	if backup != "" {
 		fmt.Fprintf(f.IO.ErrOut, "Backed up the documents as they were to %s\n", backup)
@@ -194,6 +271,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		execOpts = append(execOpts, apply.WithReplan(approvedReplan(f, pl.replan, p, dir)))
 	}
 	outcomes, err := apply.Execute(ctx, backend, p, execOpts...)
+	if jsonOut {
+		return result(backup, outcomes, err)
+	}
 	fmt.Fprintln(f.IO.Out)
 	printOutcomes(f, outcomes, backup)
 	if err != nil {

@@ -28,12 +28,10 @@ func run(t *testing.T, dir string, args ...string) (code int, stdout, stderr str
 		},
 		Version: "test",
 	}
-	root := NewCmdRoot(f)
 	for i, a := range args {
 		args[i] = strings.ReplaceAll(a, "$DIR", dir)
 	}
-	root.SetArgs(args)
-	code = exitCode(root.ExecuteContext(context.Background()), errOut)
+	code = execute(context.Background(), f, args)
 	return code, out.String(), errOut.String()
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +48,11 @@ func TestPlanFlags(t *testing.T) {
 			name: "cloudformation, validated",
 			args: "--owner-profile o --bucket b1 --grantee 444455556666 --output cloudformation --validate",
 			want: PlanOptions{Grant: GrantFlags{OwnerProfile: "o", Bucket: "b1", Grantee: "444455556666", Access: "read"}, Output: "cloudformation", Validate: true},
+		},
+		{
+			name: "one profile for both accounts",
+			args: "--profile data-owner --bucket b1 --grantee 444455556666",
+			want: PlanOptions{Grant: GrantFlags{Profile: "data-owner", Bucket: "b1", Grantee: "444455556666", Access: "read"}, Output: "text"},
 		},
 		{name: "bad output", args: "--state s --bucket b1 --grantee 444455556666 --output yaml", wantErr: `--output: unknown format "yaml" (want text, json, terraform or cloudformation)`},
 		{name: "validate with a state file", args: "--state s --bucket b1 --grantee 444455556666 --validate", wantErr: `--validate sends the documents to IAM Access Analyzer, so it needs AWS; it does not work with --state`},
@@ -141,13 +148,15 @@ func TestExitCode(t *testing.T) {
 }
 
 type fakePrompter struct {
-	answer bool
-	err    error
-	asked  int
+	answer  string
+	err     error
+	asked   int
+	message string
 }
 
-func (p *fakePrompter) Confirm(string, string) (bool, error) {
+func (p *fakePrompter) Input(_ context.Context, message string) (string, error) {
 	p.asked++
+	p.message = message
 	return p.answer, p.err
 }
 
@@ -180,18 +189,21 @@ func TestApplyConfirmation(t *testing.T) {
 		wantWrites  int
 		wantAsked   int
 	}{
-		{name: "no terminal refuses", prompter: &fakePrompter{answer: true}, wantErr: "refusing to apply without a terminal to confirm on; nothing was changed"},
+		{name: "no terminal refuses", prompter: &fakePrompter{answer: "yes"}, wantErr: "refusing to apply without a terminal to confirm on; nothing was changed"},
 		{name: "no terminal with auto-approve applies", autoApprove: true, prompter: &fakePrompter{}, wantWrites: 3},
-		{name: "terminal and yes applies", tty: true, prompter: &fakePrompter{answer: true}, wantWrites: 3, wantAsked: 1},
-		{name: "terminal and anything else cancels", tty: true, prompter: &fakePrompter{answer: false}, wantErr: "apply cancelled; nothing was changed", wantAsked: 1},
-		{name: "terminal and Ctrl-C cancels", tty: true, prompter: &fakePrompter{err: prompt.ErrInterrupted}, wantErr: "apply cancelled; nothing was changed", wantAsked: 1},
+		{name: "terminal and yes applies", tty: true, prompter: &fakePrompter{answer: "yes"}, wantWrites: 3, wantAsked: 1},
+		{name: "terminal and y cancels, saying why", tty: true, prompter: &fakePrompter{answer: "y"}, wantErr: `apply cancelled: the answer was "y", and only 'yes' approves; nothing was changed`, wantAsked: 1},
+		{name: "terminal and YES cancels", tty: true, prompter: &fakePrompter{answer: "YES"}, wantErr: `apply cancelled: the answer was "YES", and only 'yes' approves; nothing was changed`, wantAsked: 1},
+		{name: "terminal and Enter cancels", tty: true, prompter: &fakePrompter{answer: ""}, wantErr: "apply cancelled: no answer was typed, and only 'yes' approves; nothing was changed", wantAsked: 1},
+		{name: "terminal and Ctrl-C cancels", tty: true, prompter: &fakePrompter{err: prompt.ErrInterrupted}, wantErr: "apply cancelled (interrupted at the prompt); nothing was changed", wantAsked: 1},
+		{name: "terminal and Ctrl-D cancels", tty: true, prompter: &fakePrompter{err: prompt.ErrNoAnswer}, wantErr: "apply cancelled: the input ended before an answer; nothing was changed", wantAsked: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Backups go to the test's own folder.
 			t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 			t.Setenv("HOME", t.TempDir())
 			io, _, out, _ := iostreams.Test()
-			io.SetTTY(tc.tty, tc.tty)
+			io.SetTTY(tc.tty, tc.tty, tc.tty)
 			backend := seedBackend(t)
 			f := &Factory{IO: io, Prompter: tc.prompter, OpenState: func(string) (apply.Backend, error) { return backend, nil }}
 			opts := &ApplyOptions{Factory: f, AutoApprove: tc.autoApprove, Grant: GrantFlags{
@@ -209,8 +221,40 @@ func TestApplyConfirmation(t *testing.T) {
 			if tc.prompter.asked != tc.wantAsked {
 				t.Errorf("asked %d times, want %d", tc.prompter.asked, tc.wantAsked)
 			}
+			if tc.wantAsked > 0 && !strings.Contains(tc.prompter.message, "Only 'yes' will be accepted to approve.") {
+				t.Errorf("the question does not say up front what approves:\n%s", tc.prompter.message)
+			}
 			if tc.wantWrites > 0 && !strings.Contains(out.String(), "Apply complete: 2 created, 1 updated.") {
 				t.Errorf("stdout lacks the summary:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// revoke and restore ask and refuse in their own words.
+func TestConfirmationSpeaksOfTheCommand(t *testing.T) {
+	for _, tc := range []struct {
+		operation, question string
+	}{
+		{"apply", "Apply these changes?"},
+		{"revoke", "Revoke this access?"},
+		{"restore", "Restore these documents?"},
+	} {
+		t.Run(tc.operation, func(t *testing.T) {
+			io, _, _, _ := iostreams.Test()
+			p := &fakePrompter{answer: "no"}
+			f := &Factory{IO: io, Prompter: p}
+			err := confirm(context.Background(), f, tc.operation)
+			if want := "refusing to " + tc.operation + " without a terminal to confirm on; nothing was changed"; err == nil || err.Error() != want {
+				t.Errorf("without a terminal: err = %v, want %q", err, want)
+			}
+			io.SetTTY(true, false, true)
+			err = confirm(context.Background(), f, tc.operation)
+			if want := tc.operation + ` cancelled: the answer was "no", and only 'yes' approves; nothing was changed`; err == nil || err.Error() != want {
+				t.Errorf("answered no: err = %v, want %q", err, want)
+			}
+			if !strings.Contains(p.message, tc.question) {
+				t.Errorf("question %q lacks %q", p.message, tc.question)
 			}
 		})
 	}
@@ -326,7 +370,7 @@ func TestVerifyDelayFlag(t *testing.T) {
 		{args: "--bucket bucket-1 --grantee 444455556666", want: 2 * time.Second},
 		{args: "--bucket bucket-1 --grantee 444455556666 --verify-delay 0", want: -1},
 		{args: "--bucket bucket-1 --grantee 444455556666 --verify-delay 500ms", want: 500 * time.Millisecond},
-		{args: "--state s.json --bucket bucket-1 --grantee 444455556666 --verify-delay 1s", wantErr: "--state plans against a file: --owner-profile, --grantee-profile, --region, --endpoint-url, --check-objects and --verify-delay are for live AWS"},
+		{args: "--state s.json --bucket bucket-1 --grantee 444455556666 --verify-delay 1s", wantErr: "--state plans against a file: --profile, --owner-profile, --grantee-profile, --region, --endpoint-url, --check-objects and --verify-delay are for live AWS"},
 	} {
 		t.Run(tc.args, func(t *testing.T) {
 			io, _, _, _ := iostreams.Test()
@@ -352,5 +396,90 @@ func TestVerifyDelayFlag(t *testing.T) {
 				t.Errorf("live verify delay %s, want %s", d, tc.want)
 			}
 		})
+	}
+}
+
+func TestBuildFrom(t *testing.T) {
+	vcs := func(revision, modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: revision}, {Key: "vcs.modified", Value: modified}}
+	}
+	const commit = "32c5818abcdef0123456789abcdef0123456789a"
+	for _, tc := range []struct {
+		name    string
+		ldflags string
+		info    *debug.BuildInfo
+		want    Build
+	}{
+		{name: "no build information", want: Build{Version: "dev"}},
+		{name: "-ldflags wins", ldflags: "v1.2.3", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.0.0"}},
+			want: Build{Version: "v1.2.3", GoVersion: "go1.26.0"}},
+		{name: "go install of a release", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.4.0"}},
+			want: Build{Version: "v1.4.0", GoVersion: "go1.26.0"}},
+		{name: "a checkout's pseudo-version", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.0.0-20260101000000-32c5818abcde+dirty"}, Settings: vcs(commit, "true")},
+			want: Build{Version: "v0.0.0-20260101000000-32c5818abcde+dirty", Commit: commit, Modified: true, GoVersion: "go1.26.0"}},
+		{name: "devel with a commit", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}, Settings: vcs(commit, "false")},
+			want: Build{Version: "dev+32c5818abcde", Commit: commit, GoVersion: "go1.26.0"}},
+		{name: "devel with changes", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}, Settings: vcs(commit, "true")},
+			want: Build{Version: "dev+32c5818abcde.dirty", Commit: commit, Modified: true, GoVersion: "go1.26.0"}},
+		{name: "devel without VCS", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}},
+			want: Build{Version: "dev", GoVersion: "go1.26.0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := buildFrom(tc.ldflags, tc.info)
+			if tc.info == nil {
+				got.GoVersion = ""
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("build (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVersionText(t *testing.T) {
+	f := &Factory{Version: "v1.4.0", Build: Build{Version: "v1.4.0", Commit: "32c5818", Modified: true, GoVersion: "go1.26.0"}}
+	want := "kmsgrant v1.4.0\ncommit 32c5818 (with uncommitted changes)\nbuilt with go1.26.0 for " + runtime.GOOS + "/" + runtime.GOARCH
+	if got := versionText(f); got != want {
+		t.Errorf("versionText = %q, want %q", got, want)
+	}
+}
+
+func TestCheckDashes(t *testing.T) {
+	for _, tc := range []struct {
+		args, wantErr, wantHint string
+	}{
+		{args: "plan --bucket b -out=x.plan", wantErr: "-out=x.plan: kmsgrant's long flags take two dashes", wantHint: "did you mean --out=x.plan?"},
+		{args: "plan -detailed-exitcode -output json", wantErr: "-detailed-exitcode -output: kmsgrant's long flags take two dashes", wantHint: "did you mean --detailed-exitcode --output?"},
+		{args: "plan -o json -ojson"},
+		{args: "plan --prefix -out --grantee -bucket"},
+		{args: "plan --detailed-exitcode -h"},
+		{args: "plan -- -out"},
+		{args: "nonsense -out"},
+	} {
+		t.Run(tc.args, func(t *testing.T) {
+			io, _, _, _ := iostreams.Test()
+			err := checkDashes(NewCmdRoot(&Factory{IO: io}), strings.Fields(tc.args))
+			var he *hintError
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tc.wantErr != "" && (!errors.As(err, &he) || he.Error() != tc.wantErr || he.hint != tc.wantHint):
+				t.Errorf("err = %#v, want %q with hint %q", err, tc.wantErr, tc.wantHint)
+			}
+		})
+	}
+}
+
+// explain's fix is the plan command for the same accounts, --profile
+// included.
+func TestFixCommandKeepsTheProfile(t *testing.T) {
+	flags := GrantFlags{Profile: "data-owner", GranteeProfile: "analytics", Bucket: "bucket1", Grantee: "444455556666", Access: "read"}
+	g, _, err := flags.grant()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "kmsgrant plan --profile data-owner --grantee-profile analytics --bucket bucket1 --grantee 444455556666"
+	if got := fixCommand(flags, g); got != want {
+		t.Errorf("fixCommand = %q, want %q", got, want)
 	}
 }

@@ -186,6 +186,9 @@ func fixCommand(flags GrantFlags, g generate.Grant) string {
 	if flags.State != "" {
 		parts = append(parts, "--state "+flags.State)
 	}
+	if flags.Profile != "" {
+		parts = append(parts, "--profile "+flags.Profile)
+	}
 	if flags.OwnerProfile != "" {
 		parts = append(parts, "--owner-profile "+flags.OwnerProfile)
 	}

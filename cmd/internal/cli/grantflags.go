@@ -16,6 +16,9 @@ import (
 type GrantFlags struct {
 	State string
 	// Live AWS: credentials and endpoints, used without --state.
+	// Profile is both accounts' profile, as AWS_PROFILE is, where
+	// OwnerProfile or GranteeProfile does not name one.
+	Profile        string
 	OwnerProfile   string
 	GranteeProfile string
 	Region         string
@@ -41,13 +44,20 @@ type GrantFlags struct {
 func (g *GrantFlags) register(cmd *cobra.Command) {
 	g.registerAccounts(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&g.Bucket, "bucket", "", "`NAME` of the bucket to share (required)")
-	fl.StringVar(&g.Grantee, "grantee", "", "IAM role or user ARN, or 12-digit account ID, to grant (required)")
-	fl.StringVar(&g.Prefix, "prefix", "", "limit the grant to object keys starting with `P`")
-	fl.StringVar(&g.Key, "key", "", "KMS `KEY` (key ID, key ARN, alias/NAME or alias ARN); default: the bucket's default encryption key")
+	fl.StringVar(&g.Bucket, "bucket", "", "`NAME` of the bucket to share")
+	fl.StringVar(&g.Grantee, "grantee", "", "the grantee `PRINCIPAL`: an IAM role or user ARN, a role session ARN, or a 12-digit account ID")
+	fl.StringVar(&g.Prefix, "prefix", "", "limit the grant to object keys starting with `PREFIX` (reports/)")
+	fl.StringVar(&g.Key, "key", "", "KMS `KEY`: key ID, key ARN, alias/NAME or alias ARN (default: the key of the bucket's default encryption)")
 	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`, comma-separated: read (always), list, write, versions")
-	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "name of the grantee's inline policy (default kmsgrant-BUCKET, ending in a hash of the bucket name where that is over IAM's 128 characters)")
+	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "`NAME` of the grantee's inline policy (default kmsgrant-BUCKET, ending in a hash of the bucket name where that is over IAM's 128 characters)")
 	fl.IntVar(&g.CheckObjects, "check-objects", 0, "look at up to `N` objects under the prefix for the key they are really encrypted with")
+	_ = cmd.RegisterFlagCompletionFunc("bucket", completeFromState(func(n stateNames) []string { return n.Buckets }))
+	_ = cmd.RegisterFlagCompletionFunc("grantee", completeFromState(func(n stateNames) []string { return n.Grantees }))
+	_ = cmd.RegisterFlagCompletionFunc("key", completeFromState(func(n stateNames) []string { return n.Keys }))
+	_ = cmd.RegisterFlagCompletionFunc("access", completeAccess)
+	for _, name := range []string{"prefix", "iam-policy-name", "check-objects"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
 }
 
 // registerAccounts adds the flags that say which accounts to read: a
@@ -55,16 +65,24 @@ func (g *GrantFlags) register(cmd *cobra.Command) {
 func (g *GrantFlags) registerAccounts(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&g.State, "state", "", "account-state `FILE` to plan against instead of live AWS")
-	fl.StringVar(&g.OwnerProfile, "owner-profile", "", "AWS `PROFILE` of the account that owns the bucket and key (default: the SDK's default chain)")
-	fl.StringVar(&g.GranteeProfile, "grantee-profile", "", "AWS `PROFILE` of the grantee's account, to read and write its IAM policy")
-	fl.StringVar(&g.Region, "region", "", "`REGION` for the first calls (the bucket's own Region is used after that)")
-	fl.StringVar(&g.EndpointURL, "endpoint-url", "", "send every AWS call to `URL` (an AWS-compatible endpoint such as LocalStack)")
+	fl.StringVar(&g.Profile, "profile", "", "AWS `PROFILE` of both accounts, as AWS_PROFILE; --owner-profile and --grantee-profile name one account's instead")
+	fl.StringVar(&g.OwnerProfile, "owner-profile", "", "AWS `PROFILE` of the account that owns the bucket and key (default: --profile, or the SDK's default chain: AWS_PROFILE, environment, SSO, instance role)")
+	fl.StringVar(&g.GranteeProfile, "grantee-profile", "", "AWS `PROFILE` of the grantee's account, to read and write its IAM policy (default: --profile, or the SDK's default chain)")
+	fl.StringVar(&g.Region, "region", "", "`REGION` for the first calls, as AWS_REGION (the bucket's own Region is used after that)")
+	fl.StringVar(&g.EndpointURL, "endpoint-url", "", "send every AWS call to `URL` (an AWS-compatible endpoint such as LocalStack), as AWS_ENDPOINT_URL")
+	_ = cmd.MarkFlagFilename("state", "json")
+	for _, name := range []string{"profile", "owner-profile", "grantee-profile"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, completeProfiles)
+	}
+	for _, name := range []string{"region", "endpoint-url"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
 }
 
 // checkAccounts refuses live AWS flags given with a state file.
 func (g *GrantFlags) checkAccounts() error {
-	if g.State != "" && (g.OwnerProfile != "" || g.GranteeProfile != "" || g.Region != "" || g.EndpointURL != "" || g.CheckObjects != 0 || g.verifyDelaySet) {
-		return errors.New("--state plans against a file: --owner-profile, --grantee-profile, --region, --endpoint-url, --check-objects and --verify-delay are for live AWS")
+	if g.State != "" && (g.Profile != "" || g.OwnerProfile != "" || g.GranteeProfile != "" || g.Region != "" || g.EndpointURL != "" || g.CheckObjects != 0 || g.verifyDelaySet) {
+		return errors.New("--state plans against a file: --profile, --owner-profile, --grantee-profile, --region, --endpoint-url, --check-objects and --verify-delay are for live AWS")
 	}
 	if g.VerifyDelay < 0 {
 		return fmt.Errorf("--verify-delay: want a duration of 0 or more, not %s", g.VerifyDelay)
@@ -78,11 +96,15 @@ var policyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 // error but a blocker, so it comes back as a finding for the plan to show.
 func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 	var out generate.Grant
-	switch {
-	case g.Bucket == "":
-		return out, nil, errors.New("--bucket is required")
-	case g.Grantee == "":
-		return out, nil, errors.New("--grantee is required")
+	var missing []string
+	if g.Bucket == "" {
+		missing = append(missing, "--bucket")
+	}
+	if g.Grantee == "" {
+		missing = append(missing, "--grantee")
+	}
+	if err := errMissing(missing); err != nil {
+		return out, nil, err
 	}
 	if err := arns.ValidateBucketName(g.Bucket); err != nil {
 		return out, nil, fmt.Errorf("--bucket: %w", err)
@@ -120,10 +142,33 @@ func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 			Fix:     "name the exact role or user ARN, or the account ID to trust the whole account"}, nil
 	}
 	if err != nil {
-		return out, nil, fmt.Errorf("--grantee: %w", err)
+		return out, nil, granteeError(err)
 	}
 	return generate.Grant{
 		Bucket: g.Bucket, Prefix: g.Prefix, Key: g.Key, Grantee: principal,
 		Access: access, IAMPolicyName: name,
 	}, nil, nil
+}
+
+// errMissing says which required flags were not given, all at once; nil
+// when none is missing.
+func errMissing(flags []string) error {
+	switch len(flags) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("%s is required", flags[0])
+	}
+	return fmt.Errorf("%s are required", andList(flags))
+}
+
+// granteeError is the error of a --grantee value kmsgrant cannot read,
+// with the value that was likely meant as the hint where there is one.
+func granteeError(err error) error {
+	err = fmt.Errorf("--grantee: %w", err)
+	var pe *arns.PrincipalError
+	if errors.As(err, &pe) && pe.Suggestion != "" {
+		return &hintError{err: err, hint: "did you mean --grantee " + pe.Suggestion + "?"}
+	}
+	return err
 }

@@ -20,6 +20,9 @@ const (
 // Terraform and CloudFormation renderings).
 func addOutputFlag(cmd *cobra.Command, format *string, formats ...string) {
 	cmd.Flags().StringVarP(format, "output", "o", outputText, "output `FORMAT`: "+orList(formats))
+	_ = cmd.RegisterFlagCompletionFunc("output", func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return matching(formats, toComplete), cobra.ShellCompDirectiveNoFileComp
+	})
 }
 
 // checkOutput rejects an --output value the command does not render,
@@ -34,9 +37,14 @@ func checkOutput(format string, formats ...string) error {
 }
 
 // orList joins words as "a, b or c".
-func orList(words []string) string {
+func orList(words []string) string { return joinWords(words, "or") }
+
+// andList joins words as "a, b and c".
+func andList(words []string) string { return joinWords(words, "and") }
+
+func joinWords(words []string, conjunction string) string {
 	if len(words) < 2 {
 		return strings.Join(words, "")
 	}
-	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+	return strings.Join(words[:len(words)-1], ", ") + " " + conjunction + " " + words[len(words)-1]
 }

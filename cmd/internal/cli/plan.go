@@ -34,7 +34,7 @@ var planFormats = []string{outputText, outputJSON, outputTerraform, outputCloudF
 func NewCmdPlan(f *Factory, runF func(context.Context, *PlanOptions) error) *cobra.Command {
 	opts := &PlanOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "plan --bucket NAME --grantee PRINCIPAL [--state FILE | --owner-profile P ...] [flags]",
+		Use:   "plan --bucket NAME --grantee PRINCIPAL [--prefix PREFIX] [--state FILE | --profile PROFILE ...] [flags]",
 		Short: "Show the policy changes a cross-account grant needs",
 		Long: `Plan computes the minimal statements that the bucket policy, the KMS key
 policy and the grantee's IAM policy still lack for the grant, and shows them
@@ -44,8 +44,21 @@ as diffs against the current documents. It changes nothing.
 to put in a Terraform configuration or a CloudFormation template, for
 policies managed there. --validate has IAM Access Analyzer check every
 document first (live AWS only).`,
-		Example: `  kmsgrant plan --state examples/seed/state.json --bucket doc-example-bucket \
-    --grantee arn:aws:iam::444455556666:role/reader --prefix reports/`,
+		Example: `  # Against an account-state file, with no AWS account:
+  kmsgrant plan --state examples/seed/state.json --bucket doc-example-bucket \
+    --grantee arn:aws:iam::444455556666:role/reader --prefix reports/
+
+  # Live, with a profile for each account:
+  kmsgrant plan --owner-profile data-owner --grantee-profile analytics \
+    --bucket doc-example-bucket --grantee arn:aws:iam::444455556666:role/reader
+
+  # Save the plan for review, then apply exactly it:
+  kmsgrant plan --profile data-owner --bucket doc-example-bucket \
+    --grantee 444455556666 --out reader.plan
+
+  # In CI: exit 2 when the grant is missing (drift), 0 when it holds:
+  kmsgrant plan --profile data-owner --bucket doc-example-bucket \
+    --grantee arn:aws:iam::444455556666:role/reader --detailed-exitcode -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(opts.Output, planFormats...); err != nil {
@@ -264,10 +277,11 @@ func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, g generate.
 		return b, nil
 	}
 	b, err := f.OpenLive(ctx, live.Options{
-		OwnerProfile: flags.OwnerProfile, GranteeProfile: flags.GranteeProfile,
+		Profile: flags.Profile, OwnerProfile: flags.OwnerProfile, GranteeProfile: flags.GranteeProfile,
 		Region: flags.Region, EndpointURL: flags.EndpointURL,
 		GranteeAccount: g.Grantee.Account, Prefix: g.Prefix, CheckObjects: flags.CheckObjects,
 		VerifyDelay: verifyDelay(flags.VerifyDelay), VersionID: flags.VersionID,
+		OnCall: callReporter(f),
 	})
 	if errors.Is(err, live.ErrNoCredentials) {
 		return nil, &hintError{err: err, hint: "kmsgrant reads AWS with the SDK's credentials; pass --state FILE to plan against an account-state file instead"}

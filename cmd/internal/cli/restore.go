@@ -21,13 +21,22 @@ import (
 func NewCmdRestore(f *Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
 	opts := &ApplyOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "restore BACKUP [--state FILE | --owner-profile P ...] [flags]",
+		Use:   "restore BACKUP [--state FILE | --profile PROFILE ...] [flags]",
 		Short: "Put back the documents an apply backed up",
 		Long: `Restore plans putting every target of a backup (a folder apply wrote
 before its first write) back to the document it held then, shows the diffs,
 and writes them on confirmation, like any other change. What the targets
 hold now is backed up first, so a restore can be undone too.`,
+		Example: `  # The folder apply named on stderr ("Backed up the documents as they were to ..."):
+  kmsgrant restore ~/.config/kmsgrant/backups/20250101T120000Z-123456 --state state.json
+
+  kmsgrant restore ~/.config/kmsgrant/backups/20250101T120000Z-123456 \
+    --owner-profile data-owner --grantee-profile analytics`,
 		Args: cobra.ExactArgs(1),
+		// BACKUP is a folder.
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.restoreFrom = args[0]
 			if runF != nil {
@@ -39,7 +48,7 @@ hold now is backed up first, so a restore can be undone too.`,
 	opts.Grant.registerAccounts(cmd)
 	opts.registerWriteFlags(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "restore without asking for confirmation")
-	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "where to back up what the targets hold now, before writing")
+	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "save what the targets hold now to a new folder under `DIR` before writing (default: kmsgrant/backups in the user's configuration folder)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "restore targets that changed after the apply the backup is from, losing those changes")
 	return cmd
 }

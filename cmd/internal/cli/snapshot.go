@@ -22,12 +22,16 @@ type SnapshotOptions struct {
 func NewCmdSnapshot(f *Factory, runF func(context.Context, *SnapshotOptions) error) *cobra.Command {
 	opts := &SnapshotOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "snapshot --bucket NAME --grantee PRINCIPAL [--key KEY] [--out FILE]",
+		Use:   "snapshot --bucket NAME --grantee PRINCIPAL [--prefix PREFIX] [--profile PROFILE ...] [--out FILE] [flags]",
 		Short: "Write what a plan reads as an account-state file",
 		Long: `Snapshot reads exactly what plan reads for the grant and writes it in the
 account-state file format (to --out, or stdout), so that
 'kmsgrant plan --state FILE' gives the same plan offline: for review, or to
 attach to a bug report.`,
+		Example: `  kmsgrant snapshot --owner-profile data-owner --grantee-profile analytics \
+    --bucket doc-example-bucket --grantee arn:aws:iam::444455556666:role/reader --out snap.json
+  kmsgrant plan --state snap.json --bucket doc-example-bucket \
+    --grantee arn:aws:iam::444455556666:role/reader`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
