@@ -527,10 +527,15 @@ func lacking(c generate.Change) string {
 }
 
 // holds reports whether current, a target's document as read now, still
-// has what change c did to it: every statement c added is there (see
-// statementHeld) and every statement c removed is not. Statements other
-// writers added beside them do not matter. A default encryption holds c
-// only when it is c's exactly.
+// has what change c did to it, whatever other writers did beside it:
+//   - in kmsgrant's own statements, which name principals, principal by
+//     principal: every principal c added is named, under the statement's
+//     Sid and shape, and no principal c removed is (so another grantee
+//     joined since does not matter, and a removed one put back does);
+//   - every other statement as written: each c added is there and each c
+//     removed is not.
+//
+// A default encryption holds c only when it is c's exactly.
 func holds(current string, c generate.Change) bool {
 	if current == c.After {
 		return true
@@ -539,36 +544,66 @@ func holds(current string, c generate.Change) bool {
 		return false
 	}
 	before, after, now := statementsOf(c.Before), statementsOf(c.After), statementsOf(current)
+	for _, sid := range kmsgrantSids(before, after) {
+		b, a, n := bySid(before, sid), bySid(after, sid), bySid(now, sid)
+		added := without(principalsOf(a), principalsOf(b))
+		removed := without(principalsOf(b), principalsOf(a))
+		if len(added) > 0 && (n == nil || shapeOf(*n) != shapeOf(*a) || !isSubset(added, principalsOf(n))) {
+			return false
+		}
+		if n != nil && len(removed) > 0 && len(without(removed, principalsOf(n))) != len(removed) {
+			return false
+		}
+	}
 	for _, s := range after {
-		if !hasText(before, s) && !statementHeld(s, now) {
+		if !byPrincipal(s) && !hasText(before, s) && !hasText(now, s) {
 			return false
 		}
 	}
 	for _, s := range before {
-		if !hasText(after, s) && hasText(now, s) {
+		if !byPrincipal(s) && !hasText(after, s) && hasText(now, s) {
 			return false
 		}
 	}
 	return true
 }
 
-// statementHeld reports whether a document's statements hold s: as
-// written, or, for a kmsgrant statement, under its Sid with the same shape
-// and with more principals, as when another grantee of the same access
-// joined it since.
-func statementHeld(s policy.Statement, now []policy.Statement) bool {
-	if hasText(now, s) {
-		return true
-	}
-	if !s.HasSidPrefix(generate.SidPrefix) {
-		return false
-	}
-	for _, n := range now {
-		if n.Sid == s.Sid && shapeOf(n) == shapeOf(s) && isSubset(principalsOf(s), principalsOf(n)) {
-			return true
+// byPrincipal reports whether a statement is one of kmsgrant's that names
+// principals, whose changes holds follows principal by principal.
+func byPrincipal(s policy.Statement) bool {
+	return s.Sid != "" && s.HasSidPrefix(generate.SidPrefix) && len(principalsOf(&s)) > 0
+}
+
+// kmsgrantSids are the Sids of the statements of before and after that
+// byPrincipal follows.
+func kmsgrantSids(before, after []policy.Statement) []string {
+	var sids []string
+	for _, s := range append(slices.Clone(before), after...) {
+		if byPrincipal(s) && !slices.Contains(sids, s.Sid) {
+			sids = append(sids, s.Sid)
 		}
 	}
-	return false
+	return sids
+}
+
+func bySid(sts []policy.Statement, sid string) *policy.Statement {
+	for i := range sts {
+		if sts[i].Sid == sid {
+			return &sts[i]
+		}
+	}
+	return nil
+}
+
+// without returns the members of xs that are not in ys.
+func without(xs, ys []string) []string {
+	var out []string
+	for _, x := range xs {
+		if !slices.Contains(ys, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func hasText(sts []policy.Statement, s policy.Statement) bool {
@@ -582,8 +617,8 @@ func shapeOf(s policy.Statement) string {
 	return shape.String()
 }
 
-func principalsOf(s policy.Statement) []string {
-	if s.Principal == nil {
+func principalsOf(s *policy.Statement) []string {
+	if s == nil || s.Principal == nil {
 		return nil
 	}
 	return s.Principal.AWS()

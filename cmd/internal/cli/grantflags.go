@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,9 +45,9 @@ type GrantFlags struct {
 func (g *GrantFlags) register(cmd *cobra.Command) {
 	g.registerAccounts(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&g.Bucket, "bucket", "", "`NAME` of the bucket to share")
-	fl.StringVar(&g.Grantee, "grantee", "", "the grantee `PRINCIPAL`: an IAM role or user ARN, a role session ARN, or a 12-digit account ID")
-	fl.StringVar(&g.Prefix, "prefix", "", "limit the grant to object keys starting with `PREFIX` (reports/)")
+	fl.Var(&onceString{p: &g.Bucket, what: "bucket"}, "bucket", "`NAME` of the bucket to share")
+	fl.Var(&onceString{p: &g.Grantee, what: "grantee"}, "grantee", "the grantee `PRINCIPAL`: an IAM role or user ARN, a role session ARN, or a 12-digit account ID")
+	fl.Var(&onceString{p: &g.Prefix, what: "prefix"}, "prefix", "limit the grant to object keys starting with `PREFIX` (reports/)")
 	fl.StringVar(&g.Key, "key", "", "KMS `KEY`: key ID, key ARN, alias/NAME or alias ARN (default: the key of the bucket's default encryption)")
 	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`, comma-separated: read (always), list, write, versions")
 	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "`NAME` of the grantee's inline policy (default kmsgrant-BUCKET, ending in a hash of the bucket name where that is over IAM's 128 characters)")
@@ -88,6 +89,45 @@ func (g *GrantFlags) checkAccounts() error {
 		return fmt.Errorf("--verify-delay: want a duration of 0 or more, not %s", g.VerifyDelay)
 	}
 	return nil
+}
+
+// onceString is a flag of one grant that may be given once: a run plans one
+// grant, and a second value would otherwise silently replace the first.
+type onceString struct {
+	p    *string
+	what string
+	set  bool
+}
+
+func (o *onceString) String() string {
+	if o.p == nil {
+		return ""
+	}
+	return *o.p
+}
+
+func (o *onceString) Set(v string) error {
+	if o.set {
+		return fmt.Errorf("given twice (%q, then %q): kmsgrant plans one %s per run; run it once for each", *o.p, v, o.what)
+	}
+	*o.p, o.set = v, true
+	return nil
+}
+
+func (o *onceString) Type() string { return "string" }
+
+// looksLikeList reports whether a --grantee value is several principals
+// joined by commas. IAM names may hold commas, so only a part that is
+// itself an ARN or an account ID makes it a list.
+func looksLikeList(v string) bool {
+	parts := strings.Split(v, ",")
+	for _, p := range parts[1:] {
+		p = strings.TrimSpace(p)
+		if strings.HasPrefix(p, "arn:") || arns.IsAccountID(p) {
+			return true
+		}
+	}
+	return false
 }
 
 var policyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
@@ -133,6 +173,9 @@ func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 	}
 	if !policyNameRE.MatchString(name) {
 		return out, nil, fmt.Errorf("--iam-policy-name: %q is not a valid IAM policy name (1-128 letters, digits and +=,.@_-)", name)
+	}
+	if looksLikeList(g.Grantee) {
+		return out, nil, fmt.Errorf("--grantee: %q is several principals; kmsgrant plans one grantee per run: run it once for each", g.Grantee)
 	}
 	// A bare account ID takes the bucket's partition, known once it is read.
 	principal, err := arns.ParsePrincipal(g.Grantee, "")
