@@ -34,7 +34,7 @@ type ExplainOptions struct {
 func NewCmdExplain(f *Factory, runF func(context.Context, *ExplainOptions) error) *cobra.Command {
 	opts := &ExplainOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "explain (--grantee PRINCIPAL (--object s3://BUCKET/KEY | --bucket NAME [--prefix P]) | --message TEXT | --cloudtrail-event FILE) [flags]",
+		Use:   "explain (--grantee PRINCIPAL (--object s3://BUCKET/KEY [--version-id VERSION] | --bucket NAME [--prefix PREFIX]) | --message TEXT | --cloudtrail-event FILE) [flags]",
 		Short: "Say why a cross-account read is denied, layer by layer",
 		Long: `Explain walks every layer a cross-account read through KMS passes: the object,
 the key, the bucket policy, the key policy, the grantee's IAM policies and
@@ -47,6 +47,16 @@ Given the AccessDenied message of the read (--message, or --message - to
 read it from standard input) or its CloudTrail record (--cloudtrail-event),
 explain takes the caller, the object or key, and the layer AWS cites from
 it, and shows that layer's check first.`,
+		Example: `  # Why can this role not read this object?
+  kmsgrant explain --state examples/seed/state.json \
+    --grantee arn:aws:iam::444455556666:role/reader --object s3://doc-example-bucket/reports/q1.csv
+
+  # Straight from the error the reader got (live AWS):
+  kmsgrant explain --owner-profile data-owner --grantee-profile analytics \
+    --message 'User: arn:aws:sts::444455556666:assumed-role/reader/s1 is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::doc-example-bucket/reports/q1.csv" because no resource-based policy allows the s3:GetObject action'
+
+  # From the CloudTrail record of the denied call, as a check in a script:
+  kmsgrant explain --profile data-owner --cloudtrail-event denied.json --output json > why.json || echo "denied (exit $?)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(opts.Output, outputText, outputJSON); err != nil {
