@@ -23,14 +23,7 @@ import (
 // writes again, and after its attempts fails naming the target and the
 // statement it lacks, rolling back the rest. It never reports success.
 func TestApplyAgainstAWriterThatKeepsReplacingTheDocument(t *testing.T) {
-	data := example(t, "seed")
-	srv := livetest.New(t, data)
-	b := mustBackend(t, srv)
-	g := grant(t, "doc-example-bucket", "reports/", reader)
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, srv, b, g, p := seedLivePlan(t)
 	// The other writer puts its document back after every write of
 	// kmsgrant's, before kmsgrant reads it back.
 	original := `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::doc-example-bucket","arn:aws:s3:::doc-example-bucket/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
@@ -77,14 +70,7 @@ func TestApplyAgainstAWriterThatKeepsReplacingTheDocument(t *testing.T) {
 // and its read-back, is merged with: apply writes again with both, and
 // succeeds.
 func TestApplyMergesWithAWriterThatGotInBetween(t *testing.T) {
-	data := example(t, "seed")
-	srv := livetest.New(t, data)
-	b := mustBackend(t, srv)
-	g := grant(t, "doc-example-bucket", "reports/", reader)
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, srv, b, g, p := seedLivePlan(t)
 	// The other writer read the document before kmsgrant wrote, and
 	// puts it back with a statement of its own after kmsgrant's write.
 	theirs := `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::doc-example-bucket","arn:aws:s3:::doc-example-bucket/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}},{"Sid":"Theirs","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::doc-example-bucket"}]}`
@@ -141,14 +127,7 @@ func (a *afterWrite) Write(ctx context.Context, c generate.Change) error {
 // writer changed the document in the meantime, the retry does not put the
 // old merge over it: apply merges the grant again into what it holds now.
 func TestApplyMergesAgainWhenAStaleRetryFindsAChange(t *testing.T) {
-	data := example(t, "seed")
-	srv := livetest.New(t, data)
-	b := mustBackend(t, srv)
-	g := grant(t, "doc-example-bucket", "reports/", reader)
-	p, err := apply.NewPlan(context.Background(), b, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, srv, b, g, p := seedLivePlan(t)
 	srv.Fail("s3:PutBucketPolicy", 1, 400, "MalformedPolicy", "Invalid principal in policy")
 	theirs := `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::doc-example-bucket","arn:aws:s3:::doc-example-bucket/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}},{"Sid":"Theirs","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::doc-example-bucket"}]}`
 	client := s3.NewFromConfig(srv.Config(owner, "us-west-2"), func(o *s3.Options) { o.UsePathStyle = true })
@@ -179,4 +158,19 @@ func TestApplyMergesAgainWhenAStaleRetryFindsAChange(t *testing.T) {
 	if fresh.HasChanges() {
 		t.Errorf("the grant is not complete after apply succeeded:\n%s", viewJSON(t, fresh))
 	}
+}
+
+// seedLivePlan serves the seed example from a fake AWS and plans the
+// reader's grant of reports/ through the live backend.
+func seedLivePlan(t *testing.T) ([]byte, *livetest.Server, *live.Backend, generate.Grant, *apply.Plan) {
+	t.Helper()
+	data := example(t, "seed")
+	srv := livetest.New(t, data)
+	b := mustBackend(t, srv)
+	g := grant(t, "doc-example-bucket", "reports/", reader)
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, srv, b, g, p
 }
