@@ -56,7 +56,7 @@ func TestApplyAgainstAWriterThatKeepsReplacingTheDocument(t *testing.T) {
 			t.Errorf("%s %s reported applied", o.Change.Kind, o.Change.Target)
 		}
 	}
-	if mine := srv.CallCount("s3:PutBucketPolicy") - puts; mine != 4 {
+	if mine := srv.RequestCount("s3:PutBucketPolicy") - puts; mine != 4 {
 		t.Errorf("kmsgrant wrote the bucket policy %d times; want once per attempt, 4", mine)
 	}
 	// The key policy and the IAM policy were rolled back; the bucket

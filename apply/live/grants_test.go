@@ -72,7 +72,7 @@ func TestLiveGrants(t *testing.T) {
 					t.Errorf("key policy change %s, want %s", c.Action, tc.keyAction)
 				}
 			}
-			if n := srv.CallCount("kms:ListGrants"); tc.name == "a grant on the last page" && n != 3 {
+			if n := srv.RequestCount("kms:ListGrants"); tc.name == "a grant on the last page" && n != 3 {
 				t.Errorf("ListGrants called %d times, want 3 pages of 50", n)
 			}
 			noted := strings.Contains(strings.Join(b.Notes(), "\n"), "may not list the grants")

@@ -274,7 +274,7 @@ func TestLiveInvalidPrincipalIsRetried(t *testing.T) {
 	if _, err := apply.Execute(context.Background(), b, p); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	puts := srv.CallCount("s3:PutBucketPolicy")
+	puts := srv.RequestCount("s3:PutBucketPolicy")
 	if puts != 3 {
 		t.Errorf("PutBucketPolicy called %d times, want 3", puts)
 	}
@@ -453,7 +453,7 @@ func TestLiveBucketInAnotherRegion(t *testing.T) {
 			if _, err := apply.NewPlan(context.Background(), mustBackend(t, srv), grant(t, tc.bucket, "", tc.grantee)); err != nil {
 				t.Fatal(err)
 			}
-			reads := srv.CallCount("s3:GetBucketPolicy")
+			reads := srv.RequestCount("s3:GetBucketPolicy")
 			if reads != tc.wantPolicyReads {
 				t.Errorf("GetBucketPolicy called %d times, want %d", reads, tc.wantPolicyReads)
 			}

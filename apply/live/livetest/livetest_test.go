@@ -1001,6 +1001,12 @@ func TestThrottlingRetried(t *testing.T) {
 	if got := s.Calls(); !slices.Equal(got, want) {
 		t.Errorf("Calls() = %q\nwant %q", got, want)
 	}
+	// The SDK's retries are calls, not requests of the caller's.
+	for _, op := range []string{"kms:DescribeKey", "iam:GetRole", "s3:GetBucketPolicy", "sts:GetCallerIdentity"} {
+		if n := s.RequestCount(op); n != 1 {
+			t.Errorf("RequestCount(%q) = %d, want 1 (CallCount %d)", op, n, s.CallCount(op))
+		}
+	}
 
 	// Three attempts, then the error.
 	s.Fail("kms:GetKeyPolicy", 3, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")

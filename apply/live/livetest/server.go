@@ -49,7 +49,10 @@ type Server struct {
 	file  *statefile.File
 	st    *stateModel
 	calls []string
-	delay time.Duration
+	// retries holds, for each served request in calls, whether it was
+	// the SDK's retry of an earlier attempt (amz-sdk-request attempt > 1).
+	retries []bool
+	delay   time.Duration
 	// jitter, when set, holds every request a random time before and
 	// after it is served (see SetJitter).
 	jitter time.Duration
@@ -123,6 +126,34 @@ func (s *Server) CallCount(op string) int {
 		}
 	}
 	return n
+}
+
+// RequestCount is how many requests for operation op the caller made:
+// CallCount without the SDK's own retries. Those happen with AWS too, and
+// here when a loaded machine loses an answer on the way (the SDK retries a
+// response body it could not read), so a test that counts what kmsgrant
+// asked for counts requests, and a test of the retrying counts calls.
+func (s *Server) RequestCount(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for i, c := range s.calls {
+		if c == op && !s.retries[i] {
+			n++
+		}
+	}
+	return n
+}
+
+// isSDKRetry tells whether r is the SDK's retry of an earlier attempt:
+// its amz-sdk-request header ("attempt=2; max=3") counts attempts.
+func isSDKRetry(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Amz-Sdk-Request"), ";") {
+		if n, ok := strings.CutPrefix(strings.TrimSpace(part), "attempt="); ok {
+			return n != "1"
+		}
+	}
+	return false
 }
 
 // SetDelay makes the server sleep d before answering every request (or until
@@ -311,6 +342,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.reqID++
 	req.id = fmt.Sprintf("LIVETEST%08X", s.reqID)
 	s.calls = append(s.calls, svc+":"+op)
+	s.retries = append(s.retries, isSDKRetry(r))
 	delay := s.delay
 	var before, after time.Duration
 	if s.jitter > 0 {
