@@ -199,18 +199,11 @@ func Members(data []byte, start int64, fn func(key string, value int64) (end int
 		if err != nil {
 			return 0, err
 		}
-		i = skipSpace(data, end)
-		if i >= int64(len(data)) {
-			return 0, errEnd
+		next, closed, err := afterMember(data, end, '}', "after object key:value pair")
+		if err != nil || closed {
+			return next, err
 		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return 0, syntaxError(data, i, "after object key:value pair")
-		}
+		i = next
 	}
 }
 
@@ -233,18 +226,29 @@ func elements(data []byte, start int64, fn func(value int64) (end int64, err err
 		if err != nil {
 			return 0, err
 		}
-		i = skipSpace(data, end)
-		if i >= int64(len(data)) {
-			return 0, errEnd
+		next, closed, err := afterMember(data, end, ']', "after array element")
+		if err != nil || closed {
+			return next, err
 		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return 0, syntaxError(data, i, "after array element")
-		}
+		i = next
+	}
+}
+
+// afterMember reads what follows a member of an object or array that ended
+// at end: a comma, after which next is where the following member starts,
+// or the closing byte, after which the container is closed and next is
+// just past it. Anything else is a syntax error, named by what.
+func afterMember(data []byte, end int64, closing byte, what string) (next int64, closed bool, err error) {
+	i := skipSpace(data, end)
+	switch {
+	case i >= int64(len(data)):
+		return 0, false, errEnd
+	case data[i] == ',':
+		return skipSpace(data, i+1), false, nil
+	case data[i] == closing:
+		return i + 1, true, nil
+	default:
+		return 0, false, syntaxError(data, i, what)
 	}
 }
 
