@@ -94,7 +94,9 @@ func editedSeed(t *testing.T, edit func(map[string]any)) string {
 	return path
 }
 
-func planState(t *testing.T, path, grantee string, access ...string) *apply.Plan {
+// planState plans a read (or the given access) of reports/ in
+// doc-example-bucket of the state file at path for grantee.
+func planState(t testing.TB, path, grantee string, access ...string) *apply.Plan {
 	t.Helper()
 	f, err := statefile.Open(path)
 	if err != nil {

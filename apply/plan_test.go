@@ -2,7 +2,6 @@ package apply_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,9 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kmsgrant/kmsgrant/apply"
-	"github.com/kmsgrant/kmsgrant/apply/statefile"
 	"github.com/kmsgrant/kmsgrant/generate"
-	"github.com/kmsgrant/kmsgrant/generate/arns"
 )
 
 // golden compares got with testdata/name, or rewrites it when
@@ -40,23 +37,7 @@ func golden(t *testing.T, name string, got []byte) {
 // example for grantee.
 func seedPlan(t testing.TB, grantee string, access ...string) *apply.Plan {
 	t.Helper()
-	f, err := statefile.Open("../examples/seed/state.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := arns.ParsePrincipal(grantee, "aws")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(access) == 0 {
-		access = []string{"read"}
-	}
-	g := generate.Grant{Bucket: "doc-example-bucket", Prefix: "reports/", Grantee: p, Access: access, IAMPolicyName: "kmsgrant-doc-example-bucket"}
-	plan, err := apply.NewPlan(context.Background(), f, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return plan
+	return planState(t, "../examples/seed/state.json", grantee, access...)
 }
 
 func TestPlanRendering(t *testing.T) {
