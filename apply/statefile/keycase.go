@@ -19,6 +19,8 @@ type shape struct {
 }
 
 var (
+	// objectShape is an object's, and (see init) its versions' too.
+	objectShape   = &shape{fields: map[string]*shape{"sse_algorithm": nil, "sse_kms_key_id": nil, "owner": nil}}
 	identityShape = &shape{fields: map[string]*shape{
 		"path": nil, "inline_policies": nil, "attached_policies": nil, "permissions_boundary": nil, "groups": nil,
 	}}
@@ -26,9 +28,11 @@ var (
 		"buckets": {each: &shape{fields: map[string]*shape{
 			"region": nil, "policy": nil, "object_ownership": nil,
 			"default_encryption": {fields: map[string]*shape{"sse_algorithm": nil, "kms_master_key_id": nil, "bucket_key_enabled": nil}},
-			"objects":            {each: &shape{fields: map[string]*shape{"sse_algorithm": nil, "sse_kms_key_id": nil, "owner": nil}}},
+			"objects":            {each: objectShape},
 		}}},
-		"kms_keys":       {each: &shape{fields: map[string]*shape{"key_manager": nil, "key_state": nil, "policy": nil, "aliases": nil}}},
+		"kms_keys": {each: &shape{fields: map[string]*shape{
+			"key_manager": nil, "key_state": nil, "policy": nil, "aliases": nil, "grants": nil, "grants_unreadable": nil,
+		}}},
 		"iam_roles":      {each: identityShape},
 		"iam_users":      {each: identityShape},
 		"iam_groups":     {each: &shape{fields: map[string]*shape{"inline_policies": nil, "attached_policies": nil}}},
@@ -40,6 +44,10 @@ var (
 		"accounts":         {each: accountShape},
 	}}
 )
+
+func init() {
+	objectShape.fields["versions"] = &shape{each: objectShape}
+}
 
 // checkKeyCase refuses keys that differ from a known field only in case.
 // encoding/json would read "Policy" as policy, but an edit would then add a

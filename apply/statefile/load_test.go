@@ -959,6 +959,16 @@ func TestParseRefusesKeysInAnotherCase(t *testing.T) {
 			data: `{"format_version": "1", "accounts": {"444455556666": {"iam_roles": {"r": {"Inline_Policies": {}}}}}}`,
 			want: `state.json:1:94: accounts.444455556666.iam_roles.r.Inline_Policies: keys are case-sensitive: did you mean "inline_policies"?`,
 		},
+		{
+			name: "key Grants",
+			data: `{"format_version": "1", "accounts": {"111122223333": {"kms_keys": {"k": {"Grants": []}}}}}`,
+			want: `state.json:1:84: accounts.111122223333.kms_keys.k.Grants: keys are case-sensitive: did you mean "grants"?`,
+		},
+		{
+			name: "object version SSE_Algorithm",
+			data: `{"format_version": "1", "accounts": {"111122223333": {"buckets": {"b1": {"objects": {"o": {"versions": {"v1": {"SSE_Algorithm": "aws:kms"}}}}}}}}}`,
+			want: `state.json:1:129: accounts.111122223333.buckets.b1.objects.o.versions.v1.SSE_Algorithm: keys are case-sensitive: did you mean "sse_algorithm"?`,
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("state.json", []byte(tt.data))
