@@ -371,6 +371,7 @@ func TestVerifyDelayFlag(t *testing.T) {
 		{args: "--bucket bucket-1 --grantee 444455556666 --verify-delay 0", want: -1},
 		{args: "--bucket bucket-1 --grantee 444455556666 --verify-delay 500ms", want: 500 * time.Millisecond},
 		{args: "--state s.json --bucket bucket-1 --grantee 444455556666 --verify-delay 1s", wantErr: "--state plans against a file: --profile, --owner-profile, --grantee-profile, --region, --endpoint-url, --check-objects and --verify-delay are for live AWS"},
+		{args: "--bucket bucket-1 --grantee 444455556666 --verify-delay -1s", wantErr: "--verify-delay: want a duration of 0 or more, not -1s"},
 	} {
 		t.Run(tc.args, func(t *testing.T) {
 			io, _, _, _ := iostreams.Test()
@@ -383,6 +384,9 @@ func TestVerifyDelayFlag(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, _, err := got.Grant.grant()
+			if err == nil {
+				err = got.Grant.checkAccounts()
+			}
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)

@@ -269,6 +269,9 @@ func printNotes(f *Factory, backend apply.Backend) {
 
 // openBackend opens the state file, or, without --state, live AWS.
 func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, g generate.Grant) (apply.Backend, error) {
+	if err := flags.checkAccounts(); err != nil {
+		return nil, err
+	}
 	if flags.State != "" {
 		b, err := f.OpenState(flags.State)
 		if err != nil {
