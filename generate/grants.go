@@ -79,7 +79,7 @@ func granteeMatches(grantee string, p arns.Principal) eval.Tri {
 		return eval.Yes
 	case p.Session != "" && grantee == p.SessionARN():
 		return eval.Yes
-	case strings.HasPrefix(grantee, "arn:"+p.Partition+":sts::"+p.Account+":assumed-role/"+p.Name+"/"):
+	case eval.IsSessionOf(grantee, p):
 		// A session of the caller's role: this one, or another.
 		if p.Session != "" {
 			return eval.No

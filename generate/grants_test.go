@@ -38,6 +38,7 @@ func TestGrantAllows(t *testing.T) {
 		{"a wildcard is a literal", KMSGrant{GranteePrincipal: readerARN, Operations: []string{"Decrypt"}, EncryptionContextEquals: map[string]string{"aws:s3:arn": "arn:aws:s3:::doc-example-bucket/*"}}, onObject, eval.No},
 		{"the caller's session", KMSGrant{GranteePrincipal: "arn:aws:sts::444455556666:assumed-role/reader/s1", Operations: []string{"Decrypt"}}, decrypt(session, eval.Exactly(object)), eval.Yes},
 		{"another session of the role", KMSGrant{GranteePrincipal: "arn:aws:sts::444455556666:assumed-role/reader/s2", Operations: []string{"Decrypt"}}, decrypt(session, eval.Exactly(object)), eval.No},
+		{"a session of a role named like the caller, a user", KMSGrant{GranteePrincipal: "arn:aws:sts::444455556666:assumed-role/reader/s2", Operations: []string{"Decrypt"}}, decrypt(principal("arn:aws:iam::444455556666:user/reader"), eval.Exactly(object)), eval.No},
 		{"a session of the role, caller's unknown", KMSGrant{GranteePrincipal: "arn:aws:sts::444455556666:assumed-role/reader/s2", Operations: []string{"Decrypt"}}, onObject, eval.Maybe},
 		{"the grantee's account root", KMSGrant{GranteePrincipal: "arn:aws:iam::444455556666:root", Operations: []string{"Decrypt"}}, onObject, eval.Maybe},
 		{"a role of an account grantee", KMSGrant{GranteePrincipal: readerARN, Operations: []string{"Decrypt"}}, decrypt(account, eval.Exactly(object)), eval.Maybe},

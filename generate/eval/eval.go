@@ -266,12 +266,12 @@ func notPrincipalApplies(el *policy.Principal, p arns.Principal, hasBoundary boo
 			if acct, _ := arns.AccountOfPrincipal(v); acct == p.Account {
 				account = true
 			}
-		case p.Session != "" && isSessionOf(v, p):
+		case p.Session != "" && IsSessionOf(v, p):
 			// The caller is a known session: listed, or another one.
 			if v == p.SessionARN() {
 				exact, session = true, true
 			}
-		case isSessionOf(v, p):
+		case IsSessionOf(v, p):
 			// The caller may be that session.
 			exact = true
 		default:
@@ -305,10 +305,10 @@ func notPrincipalApplies(el *policy.Principal, p arns.Principal, hasBoundary boo
 	return Yes
 }
 
-// isSessionOf reports whether v is an assumed-role session ARN of p's role
+// IsSessionOf reports whether v is an assumed-role session ARN of p's role
 // (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION; the role's path is not
 // part of it), or, for a whole-account caller, of any role of its account.
-func isSessionOf(v string, p arns.Principal) bool {
+func IsSessionOf(v string, p arns.Principal) bool {
 	prefix := "arn:" + p.Partition + ":sts::" + p.Account + ":assumed-role/"
 	rest, ok := strings.CutPrefix(v, prefix)
 	if !ok {
@@ -338,13 +338,13 @@ func principalIn(el *policy.Principal, p arns.Principal) match {
 			m.everyone = Yes
 		case v == p.ARN() && p.Kind != arns.Account:
 			m.arn = Yes
-		case p.Session != "" && isSessionOf(v, p):
+		case p.Session != "" && IsSessionOf(v, p):
 			// The caller is a known session of the role: this one, or
 			// another.
 			if v == p.SessionARN() {
 				m.arn = Yes
 			}
-		case isSessionOf(v, p):
+		case IsSessionOf(v, p):
 			// A session of the caller's role: the caller acts through
 			// sessions whose names kmsgrant cannot know.
 			m.arn = or(m.arn, Maybe)
