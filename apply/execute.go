@@ -148,11 +148,7 @@ type NotConvergedError struct {
 }
 
 func (e *NotConvergedError) Error() string {
-	attempts := fmt.Sprintf("%d attempts", e.Attempts)
-	if e.Attempts == 1 {
-		attempts = "1 attempt"
-	}
-	return fmt.Sprintf("%v: after %s, %s", ErrNotConverged, attempts, strings.Join(e.Missing, "; "))
+	return fmt.Sprintf("%v: after %d %s, %s", ErrNotConverged, e.Attempts, plural(e.Attempts, "attempt", "attempts"), strings.Join(e.Missing, "; "))
 }
 
 // Is makes errors.Is(err, ErrNotConverged) hold.
@@ -363,7 +359,9 @@ func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) 
 			return []string{targetOf(c)}, nil
 		}
 		if err := r.b.Write(ctx, c); err != nil {
-			if errors.Is(err, ErrStale) && r.o.replan != nil && !landed(ctx, r.b, c) {
+			// Whether the failed write reached AWS after all: one read.
+			reached := landed(ctx, r.b, c)
+			if errors.Is(err, ErrStale) && r.o.replan != nil && !reached {
 				// Another writer changed it while the write was being
 				// retried: merge again, as for a change seen before.
 				return []string{targetOf(c)}, nil
@@ -372,7 +370,7 @@ func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) 
 			// The target held c.Before, which lacks this change: an
 			// earlier attempt's write of it is gone.
 			out.Done = false
-			if landed(ctx, r.b, c) {
+			if reached {
 				// The write failed as far as the caller could tell (a
 				// timeout, say) yet reached AWS: it is undone with the
 				// others.
@@ -503,13 +501,13 @@ func lacking(c generate.Change) string {
 	var written, removed []string
 	for i, s := range after {
 		if !hasText(before, s) {
-			written = append(written, sidOf(c.After, i))
+			written = append(written, sidAt(after, i))
 		}
 	}
 	for i, s := range before {
 		// A statement rewritten under its Sid (a principal added to
 		// it) is written, not removed.
-		if sid := sidOf(c.Before, i); !hasText(after, s) && !slices.Contains(written, sid) {
+		if sid := sidAt(before, i); !hasText(after, s) && !slices.Contains(written, sid) {
 			removed = append(removed, sid)
 		}
 	}
@@ -642,12 +640,12 @@ func statementsOf(doc string) []policy.Statement {
 	return d.Statements
 }
 
-func sidOf(doc string, i int) string {
-	d, err := policy.Parse([]byte(doc))
-	if err != nil || i >= len(d.Statements) || d.Statements[i].Sid == "" {
+// sidAt names statement i of sts: its Sid, or #POSITION (from 1).
+func sidAt(sts []policy.Statement, i int) string {
+	if sts[i].Sid == "" {
 		return fmt.Sprintf("#%d", i+1)
 	}
-	return d.Statements[i].Sid
+	return sts[i].Sid
 }
 
 // executeAtFlush writes a plan to a backend whose writes take effect only
