@@ -206,14 +206,3 @@ func denialNotes(d *denial.Denial, check string) []string {
 	}
 	return notes
 }
-
-// gapActions are the actions of gaps, each once.
-func gapActions(gaps []Gap) []string {
-	var actions []string
-	for _, g := range gaps {
-		if !slices.Contains(actions, g.Action()) {
-			actions = append(actions, g.Action())
-		}
-	}
-	return actions
-}

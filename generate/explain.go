@@ -204,7 +204,7 @@ func (p *planner) layerChecks(l *Layer) []Check {
 		if !ok {
 			fix = "ask whoever owns that policy to allow these actions"
 		}
-		c := Check{Name: l.Name, Status: Fail, Fix: fix, lacksAllow: true, actions: gapActions(l.Missing),
+		c := Check{Name: l.Name, Status: Fail, Fix: fix, lacksAllow: true, actions: l.missingActions(),
 			Detail: fmt.Sprintf("no statement of the %s allows %s to %s", l.Name, describeGaps(l.Missing), grantee)}
 		if slices.ContainsFunc(l.Missing, func(g Gap) bool { return g.Maybe }) {
 			c.Detail += " for certain (a statement might, on conditions kmsgrant cannot check)"

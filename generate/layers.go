@@ -51,9 +51,6 @@ type Gap struct {
 	Maybe bool
 }
 
-// Action is the API action of the request.
-func (g Gap) Action() string { return g.req.Action }
-
 // Deny is a Deny statement of a layer that applies (Ref.Match Yes) or
 // might (Maybe) to a request of the grant.
 type Deny struct {
@@ -132,9 +129,9 @@ func (p *planner) assess(name, target string, policies []eval.Policy, needs []ne
 }
 
 // evaluate assesses a layer, reports its explicit denies as blockers and
-// its possible denies as warnings, and returns the needs no Allow surely
-// grants, and the statements that grant the rest.
-func (p *planner) evaluate(name, target string, policies []eval.Policy, needs []need, grants []KMSGrant) (missing []need, grantedBy []string) {
+// its possible denies as warnings, and returns the layer: its needs() no
+// Allow surely grants, and its grantedBy() statements that grant the rest.
+func (p *planner) evaluate(name, target string, policies []eval.Policy, needs []need, grants []KMSGrant) *Layer {
 	l := p.assess(name, target, policies, needs, grants)
 	for _, d := range l.Denies {
 		ref := d.Ref
@@ -148,7 +145,7 @@ func (p *planner) evaluate(name, target string, policies []eval.Policy, needs []
 				"check that its conditions do not hold for the grantee's requests")
 		}
 	}
-	return l.needs(), l.grantedBy()
+	return l
 }
 
 // boundaryAware marks the requests as made by a principal with a
@@ -166,8 +163,8 @@ func (p *planner) boundaryAware(needs []need) []need {
 func (p *planner) bucketPolicy() error {
 	b := p.in.Bucket
 	policies := []eval.Policy{{Name: "bucket policy", Kind: eval.Resource, Doc: b.Policy}}
-	missing, grantedBy := p.evaluate("bucket policy", p.sc.bucketARN, policies, s3Needs(p.g, p.sc), nil)
-	c, err := p.policyChange(KindBucketPolicy, b.Account, p.sc.bucketARN, b.Policy, missing, grantedBy)
+	l := p.evaluate("bucket policy", p.sc.bucketARN, policies, s3Needs(p.g, p.sc), nil)
+	c, err := p.policyChange(KindBucketPolicy, b.Account, p.sc.bucketARN, b.Policy, l.needs(), l.grantedBy())
 	if err != nil {
 		return err
 	}
@@ -186,14 +183,14 @@ func (p *planner) keyPolicy() error {
 		return fmt.Errorf("key %s has no key policy; every KMS key has one, so it could not be read", k.ARN)
 	}
 	policies := []eval.Policy{{Name: "key policy", Kind: eval.Resource, Doc: k.Policy}}
-	missing, grantedBy := p.evaluate("key policy", k.ARN, policies, kmsNeeds(p.g, p.sc, p.bucketKey()), k.Grants)
-	p.checkNetworkConditions(p.layers[len(p.layers)-1])
-	if k.GrantsUnread && len(missing) > 0 {
+	l := p.evaluate("key policy", k.ARN, policies, kmsNeeds(p.g, p.sc, p.bucketKey()), k.Grants)
+	p.checkNetworkConditions(l)
+	if k.GrantsUnread && len(l.Missing) > 0 {
 		p.warn(CodeGrantsUnread, k.ARN,
 			"the key's grants could not be read (kms:ListGrants was denied), so a grant that already allows the grantee was not looked for; kmsgrant plans key policy statements instead",
 			"allow kms:ListGrants on the key to the owner credentials to have grants counted")
 	}
-	c, err := p.policyChange(KindKeyPolicy, k.Account, k.ARN, k.Policy, missing, grantedBy)
+	c, err := p.policyChange(KindKeyPolicy, k.Account, k.ARN, k.Policy, l.needs(), l.grantedBy())
 	if err != nil {
 		return err
 	}
@@ -222,7 +219,7 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 	}
 	policies := p.identityPolicies(gr)
 	target := p.g.Grantee.ARN()
-	missing, grantedBy := p.evaluate("IAM policies", target, policies, needs, p.keyGrants())
+	l := p.evaluate("IAM policies", target, policies, needs, p.keyGrants())
 	if gr.Boundary != nil {
 		p.checkBoundary(target, gr.Boundary, needs)
 	}
@@ -232,7 +229,7 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 			current = np.Doc
 		}
 	}
-	c, err := p.policyChange(KindIAMPolicy, p.g.Grantee.Account, target, current, missing, grantedBy)
+	c, err := p.policyChange(KindIAMPolicy, p.g.Grantee.Account, target, current, l.needs(), l.grantedBy())
 	if err != nil {
 		return err
 	}
@@ -291,8 +288,7 @@ func (p *planner) checkBoundary(target string, boundary *NamedPolicy, needs []ne
 		return
 	}
 	policies := []eval.Policy{{Name: "permissions boundary " + boundary.Name, Kind: eval.Identity, Doc: boundary.Doc}}
-	p.evaluate("permissions boundary", target, policies, needs, nil)
-	if l := p.layers[len(p.layers)-1]; len(l.Missing) > 0 {
+	if l := p.evaluate("permissions boundary", target, policies, needs, nil); len(l.Missing) > 0 {
 		p.block(CodeBoundaryDenies, target,
 			fmt.Sprintf("permissions boundary %s does not allow %s, and no identity policy can go beyond it", boundary.Name, strings.Join(l.missingActions(), ", ")),
 			"extend the boundary to allow these actions on the bucket and key, or ask whoever owns it")
