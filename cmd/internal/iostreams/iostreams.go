@@ -95,17 +95,11 @@ var ErrNoTerminal = errors.New("no terminal")
 // terminal its streams were redirected away from (kmsgrant apply | tee
 // apply.log). Only a run with no terminal at all (CI) cannot prompt.
 func (s *IOStreams) CanPrompt() bool {
-	if s.stdinTTY && (s.stderrTTY || s.stdoutTTY) {
-		return true
-	}
-	if s.openTTY == nil {
-		return false
-	}
-	f, err := s.openTTY()
+	_, _, release, err := s.PromptStreams()
 	if err != nil {
 		return false
 	}
-	f.Close()
+	_ = release()
 	return true
 }
 
