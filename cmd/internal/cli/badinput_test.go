@@ -26,7 +26,7 @@ func run(t *testing.T, dir string, args ...string) (code int, stdout, stderr str
 		OpenLive: func(context.Context, live.Options) (apply.Backend, error) {
 			return nil, live.ErrNoCredentials
 		},
-		Version: "test",
+		Build: Build{Version: "test"},
 	}
 	for i, a := range args {
 		args[i] = strings.ReplaceAll(a, "$DIR", dir)

@@ -441,7 +441,7 @@ func TestBuildFrom(t *testing.T) {
 }
 
 func TestVersionText(t *testing.T) {
-	f := &Factory{Version: "v1.4.0", Build: Build{Version: "v1.4.0", Commit: "32c5818", Modified: true, GoVersion: "go1.26.0"}}
+	f := &Factory{Build: Build{Version: "v1.4.0", Commit: "32c5818", Modified: true, GoVersion: "go1.26.0"}}
 	want := "kmsgrant v1.4.0\ncommit 32c5818 (with uncommitted changes)\nbuilt with go1.26.0 for " + runtime.GOOS + "/" + runtime.GOARCH
 	if got := versionText(f); got != want {
 		t.Errorf("versionText = %q, want %q", got, want)

@@ -54,7 +54,7 @@ func TestHelpGolden(t *testing.T) {
 		t.Run("kmsgrant "+name, func(t *testing.T) {
 			io, _, out, errOut := iostreams.Test()
 			args := strings.Fields(name + " --help")
-			if code := execute(context.Background(), &Factory{IO: io, Version: "test"}, args); code != 0 {
+			if code := execute(context.Background(), &Factory{IO: io, Build: Build{Version: "test"}}, args); code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
 			golden(t, filepath.Join("help", strings.Join(append([]string{"kmsgrant"}, strings.Fields(name)...), "_")+".txt"), out.String())

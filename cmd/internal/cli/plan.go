@@ -91,7 +91,7 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 	}
 	backend, p := pl.backend, pl.plan
 	if opts.Out != "" && !p.Blocked() {
-		data, err := p.Save(opts.Factory.Version, savedBackend(backend, opts.Grant))
+		data, err := p.Save(opts.Factory.Build.Version, savedBackend(backend, opts.Grant))
 		if err != nil {
 			return err
 		}

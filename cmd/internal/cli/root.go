@@ -45,9 +45,8 @@ type Factory struct {
 	// and returns how to release it; nil takes none (tests whose state
 	// is not a file).
 	LockState func(ctx context.Context, path, operation string, timeout time.Duration, waiting func(holder string)) (release func() error, err error)
-	// Version is kmsgrant's version, which saved plans record too.
-	Version string
-	// Build says what kmsgrant was built from, for `kmsgrant version`.
+	// Build says what kmsgrant was built from: its Version, which saved
+	// plans record too, and the rest for `kmsgrant version`.
 	Build Build
 	// Debug logs every AWS call on stderr (--debug).
 	Debug bool
@@ -73,8 +72,7 @@ func NewFactory() *Factory {
 			}
 			return l.Release, nil
 		},
-		Version: build.Version,
-		Build:   build,
+		Build: build,
 	}
 }
 
@@ -125,7 +123,7 @@ that render it.`,
     --grantee arn:aws:iam::444455556666:role/reader
   kmsgrant explain --state state.json --grantee arn:aws:iam::444455556666:role/reader \
     --object s3://doc-example-bucket/reports/q1.csv`,
-		Version:       f.Version,
+		Version:       f.Build.Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}

@@ -148,7 +148,7 @@ func TestJSONMatchesSchemas(t *testing.T) {
 	expect(planSchema, "validated plan", 1, "", &Factory{OpenLive: func(context.Context, live.Options) (apply.Backend, error) { return validatedBackend, nil }},
 		"plan", "--owner-profile", "o", "--bucket", "doc-example-bucket", "--grantee", role, "--validate", "-o", "json")
 	saved := filepath.Join(t.TempDir(), "reader.plan")
-	kmsgrant(&Factory{Version: "test"}, "plan", "--state", copyExample("seed"), "--bucket", "doc-example-bucket", "--grantee", role, "--out", saved)
+	kmsgrant(&Factory{Build: Build{Version: "test"}}, "plan", "--state", copyExample("seed"), "--bucket", "doc-example-bucket", "--grantee", role, "--out", saved)
 	data, err := os.ReadFile(saved)
 	if err != nil {
 		t.Fatal(err)

@@ -69,7 +69,7 @@ func buildFrom(ldflags string, info *debug.BuildInfo) Build {
 
 // versionText is what `kmsgrant version` and `kmsgrant --version` print.
 func versionText(f *Factory) string {
-	text := "kmsgrant " + f.Version
+	text := "kmsgrant " + f.Build.Version
 	if f.Build.Commit != "" {
 		text += "\ncommit " + f.Build.Commit
 		if f.Build.Modified {
