@@ -145,21 +145,29 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 	if opts.VerifyDelay == 0 {
 		opts.VerifyDelay = DefaultVerifyDelay
 	}
-	// Both accounts are asked who they are at once: one round trip.
+	// Both accounts are asked who they are at once: one round trip; once
+	// when both sides take the same credentials (--profile alone, or none).
+	ownerProfile, granteeProfile := cmp.Or(opts.OwnerProfile, opts.Profile), cmp.Or(opts.GranteeProfile, opts.Profile)
+	same := ownerProfile == granteeProfile && opts.OwnerConfig == nil && opts.GranteeConfig == nil
 	var owner, grantee *identity
 	var ownerErr, granteeErr error
 	_ = parallel(
 		func() error {
-			owner, ownerErr = loadIdentity(ctx, opts, cmp.Or(opts.OwnerProfile, opts.Profile), opts.OwnerConfig)
+			owner, ownerErr = loadIdentity(ctx, opts, ownerProfile, opts.OwnerConfig)
 			return nil
 		},
 		func() error {
-			grantee, granteeErr = loadIdentity(ctx, opts, cmp.Or(opts.GranteeProfile, opts.Profile), opts.GranteeConfig)
+			if !same {
+				grantee, granteeErr = loadIdentity(ctx, opts, granteeProfile, opts.GranteeConfig)
+			}
 			return nil
 		},
 	)
+	if same {
+		grantee, granteeErr = owner, ownerErr
+	}
 	if ownerErr != nil {
-		return nil, fmt.Errorf("owner credentials (%s): %w", credentialsName(cmp.Or(opts.OwnerProfile, opts.Profile)), ownerErr)
+		return nil, fmt.Errorf("owner credentials (%s): %w", credentialsName(ownerProfile), ownerErr)
 	}
 	if opts.GranteeAccount != "" && owner.account == opts.GranteeAccount {
 		return nil, fmt.Errorf("the owner credentials, %s, are for account %s, the grantee's account; use --owner-profile for the account that owns the bucket and key",
