@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -96,15 +95,7 @@ func (p *Plan) WriteCloudFormation(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
+	return writeIndentedJSON(w, v)
 }
 
 func cloudFormationChange(part *CloudFormationPart, c iacChange, grantee string) {

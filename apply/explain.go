@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -68,13 +66,5 @@ func WriteExplanationText(w io.Writer, v ExplanationView, color bool) error {
 
 // WriteExplanationJSON writes an explanation as one JSON document.
 func WriteExplanationJSON(w io.Writer, v ExplanationView) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return writeIndentedJSON(w, v)
 }

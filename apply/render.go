@@ -138,13 +138,29 @@ func writeFindings(b *strings.Builder, title string, fs []generate.Finding, c pa
 
 // WriteJSON writes the plan as one indented JSON document.
 func (p *Plan) WriteJSON(w io.Writer) error {
+	return writeIndentedJSON(w, p.View)
+}
+
+// writeIndentedJSON writes v as one JSON document indented by two spaces,
+// with <, > and & as they are (policies carry them in conditions), in one
+// Write: a reader never sees half of it.
+func writeIndentedJSON(w io.Writer, v any) error {
+	b, err := indentedJSON(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// indentedJSON is v as writeIndentedJSON writes it.
+func indentedJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(p.View); err != nil {
-		return err
+	if err := enc.Encode(v); err != nil {
+		return nil, err
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return buf.Bytes(), nil
 }

@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"strings"
 
@@ -114,13 +112,5 @@ func statusWord(s string) string {
 
 // WriteResultJSON writes r as one indented JSON document.
 func WriteResultJSON(w io.Writer, r Result) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return writeIndentedJSON(w, r)
 }

@@ -51,14 +51,11 @@ func (p *Plan) Save(version string, backend SavedBackend) ([]byte, error) {
 }
 
 func marshalSaved(sp SavedPlan) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(sp); err != nil {
+	b, err := indentedJSON(sp)
+	if err != nil {
 		return nil, fmt.Errorf("writing the plan: %w", err)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
 // ReadSaved reads a saved plan file, refusing one that was edited,
