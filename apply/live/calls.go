@@ -115,9 +115,8 @@ func callHook(on func(Call)) func(*middleware.Stack) error {
 				if resp, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response); ok {
 					c.Status = resp.StatusCode
 				}
-				var status interface{ HTTPStatusCode() int }
-				if errors.As(err, &status) {
-					c.Status = status.HTTPStatusCode()
+				if s := httpStatus(err); s != 0 {
+					c.Status = s
 				}
 				if results, ok := retry.GetAttemptResults(md); ok {
 					c.Attempts = len(results.Results)

@@ -18,6 +18,16 @@ func errorCode(err error) string {
 	return ""
 }
 
+// httpStatus is the HTTP status AWS answered err with, 0 when err is not
+// an answer (a network error, or none).
+func httpStatus(err error) int {
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) {
+		return status.HTTPStatusCode()
+	}
+	return 0
+}
+
 func isCode(err error, codes ...string) bool {
 	c := errorCode(err)
 	for _, want := range codes {

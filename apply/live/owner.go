@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -209,8 +208,7 @@ func (b *Backend) objects(ctx context.Context, client S3API, bucket, arn string)
 				// An object kmsgrant may not read (another account's,
 				// SSE-C) is what --check-objects is for: count it,
 				// do not fail the plan.
-				var status interface{ HTTPStatusCode() int }
-				if errors.As(err, &status) && (status.HTTPStatusCode() == 403 || status.HTTPStatusCode() == 400) {
+				if s := httpStatus(err); s == 403 || s == 400 {
 					unreadable[i] = true
 					return nil
 				}
@@ -262,8 +260,7 @@ func (b *Backend) objects(ctx context.Context, client S3API, bucket, arn string)
 func (b *Backend) objectVersion(ctx context.Context, client S3API, bucket, arn string) (*generate.Object, error) {
 	h, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String(b.opts.Prefix), VersionId: aws.String(b.opts.VersionID),
 		ExpectedBucketOwner: aws.String(b.owner.account)})
-	var status interface{ HTTPStatusCode() int }
-	if errors.As(err, &status) && (status.HTTPStatusCode() == 403 || status.HTTPStatusCode() == 404 || status.HTTPStatusCode() == 400) {
+	if s := httpStatus(err); s == 403 || s == 404 || s == 400 {
 		b.note(fmt.Sprintf("version %s of %s/%s could not be inspected (%v)", b.opts.VersionID, arn, b.opts.Prefix, err))
 		return nil, nil
 	}
