@@ -39,6 +39,10 @@ type Outcome struct {
 	Rewrites int
 }
 
+// statusOverwritten is the Status of a target another writer replaced;
+// results in JSON shorten it to "overwritten".
+const statusOverwritten = "overwritten by another writer"
+
 // Status says in a word or two what happened to the target.
 func (o Outcome) Status() string {
 	switch {
@@ -47,7 +51,7 @@ func (o Outcome) Status() string {
 	case o.RolledBack:
 		return "rolled back"
 	case o.Overwritten:
-		return "overwritten by another writer"
+		return statusOverwritten
 	case o.Kept:
 		return "kept"
 	case o.Done:
@@ -123,7 +127,7 @@ func (e *WriteError) Written() string {
 		byStatus[status] = append(byStatus[status], o.Change.Kind+" "+o.Change.Target)
 	}
 	var parts []string
-	for _, status := range []string{"written", "kept", "rolled back", "overwritten by another writer", "failed to roll back", "not written"} {
+	for _, status := range []string{"written", "kept", "rolled back", statusOverwritten, "failed to roll back", "not written"} {
 		if len(byStatus[status]) > 0 {
 			parts = append(parts, status+": "+strings.Join(byStatus[status], ", "))
 		}

@@ -104,7 +104,7 @@ func NewResult(operation string, p *Plan, backup string, outcomes []Outcome, err
 
 // statusWord turns an Outcome status into its JSON word.
 func statusWord(s string) string {
-	if s == "overwritten by another writer" {
+	if s == statusOverwritten {
 		return "overwritten"
 	}
 	return strings.ReplaceAll(s, " ", "_")
