@@ -18,9 +18,7 @@ type ExplainOptions struct {
 	Factory *Factory
 	Grant   GrantFlags
 	Object  string
-	// VersionID is the version of Object to explain the read of.
-	VersionID string
-	Output    string
+	Output  string
 	// SCP, RCP and VPCEndpoint are policy files to evaluate too.
 	SCP, RCP, VPCEndpoint string
 	// Message is an AccessDenied message ("-" for standard input), and
@@ -75,7 +73,7 @@ it, and shows that layer's check first.`,
 	}
 	opts.Grant.register(cmd)
 	cmd.Flags().StringVar(&opts.Object, "object", "", "the object to explain, as s3://`BUCKET/KEY`")
-	cmd.Flags().StringVar(&opts.VersionID, "version-id", "", "with --object: explain the read of that object `VERSION` (s3:GetObjectVersion; each version keeps the key it was written with)")
+	cmd.Flags().StringVar(&opts.Grant.VersionID, "version-id", "", "with --object: explain the read of that object `VERSION` (s3:GetObjectVersion; each version keeps the key it was written with)")
 	addOutputFlag(cmd, &opts.Output, outputText, outputJSON)
 	cmd.Flags().StringVar(&opts.SCP, "scp", "", "a service control policy `FILE` of the grantee's organization to evaluate too")
 	cmd.Flags().StringVar(&opts.RCP, "rcp", "", "a resource control policy `FILE` of the owner's organization to evaluate too")
@@ -99,14 +97,13 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 			return err
 		}
 	}
-	if opts.VersionID != "" && objectFlag == "" {
+	if flags.VersionID != "" && objectFlag == "" {
 		return errors.New("--version-id: give the object too (--object s3://BUCKET/KEY)")
 	}
-	if opts.VersionID != "" {
+	if flags.VersionID != "" {
 		// Reading versions is the versions access level; the plan that
 		// fixes it grants that.
 		flags.Access = strings.Join([]string{flags.Access, "versions"}, ",")
-		flags.VersionID = opts.VersionID
 	}
 	if objectFlag != "" {
 		bucket, key, ok := strings.Cut(strings.TrimPrefix(objectFlag, "s3://"), "/")
@@ -159,7 +156,7 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 			return fmt.Errorf("%s: %s: not a valid policy: %w", c.flag, c.file, err)
 		}
 	}
-	x, err := generate.Explain(g, in, generate.Target{Key: object, VersionID: opts.VersionID}, controls)
+	x, err := generate.Explain(g, in, generate.Target{Key: object, VersionID: flags.VersionID}, controls)
 	if err != nil {
 		return err
 	}
