@@ -32,7 +32,7 @@ func TestOnCallReportsEveryCall(t *testing.T) {
 			}
 		}
 	})
-	// A write AWS refuses once: the SDK does not retry a 403.
+	// A read AWS refuses once: the SDK does not retry a 403.
 	srv.Fail("s3:GetBucketPolicy", 1, 403, "AccessDenied", "injected")
 	g := grant(t, "doc-example-bucket", "reports/", reader)
 	if _, err := apply.NewPlan(context.Background(), b, g); err == nil {
