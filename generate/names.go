@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -22,25 +23,13 @@ func Closest(name string, candidates []string) []string {
 	}
 	var near []scored
 	for _, c := range candidates {
-		if c == name {
-			continue
-		}
-		cost := float64(distance(strings.ToLower(name), strings.ToLower(c)))
-		if !strings.EqualFold(c, name) || cost == 0 {
-			cost += 0.5 * float64(caseDifferences(name, c))
-		}
+		cost := float64(distance(strings.ToLower(name), strings.ToLower(c))) + 0.5*float64(caseDifferences(name, c))
 		if cost <= float64(limit) {
 			near = append(near, scored{c, cost})
 		}
 	}
 	slices.SortStableFunc(near, func(a, b scored) int {
-		switch {
-		case a.cost < b.cost:
-			return -1
-		case a.cost > b.cost:
-			return 1
-		}
-		return strings.Compare(a.name, b.name)
+		return cmp.Or(cmp.Compare(a.cost, b.cost), strings.Compare(a.name, b.name))
 	})
 	var out []string
 	for _, s := range near[:min(3, len(near))] {
