@@ -35,6 +35,7 @@ var (
 // fixed value parses.
 func diagnose(s string) *PrincipalError {
 	var problems []string
+	var suggestion string
 	fixed := s
 	for range 4 {
 		problem, next := slip(fixed)
@@ -48,19 +49,14 @@ func diagnose(s string) *PrincipalError {
 		}
 		fixed = next
 		if _, err := parsePrincipal(fixed, ""); err == nil {
+			suggestion = fixed
 			break
 		}
 	}
 	if len(problems) == 0 {
 		return nil
 	}
-	e := &PrincipalError{Input: s, Problem: strings.Join(problems, "; and it ")}
-	if fixed != "" {
-		if _, err := parsePrincipal(fixed, ""); err == nil {
-			e.Suggestion = fixed
-		}
-	}
-	return e
+	return &PrincipalError{Input: s, Problem: strings.Join(problems, "; and it "), Suggestion: suggestion}
 }
 
 // slip finds one slip in s: what is wrong, following the quoted value, and
