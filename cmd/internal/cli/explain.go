@@ -106,9 +106,9 @@ func explainRun(ctx context.Context, opts *ExplainOptions) error {
 		flags.Access = strings.Join([]string{flags.Access, "versions"}, ",")
 	}
 	if objectFlag != "" {
-		bucket, key, ok := strings.Cut(strings.TrimPrefix(objectFlag, "s3://"), "/")
-		if !strings.HasPrefix(objectFlag, "s3://") || !ok || bucket == "" || key == "" {
-			return fmt.Errorf("--object: %q is not s3://BUCKET/KEY", objectFlag)
+		bucket, key, err := parseObjectURL(objectFlag)
+		if err != nil {
+			return err
 		}
 		if flags.Bucket != "" && flags.Bucket != bucket || flags.Prefix != "" {
 			return errors.New("--object names the bucket and key: give it, or --bucket and --prefix, not both")
@@ -224,4 +224,13 @@ func objectFixNote(bucket, key string) string {
 		note += fmt.Sprintf("; --prefix %s grants the object's folder", folder)
 	}
 	return note
+}
+
+// parseObjectURL splits --object's s3://BUCKET/KEY.
+func parseObjectURL(s string) (bucket, key string, err error) {
+	bucket, key, ok := strings.Cut(strings.TrimPrefix(s, "s3://"), "/")
+	if !strings.HasPrefix(s, "s3://") || !ok || bucket == "" || key == "" {
+		return "", "", fmt.Errorf("--object: %q is not s3://BUCKET/KEY", s)
+	}
+	return bucket, key, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -167,7 +166,10 @@ func (d *deniedCall) fillObject(flags *GrantFlags, object *string) error {
 	named := "s3://" + d.Bucket + "/" + d.Object
 	switch {
 	case *object != "":
-		bucket, key, _ := strings.Cut(strings.TrimPrefix(*object, "s3://"), "/")
+		bucket, key, err := parseObjectURL(*object)
+		if err != nil {
+			return err
+		}
 		if bucket != d.Bucket || d.Object != "" && key != d.Object {
 			return fmt.Errorf("--object %s is not the object %s names (%s): give one or the other", *object, d.what, named)
 		}
