@@ -18,6 +18,8 @@ type Manifest struct {
 	Created       time.Time          `json:"created"`
 	Targets       []BackupTarget     `json:"targets"`
 	Grant         *generate.Resolved `json:"grant,omitempty"`
+	// Grants are the grants of a batch's apply, in place of Grant.
+	Grants []generate.Resolved `json:"grants,omitempty"`
 }
 
 // BackupTarget is one saved document.
@@ -40,7 +42,7 @@ type BackupTarget struct {
 // the first write, so whatever happens next, the documents as they were
 // can be put back.
 func Backup(dir string, p *Plan, now time.Time) (string, error) {
-	m := Manifest{FormatVersion: FormatVersion, Created: now.UTC(), Grant: p.View.Grant}
+	m := Manifest{FormatVersion: FormatVersion, Created: now.UTC(), Grant: p.View.Grant, Grants: p.View.Grants}
 	var writes []generate.Change
 	for _, c := range p.Result.Changes {
 		if c.Writes() {

@@ -15,13 +15,15 @@ import (
 // resources or statements to put in the template that manages the
 // document.
 type CloudFormationView struct {
-	FormatVersion string               `json:"format_version"`
-	Grant         *generate.Resolved   `json:"grant"`
-	Changes       []CloudFormationPart `json:"changes"`
-	Blockers      []generate.Finding   `json:"blockers"`
-	Warnings      []generate.Finding   `json:"warnings"`
-	NotChecked    []generate.Finding   `json:"not_checked"`
-	Validation    []DocumentCheck      `json:"validation,omitempty"`
+	FormatVersion string             `json:"format_version"`
+	Grant         *generate.Resolved `json:"grant"`
+	// Grants are a batch's grants (see View.Grants).
+	Grants     []generate.Resolved  `json:"grants,omitempty"`
+	Changes    []CloudFormationPart `json:"changes"`
+	Blockers   []generate.Finding   `json:"blockers"`
+	Warnings   []generate.Finding   `json:"warnings"`
+	NotChecked []generate.Finding   `json:"not_checked"`
+	Validation []DocumentCheck      `json:"validation,omitempty"`
 }
 
 // How a CloudFormationPart goes into a template.
@@ -75,14 +77,13 @@ func (p *Plan) CloudFormation() (*CloudFormationView, error) {
 	}
 	v := p.View
 	out := &CloudFormationView{
-		FormatVersion: FormatVersion, Grant: v.Grant, Changes: []CloudFormationPart{},
+		FormatVersion: FormatVersion, Grant: v.Grant, Grants: v.Grants, Changes: []CloudFormationPart{},
 		Blockers: v.Blockers, Warnings: v.Warnings, NotChecked: v.NotChecked, Validation: v.Validation,
 	}
-	grantee := granteeLabel(v)
 	for _, c := range changes {
 		part := CloudFormationPart{Kind: c.Kind, Account: c.Account, Target: c.Target, PolicyName: c.PolicyName,
 			Action: c.Action, Reason: c.Reason, Merge: MergeNone}
-		cloudFormationChange(&part, c, grantee)
+		cloudFormationChange(&part, c, granteeLabel(v, c.ChangeView))
 		out.Changes = append(out.Changes, part)
 	}
 	return out, nil

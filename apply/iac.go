@@ -150,15 +150,26 @@ func nameParts(s string) []string {
 	})
 }
 
-// granteeLabel names the grantee in block names and logical IDs: the role
-// or user name, or "account" and its ID.
-func granteeLabel(v View) string {
-	if v.Grant == nil {
-		return ""
+// granteeLabel names a change's document in block names and logical IDs
+// by its grantee: the role or user name, or "account" and its ID. A batch
+// has many grantees: an IAM change is named by its own, a bucket or key
+// change by its bucket or key, which several grantees share.
+func granteeLabel(v View, c ChangeView) string {
+	grantee, account := "", ""
+	switch {
+	case c.Kind == generate.KindIAMPolicy:
+		grantee, account = c.Target, c.Account
+	case v.Grant != nil:
+		grantee, account = v.Grant.Grantee, v.Grant.GranteeAccount
+	case c.Kind == generate.KindKeyPolicy:
+		_, id, _ := strings.Cut(c.Target, ":key/")
+		return "key " + id
+	default:
+		return bucketOf(c.Target)
 	}
-	p, err := arns.ParsePrincipal(v.Grant.Grantee, "")
+	p, err := arns.ParsePrincipal(grantee, "")
 	if err != nil || p.Kind == arns.Account {
-		return "account " + v.Grant.GranteeAccount
+		return "account " + account
 	}
 	return p.Name
 }

@@ -25,11 +25,16 @@ type Plan struct {
 type View struct {
 	FormatVersion string `json:"format_version"`
 	// Operation is "grant" or "revoke".
-	Operation string             `json:"operation"`
-	Grant     *generate.Resolved `json:"grant"`
-	Changes   []ChangeView       `json:"changes"`
-	Blockers  []generate.Finding `json:"blockers"`
-	Warnings  []generate.Finding `json:"warnings"`
+	Operation string `json:"operation"`
+	// Grant is the grant planned; null for a batch of several, whose
+	// grants are listed in Grants.
+	Grant *generate.Resolved `json:"grant"`
+	// Grants are the grants of a batch (plan -f FILE, or a repeated
+	// --grantee or --prefix); absent for one grant.
+	Grants   []generate.Resolved `json:"grants,omitempty"`
+	Changes  []ChangeView        `json:"changes"`
+	Blockers []generate.Finding  `json:"blockers"`
+	Warnings []generate.Finding  `json:"warnings"`
 	// NotChecked lists policies kmsgrant cannot see that can still deny.
 	NotChecked []generate.Finding `json:"not_checked"`
 	Summary    Summary            `json:"summary"`
@@ -52,6 +57,8 @@ type ChangeView struct {
 	// BeforeSHA256 is the SHA-256 of the canonical text of Before ("" for
 	// none hashes too), so a saved plan can tell whether its target moved.
 	BeforeSHA256 string `json:"before_sha256"`
+	// Size is the document's size after the change against AWS's limit.
+	Size *generate.Size `json:"size,omitempty"`
 }
 
 // Summary counts changes by action.
@@ -86,7 +93,9 @@ func FromResult(res *generate.Result) *Plan {
 		Warnings:      append([]generate.Finding{}, res.Warnings...),
 		NotChecked:    append([]generate.Finding{}, res.NotChecked...),
 	}
-	if res.Grant.Bucket != "" {
+	if len(res.Grants) > 0 {
+		v.Grants = res.Grants
+	} else if res.Grant.Bucket != "" {
 		g := res.Grant
 		v.Grant = &g
 	}
@@ -123,6 +132,7 @@ func changeView(c generate.Change) ChangeView {
 		Before: rawOrNull(c.Before), After: rawOrNull(c.After),
 		Diff:         UnifiedDiff(c.Before, c.After, from, to),
 		BeforeSHA256: digest(c.Before),
+		Size:         c.Size,
 	}
 }
 

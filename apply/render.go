@@ -37,6 +37,32 @@ var actionMarks = map[generate.Action]struct{ mark, color string }{
 	generate.Delete: {"-", red},
 }
 
+// sizeLine says how large a document is against AWS's limit.
+func sizeLine(ch ChangeView, sz *generate.Size) string {
+	what := "size"
+	if ch.Kind == generate.KindIAMPolicy && ch.Action != generate.Manual {
+		what = "inline policies together"
+	}
+	return fmt.Sprintf("%s: %d of %d %s (%d%%)", what, sz.Used, sz.Limit, sz.Unit, sz.Used*100/sz.Limit)
+}
+
+// writeGrants lists the grants of a batch, one a line.
+func writeGrants(b *strings.Builder, v View) {
+	verb := map[string]string{"revoke": "Revoke", "restore": "Restore the documents backed up for"}[v.Operation]
+	if verb == "" {
+		verb = "Grant"
+	}
+	fmt.Fprintf(b, "%s %d grants:\n", verb, len(v.Grants))
+	for _, g := range v.Grants {
+		line := fmt.Sprintf("  %s %s access to s3://%s/%s*", g.Grantee, strings.Join(g.Access, ","), g.Bucket, g.Prefix)
+		if v.Operation == "revoke" || v.Operation == "restore" {
+			line = fmt.Sprintf("  %s's access to s3://%s/%s*", g.Grantee, g.Bucket, g.Prefix)
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString("\n")
+}
+
 // WriteText renders the plan for people.
 func (p *Plan) WriteText(w io.Writer, color bool) error {
 	c := painter(color)
@@ -52,6 +78,8 @@ func (p *Plan) WriteText(w io.Writer, color bool) error {
 			fmt.Fprintf(&b, "  through key %s\n", g.KeyARN)
 		}
 		b.WriteString("\n")
+	} else if len(v.Grants) > 0 {
+		writeGrants(&b, v)
 	}
 	for _, ch := range v.Changes {
 		m := actionMarks[ch.Action]
@@ -62,6 +90,9 @@ func (p *Plan) WriteText(w io.Writer, color bool) error {
 		b.WriteString(c.paint(bold+m.color, header) + "\n")
 		if ch.Reason != "" {
 			b.WriteString("  " + ch.Reason + "\n")
+		}
+		if sz := ch.Size; sz != nil && ch.Action != generate.Delete {
+			b.WriteString("  " + sizeLine(ch, sz) + "\n")
 		}
 		switch {
 		case ch.Action == generate.Manual:
@@ -126,6 +157,9 @@ func writeFindings(b *strings.Builder, title string, fs []generate.Finding, c pa
 	b.WriteString(c.paint(bold+color, title+":") + "\n")
 	for _, f := range fs {
 		fmt.Fprintf(b, "  - %s: %s\n", c.paint(color, f.Code), f.Message)
+		if f.Grant != "" {
+			fmt.Fprintf(b, "    grant: %s\n", f.Grant)
+		}
 		if f.Target != "" {
 			fmt.Fprintf(b, "    target: %s\n", f.Target)
 		}

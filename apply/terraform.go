@@ -59,7 +59,6 @@ func (p *Plan) WriteTerraform(w io.Writer) error {
 		comment(body, "", fmt.Sprintf("Plan blocked by %d %s; nothing to add.", len(v.Blockers), plural(len(v.Blockers), "problem", "problems")))
 	}
 	names := terraformNames{used: map[string]bool{}}
-	grantee := granteeLabel(v)
 	for _, c := range changes {
 		body.AppendNewline()
 		m := actionMarks[c.Action]
@@ -67,7 +66,7 @@ func (p *Plan) WriteTerraform(w io.Writer) error {
 		if c.Reason != "" {
 			comment(body, "  "+c.Reason)
 		}
-		terraformChange(body, c, grantee, &names)
+		terraformChange(body, c, granteeLabel(v, c.ChangeView), &names)
 	}
 	_, err = w.Write(hclwrite.Format(f.Bytes()))
 	return err
@@ -76,6 +75,9 @@ func (p *Plan) WriteTerraform(w io.Writer) error {
 // headline is the grant in one or two lines, as the text plan starts.
 func (p *Plan) headline() []string {
 	g := p.View.Grant
+	if n := len(p.View.Grants); n > 0 {
+		return []string{fmt.Sprintf("kmsgrant plan: %d grants", n)}
+	}
 	if g == nil {
 		return []string{"kmsgrant plan"}
 	}

@@ -43,7 +43,29 @@ type Change struct {
 	Encryption *Encryption
 	// Grantee is the role or user an iam_policy change is written to.
 	Grantee *arns.Principal
+	// Size is the document's size after the change against AWS's limit,
+	// counted the way AWS counts it; nil where no policy is written.
+	Size *Size
 }
+
+// Size is how large a document is against the limit AWS sets for it.
+type Size struct {
+	Used  int `json:"used"`
+	Limit int `json:"limit"`
+	// Unit is "bytes", or "non-whitespace characters" for IAM, which
+	// counts those; for inline policies, Used is every inline policy of
+	// the role or user together, as IAM's limit is.
+	Unit string `json:"unit"`
+}
+
+// Units of a Size.
+const (
+	UnitBytes = "bytes"
+	UnitChars = "non-whitespace characters"
+)
+
+// Over reports whether the size is over its limit.
+func (s *Size) Over() bool { return s != nil && s.Used > s.Limit }
 
 // Writes reports whether applying the change writes anything.
 func (c Change) Writes() bool {
@@ -97,7 +119,10 @@ type Resolved struct {
 
 // Result is a computed plan.
 type Result struct {
-	Grant    Resolved
+	// Grant is the grant planned; for a batch, its first grant.
+	Grant Resolved
+	// Grants are a batch's grants, each resolved; empty for one grant.
+	Grants   []Resolved
 	Changes  []Change
 	Blockers []Finding
 	Warnings []Finding

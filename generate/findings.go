@@ -7,6 +7,9 @@ type Finding struct {
 	Target  string `json:"target,omitempty"`
 	// Fix is a one-line next step.
 	Fix string `json:"fix,omitempty"`
+	// Grant names the grant of a batch the finding is about
+	// ("grants.yaml:12"); absent for a plan of one grant.
+	Grant string `json:"grant,omitempty"`
 }
 
 // Blocker codes: a plan with any of them changes nothing.

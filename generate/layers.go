@@ -17,6 +17,7 @@ const (
 	KeyPolicyLimit        = 32 * 1024 // bytes
 	RoleInlinePolicyLimit = 10240     // non-whitespace characters, all inline policies together
 	UserInlinePolicyLimit = 2048      // non-whitespace characters, all inline policies together
+	ManagedPolicyLimit    = 6144      // non-whitespace characters, one managed policy
 )
 
 // Layer is one policy layer's answer for every request of a grant: the one
@@ -168,9 +169,10 @@ func (p *planner) bucketPolicy() error {
 	if err != nil {
 		return err
 	}
-	if c.Policy != nil && c.Action != NoOp {
-		if n := len(c.Policy.Compact()); n > BucketPolicyLimit {
-			p.tooLarge(c.Target, fmt.Sprintf("the bucket policy would be %d bytes, over S3's limit of %d", n, BucketPolicyLimit))
+	if c.Policy != nil {
+		c.Size = &Size{Used: len(c.Policy.Compact()), Limit: BucketPolicyLimit, Unit: UnitBytes}
+		if c.Action != NoOp && c.Size.Over() {
+			p.tooLarge(c.Target, fmt.Sprintf("the bucket policy would be %d bytes, over S3's limit of %d", c.Size.Used, BucketPolicyLimit))
 		}
 	}
 	p.r.Changes = append(p.r.Changes, c)
@@ -194,10 +196,9 @@ func (p *planner) keyPolicy() error {
 	if err != nil {
 		return err
 	}
-	if c.Action != NoOp {
-		if n := len(c.Policy.Compact()); n > KeyPolicyLimit {
-			p.tooLarge(c.Target, fmt.Sprintf("the key policy would be %d bytes, over KMS's limit of %d", n, KeyPolicyLimit))
-		}
+	c.Size = &Size{Used: len(c.Policy.Compact()), Limit: KeyPolicyLimit, Unit: UnitBytes}
+	if c.Action != NoOp && c.Size.Over() {
+		p.tooLarge(c.Target, fmt.Sprintf("the key policy would be %d bytes, over KMS's limit of %d", c.Size.Used, KeyPolicyLimit))
 	}
 	p.r.Changes = append(p.r.Changes, c)
 	return nil
@@ -236,9 +237,7 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 	c.PolicyName = p.g.IAMPolicyName
 	grantee := p.g.Grantee
 	c.Grantee = &grantee
-	if c.Action != NoOp {
-		p.checkInlineSize(c, gr)
-	}
+	p.checkInlineSize(&c, gr)
 	p.r.Changes = append(p.r.Changes, c)
 	return nil
 }
@@ -307,6 +306,8 @@ func (p *planner) manualIAM(needs []need) error {
 	c := Change{
 		Kind: KindIAMPolicy, Account: p.g.Grantee.Account, Target: target, PolicyName: p.g.IAMPolicyName,
 		Action: Manual, After: doc.Pretty(), Policy: doc,
+		// An administrator attaches it as a managed policy, or inline.
+		Size: &Size{Used: nonSpace(doc.Compact()), Limit: ManagedPolicyLimit, Unit: UnitChars},
 	}
 	if p.g.Grantee.Kind == arns.Account {
 		c.Reason = "the grantee is a whole account: its administrator must attach this policy to the roles or users that read the bucket"
@@ -374,10 +375,14 @@ func (p *planner) tooLarge(target, msg string) {
 		"remove statements that are no longer needed, or grant the account instead of single principals")
 }
 
-// checkInlineSize checks IAM's limit on all of a principal's inline policies
-// together, counted in non-whitespace characters.
-func (p *planner) checkInlineSize(c Change, gr *Grantee) {
-	total := nonSpace(c.Policy.Compact())
+// checkInlineSize sizes an inline policy change the way IAM's limit
+// counts: all of a principal's inline policies together, in non-whitespace
+// characters. A change that writes over the limit is blocked.
+func (p *planner) checkInlineSize(c *Change, gr *Grantee) {
+	total := 0
+	if c.Policy != nil {
+		total = nonSpace(c.Policy.Compact())
+	}
 	for _, np := range gr.Inline {
 		if np.Name != c.PolicyName && np.Doc != nil {
 			total += nonSpace(np.Doc.Compact())
@@ -387,7 +392,8 @@ func (p *planner) checkInlineSize(c Change, gr *Grantee) {
 	if gr.Principal.Kind == arns.User {
 		limit = UserInlinePolicyLimit
 	}
-	if total > limit {
+	c.Size = &Size{Used: total, Limit: limit, Unit: UnitChars}
+	if c.Action != NoOp && c.Size.Over() {
 		p.tooLarge(c.Target, fmt.Sprintf("the %s's inline policies would total %d non-whitespace characters, over IAM's limit of %d", gr.Principal.Kind, total, limit))
 	}
 }

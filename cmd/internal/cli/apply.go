@@ -109,6 +109,7 @@ merged into what it then holds (backed up first, and said on stderr).`,
 		},
 	}
 	opts.Grant.register(cmd)
+	opts.Grant.registerFile(cmd)
 	opts.registerWriteFlags(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
 	addValidateFlag(cmd, &opts.Validate)
@@ -353,8 +354,8 @@ func (v *verifyDelayFlag) Type() string { return "duration" }
 // savedPlan reads a plan file and opens the backend it names, refusing a
 // plan for other accounts or one whose targets moved since.
 func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, error) {
-	if opts.Grant.Bucket != "" || opts.Grant.Grantee != "" {
-		return nil, errors.New("a saved plan carries its grant: give PLANFILE or --bucket and --grantee, not both")
+	if opts.Grant.Bucket != "" || opts.Grant.Grantee != "" || opts.Grant.File != "" {
+		return nil, errors.New("a saved plan carries its grants: give PLANFILE alone, without --bucket, --grantee or -f")
 	}
 	data, err := apply.ReadFile(opts.PlanFile, apply.MaxFileSize)
 	if err != nil {
@@ -364,7 +365,11 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
 	}
-	if sp.Grant == nil {
+	saved := sp.Grants
+	if sp.Grant != nil {
+		saved = []generate.Resolved{*sp.Grant}
+	}
+	if len(saved) == 0 {
 		return nil, fmt.Errorf("%s: the plan has no grant", opts.PlanFile)
 	}
 	switch {
@@ -373,12 +378,21 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, e
 	case sp.Backend.Kind == "live" && opts.Grant.State != "":
 		return nil, fmt.Errorf("%s was made against live accounts, not a state file", opts.PlanFile)
 	}
-	g, _, err := (&GrantFlags{State: opts.Grant.State, Bucket: sp.Grant.Bucket, Grantee: sp.Grant.Grantee, Prefix: sp.Grant.Prefix,
-		Key: sp.Grant.KeyARN, Access: strings.Join(sp.Grant.Access, ","), IAMPolicyName: sp.Grant.IAMPolicyName}).grant()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", opts.PlanFile, err)
+	b := &batch{}
+	for i, r := range saved {
+		spec := grantSpec{Bucket: r.Bucket, Grantee: r.Grantee, Prefix: r.Prefix, Key: r.KeyARN, Access: strings.Join(r.Access, ","), IAMPolicyName: r.IAMPolicyName}
+		label := ""
+		if len(saved) > 1 {
+			label = fmt.Sprintf("%s: grant %d", opts.PlanFile, i+1)
+		}
+		if err := b.add(spec, func(field string) string { return opts.PlanFile + ": " + field }, label); err != nil {
+			return nil, err
+		}
 	}
-	backend, err := openBackend(ctx, f, &opts.Grant, g)
+	if len(b.blockers) > 0 {
+		return nil, fmt.Errorf("%s: %s", opts.PlanFile, b.blockers[0].Message)
+	}
+	backend, err := openBackend(ctx, f, &opts.Grant, b.granteeAccount(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -399,7 +413,7 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, e
 	// The saved documents must be exactly what kmsgrant plans for the
 	// saved grant now: a plan file cannot carry anything else, whatever
 	// was done to it, and what relied-on documents say is checked again.
-	replan := replanner(backend, g, generate.Changes)
+	replan := replanner(backend, b.grants, generate.Changes)
 	fresh, err := replan(ctx)
 	if err != nil {
 		return nil, err

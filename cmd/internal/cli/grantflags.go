@@ -40,14 +40,20 @@ type GrantFlags struct {
 	Grantee       string
 	Access        string
 	IAMPolicyName string
+	// moreGrantees and morePrefixes are the --grantee and --prefix values
+	// after the first: plan, apply and revoke plan every grantee on every
+	// prefix.
+	moreGrantees, morePrefixes []string
+	// File is a grants file (-f) that holds the grants instead of flags.
+	File string
 }
 
 func (g *GrantFlags) register(cmd *cobra.Command) {
 	g.registerAccounts(cmd)
 	fl := cmd.Flags()
 	fl.Var(&onceString{p: &g.Bucket, what: "bucket"}, "bucket", "`NAME` of the bucket to share")
-	fl.Var(&onceString{p: &g.Grantee, what: "grantee"}, "grantee", "the grantee `PRINCIPAL`: an IAM role or user ARN, a role session ARN, or a 12-digit account ID")
-	fl.Var(&onceString{p: &g.Prefix, what: "prefix"}, "prefix", "limit the grant to object keys starting with `PREFIX` (reports/)")
+	fl.Var(&repeatable{first: &g.Grantee, more: &g.moreGrantees}, "grantee", "the grantee `PRINCIPAL`: an IAM role or user ARN, a role session ARN, or a 12-digit account ID")
+	fl.Var(&repeatable{first: &g.Prefix, more: &g.morePrefixes}, "prefix", "limit the grant to object keys starting with `PREFIX` (reports/)")
 	fl.StringVar(&g.Key, "key", "", "KMS `KEY`: key ID, key ARN, alias/NAME or alias ARN (default: the key of the bucket's default encryption)")
 	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`, comma-separated: read (always), list, write, versions")
 	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "`NAME` of the grantee's inline policy (default kmsgrant-BUCKET, ending in a hash of the bucket name where that is over IAM's 128 characters)")
@@ -94,8 +100,8 @@ func (g *GrantFlags) checkAccounts() error {
 	return nil
 }
 
-// onceString is a flag of one grant that may be given once: a run plans one
-// grant, and a second value would otherwise silently replace the first.
+// onceString is a flag that may be given once: a second value would
+// otherwise silently replace the first.
 type onceString struct {
 	p    *string
 	what string
@@ -111,13 +117,39 @@ func (o *onceString) String() string {
 
 func (o *onceString) Set(v string) error {
 	if o.set {
-		return fmt.Errorf("given twice (%q, then %q): kmsgrant plans one %s per run; run it once for each", *o.p, v, o.what)
+		return fmt.Errorf("given twice (%q, then %q): flags name one %s; put grants on several in a grants file (-f FILE)", *o.p, v, o.what)
 	}
 	*o.p, o.set = v, true
 	return nil
 }
 
 func (o *onceString) Type() string { return "string" }
+
+// repeatable is a flag that may be given several times: the first value
+// goes to first, the others to more.
+type repeatable struct {
+	first *string
+	more  *[]string
+	set   bool
+}
+
+func (r *repeatable) String() string {
+	if r.first == nil {
+		return ""
+	}
+	return *r.first
+}
+
+func (r *repeatable) Set(v string) error {
+	if !r.set {
+		*r.first, r.set = v, true
+		return nil
+	}
+	*r.more = append(*r.more, v)
+	return nil
+}
+
+func (r *repeatable) Type() string { return "string" }
 
 // looksLikeList reports whether a --grantee value is several principals
 // joined by commas. IAM names may hold commas, so only a part that is
@@ -135,61 +167,90 @@ func looksLikeList(v string) bool {
 
 var policyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 
-// grant turns the flags into a grant. A wildcard grantee is not an input
-// error but a blocker, so it comes back as a finding for the plan to show.
+// grantSpec is one grant as a person wrote it, in flags or in a grants
+// file: both are checked by grant, so they mean the same.
+type grantSpec struct {
+	Bucket, Prefix, Key, Grantee, Access, IAMPolicyName string
+}
+
+// fieldName names a field of a grant in errors: its flag (--bucket), or
+// where the grant is in a grants file and the field (grants.yaml:3 (grant
+// 1): bucket).
+type fieldName func(field string) string
+
+// flagName names a grant's field by its flag.
+func flagName(field string) string { return "--" + strings.ReplaceAll(field, "_", "-") }
+
+// grant turns the flags of one grant into a grant. More than one --grantee
+// or --prefix is refused: this is for the commands that take one grant.
 func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
+	if len(g.moreGrantees) > 0 || len(g.morePrefixes) > 0 {
+		return generate.Grant{}, nil, errors.New("this command takes one grant: give --grantee and --prefix once")
+	}
+	if g.CheckObjects < 0 {
+		return generate.Grant{}, nil, fmt.Errorf("--check-objects: want a number of objects, not %d", g.CheckObjects)
+	}
+	if looksLikeList(g.Grantee) {
+		return generate.Grant{}, nil, fmt.Errorf("--grantee: %q is several principals; this command takes one", g.Grantee)
+	}
+	return g.spec(g.Grantee, g.Prefix).grant(flagName)
+}
+
+// spec is the grant the flags give for one grantee and prefix.
+func (g *GrantFlags) spec(grantee, prefix string) grantSpec {
+	return grantSpec{Bucket: g.Bucket, Prefix: prefix, Key: g.Key, Grantee: grantee, Access: g.Access, IAMPolicyName: g.IAMPolicyName}
+}
+
+// grant checks a grant's values and turns them into a grant. A wildcard
+// grantee is not an input error but a blocker, so it comes back as a
+// finding for the plan to show.
+func (s grantSpec) grant(name fieldName) (generate.Grant, *generate.Finding, error) {
 	var out generate.Grant
 	var missing []string
-	if g.Bucket == "" {
-		missing = append(missing, "--bucket")
+	if s.Bucket == "" {
+		missing = append(missing, name("bucket"))
 	}
-	if g.Grantee == "" {
-		missing = append(missing, "--grantee")
+	if s.Grantee == "" {
+		missing = append(missing, name("grantee"))
 	}
 	if err := errMissing(missing); err != nil {
 		return out, nil, err
 	}
-	if err := arns.ValidateBucketName(g.Bucket); err != nil {
-		return out, nil, fmt.Errorf("--bucket: %w", err)
+	if err := arns.ValidateBucketName(s.Bucket); err != nil {
+		return out, nil, fmt.Errorf("%s: %w", name("bucket"), err)
 	}
-	if g.CheckObjects < 0 {
-		return out, nil, fmt.Errorf("--check-objects: want a number of objects, not %d", g.CheckObjects)
+	if err := generate.ValidatePrefix(s.Bucket, s.Prefix); err != nil {
+		return out, nil, fmt.Errorf("%s: %w", name("prefix"), err)
 	}
-	if err := generate.ValidatePrefix(g.Bucket, g.Prefix); err != nil {
-		return out, nil, fmt.Errorf("--prefix: %w", err)
-	}
-	access, err := generate.ParseAccess(g.Access)
+	access, err := generate.ParseAccess(s.Access)
 	if err != nil {
-		return out, nil, fmt.Errorf("--access: %w", err)
+		return out, nil, fmt.Errorf("%s: %w", name("access"), err)
 	}
-	if g.Key != "" {
-		if _, err := arns.ParseKeyRef(g.Key); err != nil {
-			return out, nil, fmt.Errorf("--key: %w", err)
+	if s.Key != "" {
+		if _, err := arns.ParseKeyRef(s.Key); err != nil {
+			return out, nil, fmt.Errorf("%s: %w", name("key"), err)
 		}
 	}
-	name := g.IAMPolicyName
-	if name == "" {
-		name = generate.DefaultIAMPolicyName(g.Bucket)
+	policyName := s.IAMPolicyName
+	if policyName == "" {
+		policyName = generate.DefaultIAMPolicyName(s.Bucket)
 	}
-	if !policyNameRE.MatchString(name) {
-		return out, nil, fmt.Errorf("--iam-policy-name: %q is not a valid IAM policy name (1-128 letters, digits and +=,.@_-)", name)
-	}
-	if looksLikeList(g.Grantee) {
-		return out, nil, fmt.Errorf("--grantee: %q is several principals; kmsgrant plans one grantee per run: run it once for each", g.Grantee)
+	if !policyNameRE.MatchString(policyName) {
+		return out, nil, fmt.Errorf("%s: %q is not a valid IAM policy name (1-128 letters, digits and +=,.@_-)", name("iam_policy_name"), policyName)
 	}
 	// A bare account ID takes the bucket's partition, known once it is read.
-	principal, err := arns.ParsePrincipal(g.Grantee, "")
+	principal, err := arns.ParsePrincipal(s.Grantee, "")
 	if errors.Is(err, arns.ErrWildcard) {
-		return out, &generate.Finding{Code: generate.CodeWildcardGrantee, Target: g.Grantee,
-			Message: fmt.Sprintf("grantee %q is a wildcard: %v", g.Grantee, err),
+		return out, &generate.Finding{Code: generate.CodeWildcardGrantee, Target: s.Grantee,
+			Message: fmt.Sprintf("grantee %q is a wildcard: %v", s.Grantee, err),
 			Fix:     "name the exact role or user ARN, or the account ID to trust the whole account"}, nil
 	}
 	if err != nil {
-		return out, nil, granteeError(err)
+		return out, nil, granteeError(name("grantee"), err)
 	}
 	return generate.Grant{
-		Bucket: g.Bucket, Prefix: g.Prefix, Key: g.Key, Grantee: principal,
-		Access: access, IAMPolicyName: name,
+		Bucket: s.Bucket, Prefix: s.Prefix, Key: s.Key, Grantee: principal,
+		Access: access, IAMPolicyName: policyName,
 	}, nil, nil
 }
 
@@ -207,11 +268,15 @@ func errMissing(flags []string) error {
 
 // granteeError is the error of a --grantee value kmsgrant cannot read,
 // with the value that was likely meant as the hint where there is one.
-func granteeError(err error) error {
-	err = fmt.Errorf("--grantee: %w", err)
+func granteeError(field string, err error) error {
+	err = fmt.Errorf("%s: %w", field, err)
 	var pe *arns.PrincipalError
 	if errors.As(err, &pe) && pe.Suggestion != "" {
-		return &hintError{err: err, hint: "did you mean --grantee " + pe.Suggestion + "?"}
+		hint := "did you mean " + pe.Suggestion + "?"
+		if strings.HasPrefix(field, "--") {
+			hint = "did you mean " + field + " " + pe.Suggestion + "?"
+		}
+		return &hintError{err: err, hint: hint}
 	}
 	return err
 }

@@ -74,6 +74,7 @@ document first (live AWS only).`,
 		},
 	}
 	opts.Grant.register(cmd)
+	opts.Grant.registerFile(cmd)
 	addOutputFlag(cmd, &opts.Output, planFormats...)
 	addValidateFlag(cmd, &opts.Validate)
 	cmd.Flags().BoolVar(&opts.DetailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes to apply (0 none, 1 error)")
@@ -173,69 +174,78 @@ func validated(ctx context.Context, pl *planned) (*planned, error) {
 	return &out, nil
 }
 
-// buildPlan turns grant flags into a plan, through the state file or live
-// AWS.
+// buildPlan turns grant flags, or a grants file, into a plan, through the
+// state file or live AWS.
 func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (*planned, error) {
 	return planWith(ctx, f, flags, generate.Changes)
 }
 
-// planWith reads what the grant's flags name and plans it with compute
-// (generate.Changes, or generate.Revoke).
-func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute func(generate.Grant, generate.Inputs) (*generate.Result, error)) (*planned, error) {
-	g, blocker, err := flags.grant()
+// planWith reads what the grants of the flags (or grants file) name and
+// plans them as one plan with compute (generate.Changes, or
+// generate.Revoke).
+func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute generate.Compute) (*planned, error) {
+	b, err := flags.grants()
 	if err != nil {
 		return nil, err
 	}
-	if blocker != nil {
-		return &planned{plan: apply.FromResult(generate.Blocked(*blocker))}, nil
+	if len(b.blockers) > 0 {
+		res := &generate.Result{Blockers: b.blockers}
+		return &planned{plan: apply.FromResult(res)}, nil
 	}
-	backend, in, err := readInputs(ctx, f, flags, &g, false)
+	prefix := ""
+	if len(b.grants) == 1 {
+		prefix = b.grants[0].Grant.Prefix
+	}
+	backend, err := openBackend(ctx, f, flags, b.granteeAccount(), prefix)
 	if err != nil {
 		return nil, err
 	}
-	res, err := compute(g, in)
+	for i := range b.grants {
+		if err := resolveSession(ctx, f, backend, &b.grants[i].Grant, false); err != nil {
+			printNotes(f, backend)
+			if b.fromFlags {
+				return nil, fmt.Errorf("--grantee: %w", err)
+			}
+			return nil, fmt.Errorf("%s: grantee: %w", b.grants[i].Label, err)
+		}
+	}
+	p, err := apply.PlanBatch(ctx, backend, b.grants, compute)
+	printNotes(f, backend)
+	if errors.Is(err, apply.ErrGranteeNotFound) && b.fromFlags && len(b.grants) == 1 {
+		err = fmt.Errorf("--grantee: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &planned{backend: backend, plan: apply.FromResult(res), replan: replanner(backend, g, compute)}, nil
+	return &planned{backend: backend, plan: p, replan: replanner(backend, b.grants, compute)}, nil
 }
 
-// replanner makes a grant's plan again through the same backend, reading
-// every document anew, the same way the first plan was made.
-func replanner(b apply.Backend, g generate.Grant, compute func(generate.Grant, generate.Inputs) (*generate.Result, error)) apply.Replan {
+// labelled prefixes an error with the label of the grant it is about.
+func labelled(label string, err error) error {
+	if label == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", label, err)
+}
+
+// replanner makes a plan again through the same backend, reading every
+// document anew, the same way the first plan was made.
+func replanner(b apply.Backend, grants []apply.Labelled, compute generate.Compute) apply.Replan {
 	return func(ctx context.Context) (*apply.Plan, error) {
-		in, err := apply.Read(ctx, b, g)
-		if err != nil {
-			return nil, err
-		}
-		res, err := compute(g, in)
-		if err != nil {
-			return nil, err
-		}
-		return apply.FromResult(res), nil
+		return apply.PlanBatch(ctx, b, grants, compute)
 	}
 }
 
-// readInputs opens the backend the flags name and reads what the grant
-// needs, showing the backend's notes. A grantee given as a session ARN
-// becomes its role, with the path the grantee's account tells; unless the
-// session is kept (explain evaluates the session itself), the grant is the
-// role's, and a note says so.
+// readInputs opens the backend the flags name and reads what one grant
+// needs, showing the backend's notes.
 func readInputs(ctx context.Context, f *Factory, flags *GrantFlags, g *generate.Grant, keepSession bool) (apply.Backend, generate.Inputs, error) {
-	backend, err := openBackend(ctx, f, flags, *g)
+	backend, err := openBackend(ctx, f, flags, g.Grantee.Account, g.Prefix)
 	if err != nil {
 		return nil, generate.Inputs{}, err
 	}
-	if g.Grantee.Session != "" {
-		session := g.Grantee.SessionARN()
-		if g.Grantee, err = apply.ResolveSession(ctx, backend, g.Grantee); err != nil {
-			printNotes(f, backend)
-			return nil, generate.Inputs{}, fmt.Errorf("--grantee: %w", err)
-		}
-		if !keepSession {
-			g.Grantee.Session = ""
-			fmt.Fprintf(f.IO.ErrOut, "note: %s is a session of role %s: the grant is the role's, whose sessions all act with its permissions\n", session, g.Grantee.ARN())
-		}
+	if err := resolveSession(ctx, f, backend, g, keepSession); err != nil {
+		printNotes(f, backend)
+		return nil, generate.Inputs{}, fmt.Errorf("--grantee: %w", err)
 	}
 	in, err := apply.Read(ctx, backend, *g)
 	printNotes(f, backend)
@@ -243,6 +253,26 @@ func readInputs(ctx context.Context, f *Factory, flags *GrantFlags, g *generate.
 		return nil, in, fmt.Errorf("--grantee: %w", err)
 	}
 	return backend, in, err
+}
+
+// resolveSession turns a grantee given as a session ARN into its role, with
+// the path the grantee's account tells; unless the session is kept
+// (explain evaluates the session itself), the grant is the role's, and a
+// note says so.
+func resolveSession(ctx context.Context, f *Factory, backend apply.Backend, g *generate.Grant, keepSession bool) error {
+	if g.Grantee.Session == "" {
+		return nil
+	}
+	session := g.Grantee.SessionARN()
+	var err error
+	if g.Grantee, err = apply.ResolveSession(ctx, backend, g.Grantee); err != nil {
+		return err
+	}
+	if !keepSession {
+		g.Grantee.Session = ""
+		fmt.Fprintf(f.IO.ErrOut, "note: %s is a session of role %s: the grant is the role's, whose sessions all act with its permissions\n", session, g.Grantee.ARN())
+	}
+	return nil
 }
 
 // savedBackend records what a plan was made against.
@@ -268,7 +298,10 @@ func printNotes(f *Factory, backend apply.Backend) {
 }
 
 // openBackend opens the state file, or, without --state, live AWS.
-func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, g generate.Grant) (apply.Backend, error) {
+// granteeAccount is the account of the grantees ("" for several), whose
+// credentials must be of it; objects under prefix are looked at with
+// --check-objects.
+func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, granteeAccount, prefix string) (apply.Backend, error) {
 	if err := flags.checkAccounts(); err != nil {
 		return nil, err
 	}
@@ -282,7 +315,7 @@ func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, g generate.
 	b, err := f.OpenLive(ctx, live.Options{
 		Profile: flags.Profile, OwnerProfile: flags.OwnerProfile, GranteeProfile: flags.GranteeProfile,
 		Region: flags.Region, EndpointURL: flags.EndpointURL,
-		GranteeAccount: g.Grantee.Account, Prefix: g.Prefix, CheckObjects: flags.CheckObjects,
+		GranteeAccount: granteeAccount, Prefix: prefix, CheckObjects: flags.CheckObjects,
 		VerifyDelay: verifyDelay(flags.VerifyDelay), VersionID: flags.VersionID,
 		OnCall: callReporter(f),
 	})

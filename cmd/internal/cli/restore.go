@@ -63,23 +63,40 @@ func restorePlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned,
 	var m apply.Manifest
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil || m.FormatVersion != apply.FormatVersion || m.Grant == nil {
+	err = dec.Decode(&m)
+	grants := m.Grants
+	if m.Grant != nil {
+		grants = []generate.Resolved{*m.Grant}
+	}
+	if err != nil || m.FormatVersion != apply.FormatVersion || len(grants) == 0 {
 		return nil, fmt.Errorf("%s: not a kmsgrant backup (manifest.json format_version %q)", opts.restoreFrom, m.FormatVersion)
 	}
-	grantee, err := arns.ParsePrincipal(m.Grant.Grantee, "")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", opts.restoreFrom, err)
+	account := ""
+	for _, g := range grants {
+		grantee, err := arns.ParsePrincipal(g.Grantee, "")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", opts.restoreFrom, err)
+		}
+		if account != "" && grantee.Account != account {
+			account = ""
+			break
+		}
+		account = grantee.Account
 	}
-	g := generate.Grant{Bucket: m.Grant.Bucket, Prefix: m.Grant.Prefix, Grantee: grantee}
-	backend, err := openBackend(ctx, f, &opts.Grant, g)
+	backend, err := openBackend(ctx, f, &opts.Grant, account, "")
 	if err != nil {
 		return nil, err
 	}
-	// Reading the bucket tells the backend its Region.
-	if _, err := backend.Bucket(ctx, m.Grant.Bucket); err != nil {
-		return nil, err
+	// Reading the buckets tells the backend their Regions.
+	for _, g := range grants {
+		if _, err := backend.Bucket(ctx, g.Bucket); err != nil {
+			return nil, err
+		}
 	}
-	res := &generate.Result{Grant: *m.Grant, Operation: "restore"}
+	res := &generate.Result{Grant: grants[0], Operation: "restore"}
+	if len(grants) > 1 {
+		res.Grants = grants
+	}
 	var changedSince []string
 	for _, t := range m.Targets {
 		c, err := restoreChange(ctx, backend, opts.restoreFrom, t)

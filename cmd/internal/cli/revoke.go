@@ -38,6 +38,7 @@ shown and confirmed as with apply.`,
 		},
 	}
 	opts.Grant.register(cmd)
+	opts.Grant.registerFile(cmd)
 	// Revoke takes away every access level; --access is kept only to
 	// say so when it is given, and is not shown.
 	_ = cmd.Flags().MarkHidden("access")

@@ -1,0 +1,141 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/kmsgrant/kmsgrant/generate"
+	"github.com/kmsgrant/kmsgrant/generate/arns"
+)
+
+// Labelled is a grant with the words that point a person to it in
+// messages ("grants.yaml:12"); "" for a grant given by flags.
+type Labelled struct {
+	Grant generate.Grant
+	Label string
+}
+
+// readConcurrency bounds the grants read at once: enough to hide round
+// trips, few enough to stay under AWS's request rates.
+const readConcurrency = 8
+
+// PlanBatch reads what a batch of grants needs and plans them as one (see
+// generate.Batch). Every bucket, key and grantee is read once however many
+// grants name it, and grants are read concurrently, a few at a time. A
+// batch of one grant is read and planned exactly as NewPlan does.
+func PlanBatch(ctx context.Context, b Backend, grants []Labelled, compute generate.Compute) (*Plan, error) {
+	if len(grants) != 1 {
+		b = newReadOnce(b)
+	}
+	items := make([]generate.BatchItem, len(grants))
+	errs := make([]error, len(grants))
+	sem := make(chan struct{}, readConcurrency)
+	var wg sync.WaitGroup
+	for i, g := range grants {
+		items[i] = generate.BatchItem{Grant: g.Grant, Label: g.Label}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := ctx.Err(); err != nil {
+				errs[i] = err
+				return
+			}
+			items[i].Inputs, errs[i] = Read(ctx, b, g.Grant)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			if grants[i].Label == "" {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%s: %w", grants[i].Label, err)
+		}
+	}
+	res, err := generate.Batch(items, compute)
+	if err != nil {
+		return nil, err
+	}
+	return FromResult(res), nil
+}
+
+// readOnce is a Backend whose reads of buckets, keys and grantees are made
+// once each, however many grants of a batch ask at once: the first caller
+// reads, the others wait for its answer. Every other method is the
+// backend's own.
+type readOnce struct {
+	Backend
+	mu    sync.Mutex
+	calls map[string]*onceCall
+}
+
+type onceCall struct {
+	done chan struct{}
+	val  any
+	err  error
+}
+
+func newReadOnce(b Backend) *readOnce {
+	return &readOnce{Backend: b, calls: map[string]*onceCall{}}
+}
+
+// do returns the answer of read for key, calling it only the first time.
+func (r *readOnce) do(key string, read func() (any, error)) (any, error) {
+	r.mu.Lock()
+	c, ok := r.calls[key]
+	if !ok {
+		c = &onceCall{done: make(chan struct{})}
+		r.calls[key] = c
+	}
+	r.mu.Unlock()
+	if ok {
+		<-c.done
+		return c.val, c.err
+	}
+	defer close(c.done)
+	c.val, c.err = read()
+	return c.val, c.err
+}
+
+func (r *readOnce) Bucket(ctx context.Context, name string) (*generate.Bucket, error) {
+	v, err := r.do("bucket "+name, func() (any, error) { return r.Backend.Bucket(ctx, name) })
+	bucket, _ := v.(*generate.Bucket)
+	return bucket, err
+}
+
+func (r *readOnce) Key(ctx context.Context, ref arns.KeyRef, account, region string) (*generate.Key, error) {
+	key := fmt.Sprintf("key %+v %s %s", ref, account, region)
+	v, err := r.do(key, func() (any, error) { return r.Backend.Key(ctx, ref, account, region) })
+	k, _ := v.(*generate.Key)
+	return k, err
+}
+
+func (r *readOnce) Grantee(ctx context.Context, p arns.Principal) (*generate.Grantee, error) {
+	v, err := r.do("grantee "+p.ARN(), func() (any, error) { return r.Backend.Grantee(ctx, p) })
+	g, _ := v.(*generate.Grantee)
+	return g, err
+}
+
+// BucketNames, AliasNames and PrincipalNames answer for the backend when
+// it can list names (see Namer), and nothing otherwise.
+func (r *readOnce) BucketNames(ctx context.Context) []string {
+	if n, ok := r.Backend.(Namer); ok {
+		return n.BucketNames(ctx)
+	}
+	return nil
+}
+
+func (r *readOnce) AliasNames(ctx context.Context, account, region string) []string {
+	if n, ok := r.Backend.(Namer); ok {
+		return n.AliasNames(ctx, account, region)
+	}
+	return nil
+}
+
+func (r *readOnce) PrincipalNames(ctx context.Context, account string, kind arns.PrincipalKind) []string {
+	if n, ok := r.Backend.(Namer); ok {
+		return n.PrincipalNames(ctx, account, kind)
+	}
+	return nil
+}
