@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -51,11 +52,16 @@ var fields = map[string]bool{
 func Parse(name string, data []byte) (*File, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) || err == nil && len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: the file is empty; want a grants list", name)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	if len(doc.Content) == 0 {
-		return nil, fmt.Errorf("%s: the file is empty; want a grants list", name)
+	var more yaml.Node
+	if dec.Decode(&more) == nil {
+		return nil, fmt.Errorf("%s:%d: a second YAML document; a grants file holds one", name, more.Line)
 	}
 	top := doc.Content[0]
 	if top.Kind != yaml.MappingNode {
@@ -174,6 +180,10 @@ func parseEntry(name string, index int, n *yaml.Node) (Entry, error) {
 // scalars reads a field's value: one string, or, where list is set, a list
 // of them.
 func scalars(v *yaml.Node, list bool) ([]string, error) {
+	// An alias (*analysts) stands for the value its anchor names.
+	for v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
 	switch {
 	case v.Kind == yaml.ScalarNode && v.Tag != "!!null":
 		return []string{v.Value}, nil
