@@ -76,7 +76,7 @@ func Batch(items []BatchItem, compute Compute) (*Result, error) {
 			case c.Action == Manual && ok:
 				// Statements for an administrator to attach, gathered
 				// into one document per principal and policy name.
-				merged := Merge(prev.Policy, c.Policy.Statements)
+				merged := Merge(c.Kind, prev.Policy, c.Policy.Statements)
 				prev.Policy, prev.After = merged, merged.Pretty()
 				prev.Size = &Size{Used: nonSpace(merged.Compact()), Limit: ManagedPolicyLimit, Unit: UnitChars}
 				last[key] = prev

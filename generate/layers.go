@@ -301,7 +301,7 @@ func (p *planner) manualIAM(needs []need) error {
 	if err != nil {
 		return err
 	}
-	doc := Merge(nil, sts)
+	doc := Merge(KindIAMPolicy, nil, sts)
 	target := p.g.Grantee.ARN()
 	c := Change{
 		Kind: KindIAMPolicy, Account: p.g.Grantee.Account, Target: target, PolicyName: p.g.IAMPolicyName,
@@ -346,7 +346,7 @@ func (p *planner) policyChange(kind, account, target string, current *policy.Doc
 			fmt.Sprintf("statement %q of the %s carries kmsgrant's Sid but was changed after kmsgrant wrote it; kmsgrant leaves it as it is and adds its own statement", sid, strings.ReplaceAll(kind, "_", " ")),
 			"remove the changed statement if it is no longer needed")
 	}
-	after := Merge(current, sts)
+	after := Merge(kind, current, sts)
 	c.Policy, c.After = after, after.Pretty()
 	var actions, sids []string
 	for _, st := range sts {

@@ -7,28 +7,30 @@ import (
 	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
-// Merge adds statements to a document and returns the new document; doc is
-// not changed, and nil means "no policy yet". A statement is joined into an
-// existing kmsgrant statement of the same shape (same effect, actions,
-// resources and conditions) by adding its principal; otherwise it is
-// appended, under a Sid no other statement uses. Every other statement, and
-// every statement kmsgrant did not write, is kept exactly as it was, in
-// place.
-func Merge(doc *policy.Document, add []policy.Statement) *policy.Document {
-	out := doc.Clone()
-	if out == nil {
-		out = policy.New()
+// Merge adds statements of a kind of policy to a document and returns the
+// new document; doc is not changed, and nil means "no policy yet". The
+// document's kmsgrant statements and the new ones are put together so that
+// the principals that hold the same scopes under the same form share one
+// statement (see factoring): a second grantee of a prefix joins the first
+// one's statement, a second prefix of the same grantees joins their
+// statement's list. Every statement kmsgrant did not write, and every one
+// of its own someone edited since, is kept exactly as it was, in place.
+func Merge(kind string, doc *policy.Document, add []policy.Statement) *policy.Document {
+	if doc == nil {
+		doc = policy.New()
 	}
-	for _, st := range add {
-		i := slices.IndexFunc(out.Statements, func(s policy.Statement) bool {
-			return s.HasSidPrefix(SidPrefix) && sameShape(s, st)
-		})
-		if i < 0 {
-			st.Sid = uniqueSid(out, st.Sid)
-			out.Append(st)
-			continue
+	var other []policy.Statement
+	out := refactor(kind, doc, func(f *factoring) {
+		for _, st := range add {
+			if !f.add(st) {
+				other = append(other, st)
+			}
 		}
-		out.Statements[i] = joinPrincipals(out.Statements[i], st)
+	})
+	// A statement not in kmsgrant's own form is added as it is.
+	for _, st := range other {
+		st.Sid = uniqueSid(out, st.Sid)
+		out.Append(st)
 	}
 	return out
 }
@@ -81,27 +83,4 @@ func uniqueSid(doc *policy.Document, sid string) string {
 		candidate = fmt.Sprintf("%sV%d", sid, n)
 	}
 	return candidate
-}
-
-// joinPrincipals returns existing with the AWS principals of add appended.
-func joinPrincipals(existing, add policy.Statement) policy.Statement {
-	var missing []string
-	for _, p := range add.Principal.AWS() {
-		if !slices.Contains(existing.Principal.AWS(), p) {
-			missing = append(missing, p)
-		}
-	}
-	if len(missing) == 0 {
-		return existing
-	}
-	joined := existing.Clone()
-	if joined.Principal == nil {
-		joined.Principal = &policy.Principal{}
-	}
-	if joined.Principal.Types == nil {
-		joined.Principal.Types = map[string]policy.Values{}
-	}
-	list := append(joined.Principal.AWS(), missing...)
-	joined.Principal.Types["AWS"] = policy.Strings(list...)
-	return joined
 }

@@ -80,18 +80,28 @@ func Revoke(g Grant, in Inputs) (*Result, error) {
 
 // revokeChange removes principal from the Kmsgrant statements of doc whose
 // scope (everything but actions and principal) is one of shapes. For an
-// identity policy (principal ""), such statements go entirely.
+// identity policy (principal ""), such statements go entirely. Statements
+// in kmsgrant's own form are taken apart and put back together without the
+// principal's scopes (see factoring.revoke); a kmsgrant statement someone
+// edited loses the principal only when its scope is exactly the grant's.
 func revokeChange(kind, account, target string, doc *policy.Document, shapes []policy.Statement, principal string, mayDelete bool) Change {
 	c := Change{Kind: kind, Account: account, Target: target, Action: NoOp, Before: doc.Pretty(), After: doc.Pretty(), Policy: doc,
 		Reason: "no kmsgrant statement grants the grantee here"}
 	if doc == nil {
 		return c
 	}
-	out := doc.Clone()
-	out.Statements = nil
+	f := newFactoring(kind)
+	refactored := refactor(kind, doc, func(f *factoring) { f.revoke(principal, shapes) })
 	removed := 0
 	for _, st := range doc.Statements {
-		if !st.HasSidPrefix(SidPrefix) || !slices.ContainsFunc(shapes, func(s policy.Statement) bool { return sameScope(s, st) }) {
+		if f.pristine(st) && !slices.ContainsFunc(refactored.Statements, func(s policy.Statement) bool { return s.String() == st.String() }) {
+			removed++
+		}
+	}
+	out := refactored.Clone()
+	out.Statements = nil
+	for _, st := range refactored.Statements {
+		if f.pristine(st) || !st.HasSidPrefix(SidPrefix) || !slices.ContainsFunc(shapes, func(s policy.Statement) bool { return sameScope(s, st) }) {
 			out.Statements = append(out.Statements, st)
 			continue
 		}

@@ -1,0 +1,311 @@
+package generate
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/kmsgrant/kmsgrant/generate/policy"
+)
+
+// A policy's kmsgrant statements are, taken apart, a set of grants of one
+// principal (none, in an identity policy) to one scope value (an object
+// ARN, an s3:prefix pattern, an encryption context ARN) under one form: the
+// rest of the statement, effect, actions, resource and conditions. Put back
+// together, the scopes that the same principals hold under the same form
+// share one statement, listing those principals and those scopes. That is
+// exact: an Allow of principals P on scopes S grants every p in P every s
+// in S, and in no other pairing are both lists shared, so no principal
+// gains a scope it was not granted. It is what keeps a data lake's
+// documents within AWS's size limits: one statement per set of grantees,
+// not per grantee and prefix.
+//
+// Only statements in the exact form kmsgrant writes are taken apart (see
+// pristine): a kmsgrant statement someone edited is left as it is.
+
+// factoring holds the kmsgrant statements of one document taken apart.
+type factoring struct {
+	kind  string
+	forms []*form
+	byKey map[string]*form
+}
+
+// form is the rest of a statement once its principals and scope values
+// are taken out, and who holds which scope under it.
+type form struct {
+	// base is the statement with no Sid, no principal and no scope value.
+	base policy.Statement
+	// cond is the index of the condition that holds the scope values;
+	// -1 when the scope is the Resource.
+	cond int
+	// identity is set for statements without a principal.
+	identity bool
+	// scopes in the order first seen, and each one's principals in the
+	// order first seen.
+	scopes  []string
+	holders map[string][]string
+}
+
+func newFactoring(kind string) *factoring {
+	return &factoring{kind: kind, byKey: map[string]*form{}}
+}
+
+// scopeKeys are the condition keys whose StringLike values are a kmsgrant
+// statement's scope: the objects a key statement decrypts for, the
+// prefixes a ListBucket statement lists.
+var scopeKeys = []string{"kms:encryptioncontext:aws:s3:arn", "s3:prefix"}
+
+// scopeCondition returns the index of a statement's scope condition, -1
+// when its scope is its Resource.
+func scopeCondition(st policy.Statement) int {
+	for i, c := range st.Condition {
+		if c.Operator == "StringLike" && slices.Contains(scopeKeys, strings.ToLower(c.Key)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// pristine reports whether a statement is one of kmsgrant's in the exact
+// form it writes them: an Allow to AWS principals (or, in an identity
+// policy, none) whose Sid is the one kmsgrant gives that form.
+func (f *factoring) pristine(st policy.Statement) bool {
+	if !st.HasSidPrefix(SidPrefix) || st.Effect != policy.Allow || st.NotPrincipal != nil ||
+		st.NotAction.IsSet() || st.NotResource.IsSet() || !st.Action.IsSet() || !st.Resource.IsSet() {
+		return false
+	}
+	if p := st.Principal; p != nil && (p.Wildcard || len(p.Types) != 1 || len(p.AWS()) == 0) {
+		return false
+	}
+	sid := sidFor(f.kind, st.Action.List, st)
+	return st.Sid == sid || strings.HasPrefix(st.Sid, sid+"V")
+}
+
+// add takes a statement apart; it reports false, and takes nothing, for a
+// statement that is not pristine.
+func (f *factoring) add(st policy.Statement) bool {
+	if !f.pristine(st) {
+		return false
+	}
+	base := st.Clone()
+	base.Sid, base.Principal = "", nil
+	cond := scopeCondition(st)
+	var scopes []string
+	if cond < 0 {
+		scopes, base.Resource = st.Resource.List, policy.Values{}
+	} else {
+		scopes, base.Condition[cond].Values = st.Condition[cond].Values.List, policy.Values{}
+	}
+	key := base.String()
+	fm, ok := f.byKey[key]
+	if !ok {
+		fm = &form{base: base, cond: cond, identity: st.Principal == nil, holders: map[string][]string{}}
+		f.byKey[key] = fm
+		f.forms = append(f.forms, fm)
+	}
+	principals := []string{""}
+	if !fm.identity {
+		principals = st.Principal.AWS()
+	}
+	for _, s := range scopes {
+		if _, seen := fm.holders[s]; !seen {
+			fm.scopes = append(fm.scopes, s)
+			fm.holders[s] = nil
+		}
+		for _, p := range principals {
+			if !slices.Contains(fm.holders[s], p) {
+				fm.holders[s] = append(fm.holders[s], p)
+			}
+		}
+	}
+	return true
+}
+
+// remove takes away each principal's scope that match says to, given the
+// statement granting that principal that one scope.
+func (f *factoring) remove(match func(principal string, single policy.Statement) bool) {
+	for _, fm := range f.forms {
+		for _, s := range fm.scopes {
+			fm.holders[s] = slices.DeleteFunc(fm.holders[s], func(p string) bool {
+				return match(p, fm.statement([]string{p}, []string{s}))
+			})
+		}
+	}
+}
+
+// statement is the form granting principals the scopes.
+func (fm *form) statement(principals, scopes []string) policy.Statement {
+	st := fm.base.Clone()
+	if !fm.identity {
+		st.Principal = &policy.Principal{Types: map[string]policy.Values{"AWS": policy.Strings(principals...)}}
+	}
+	if fm.cond < 0 {
+		st.Resource = policy.Strings(scopes...)
+	} else {
+		st.Condition[fm.cond].Values = policy.Values{List: slices.Clone(scopes)}
+	}
+	return st
+}
+
+// statements puts the statements back together: per form, one statement
+// for each set of principals, holding every scope exactly they hold, in the
+// order first seen. Each has the Sid kmsgrant gives its form.
+func (f *factoring) statements() []policy.Statement {
+	var out []policy.Statement
+	for _, fm := range f.forms {
+		var groups []string
+		scopesOf := map[string][]string{}
+		principalsOf := map[string][]string{}
+		for _, s := range fm.scopes {
+			holders := fm.holders[s]
+			if len(holders) == 0 {
+				continue
+			}
+			key := strings.Join(slices.Sorted(slices.Values(holders)), "\n")
+			if _, ok := scopesOf[key]; !ok {
+				groups = append(groups, key)
+				principalsOf[key] = holders
+			}
+			scopesOf[key] = append(scopesOf[key], s)
+		}
+		for _, key := range groups {
+			st := fm.statement(principalsOf[key], scopesOf[key])
+			st.Sid = sidFor(f.kind, st.Action.List, st)
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// refactor takes doc's pristine kmsgrant statements apart, lets edit add
+// to or take from them, and puts them back together into a new document.
+// Every other statement is kept as it was, in place. A statement that
+// comes back the same keeps its place and its bytes; one whose principals
+// changed takes the place of the statement with its Sid; the others go at
+// the end, under Sids no other statement uses.
+func refactor(kind string, doc *policy.Document, edit func(*factoring)) *policy.Document {
+	f := newFactoring(kind)
+	taken := make([]bool, len(doc.Statements))
+	for i, st := range doc.Statements {
+		taken[i] = f.add(st)
+	}
+	edit(f)
+	rebuilt := f.statements()
+	placed := make([]bool, len(rebuilt))
+	out := doc.Clone()
+	out.Statements = nil
+	for i, st := range doc.Statements {
+		if !taken[i] {
+			out.Append(st)
+			continue
+		}
+		same := slices.IndexFunc(rebuilt, func(r policy.Statement) bool { return withoutSid(r) == withoutSid(st) })
+		if same >= 0 && !placed[same] {
+			placed[same] = true
+			out.Append(st)
+			continue
+		}
+		bySid := slices.IndexFunc(rebuilt, func(r policy.Statement) bool { return r.Sid == st.Sid })
+		if bySid >= 0 && !placed[bySid] {
+			placed[bySid] = true
+			out.Append(rebuilt[bySid])
+		}
+	}
+	for i, st := range rebuilt {
+		if !placed[i] {
+			st.Sid = uniqueSid(out, st.Sid)
+			out.Append(st)
+		}
+	}
+	return out
+}
+
+// withoutSid is a statement's text from its fields, with no Sid.
+func withoutSid(st policy.Statement) string {
+	c := st.Clone()
+	c.Sid = ""
+	return c.String()
+}
+
+// revoke takes from principal ("" in an identity policy) every scope value
+// that one of shapes grants under the same form, whatever the actions: the
+// statements kmsgrant could have written for the revoked grant. A value
+// that names only a bucket (the encryption context S3 gives a bucket key)
+// is kept while the principal still holds an object ARN of that bucket
+// under the same form: another of its grants needs it too.
+func (f *factoring) revoke(principal string, shapes []policy.Statement) {
+	revoked := map[string]map[string]bool{}
+	for _, sh := range shapes {
+		key, values := scopeParts(sh)
+		if revoked[key] == nil {
+			revoked[key] = map[string]bool{}
+		}
+		for _, v := range values {
+			revoked[key][v] = true
+		}
+	}
+	for _, fm := range f.forms {
+		values := revoked[formKey(fm.base, fm.cond)]
+		if values == nil {
+			continue
+		}
+		drop := func(s string) {
+			fm.holders[s] = slices.DeleteFunc(fm.holders[s], func(p string) bool { return p == principal })
+		}
+		for _, s := range fm.scopes {
+			if values[s] && !isBucketARN(s) {
+				drop(s)
+			}
+		}
+		for _, s := range fm.scopes {
+			if values[s] && isBucketARN(s) && !fm.holdsUnder(principal, s+"/") {
+				drop(s)
+			}
+		}
+	}
+}
+
+// holdsUnder reports whether principal holds a scope value starting with
+// prefix.
+func (fm *form) holdsUnder(principal, prefix string) bool {
+	for _, s := range fm.scopes {
+		if strings.HasPrefix(s, prefix) && slices.Contains(fm.holders[s], principal) {
+			return true
+		}
+	}
+	return false
+}
+
+// isBucketARN reports whether a scope value is a bucket's ARN, not an
+// object ARN or a key prefix.
+func isBucketARN(s string) bool {
+	_, name, ok := strings.Cut(s, ":::")
+	return strings.HasPrefix(s, "arn:") && ok && !strings.Contains(name, "/")
+}
+
+// scopeParts takes a statement apart into the key of its form without its
+// actions, and its scope values.
+func scopeParts(st policy.Statement) (string, []string) {
+	cond := scopeCondition(st)
+	if cond < 0 {
+		return formKey(st, cond), st.Resource.List
+	}
+	return formKey(st, cond), st.Condition[cond].Values.List
+}
+
+// formKey is the text of a statement without its Sid, principal, actions
+// and scope values, whatever their string-or-list shapes: what a revoke
+// compares.
+func formKey(st policy.Statement, cond int) string {
+	c := st.Clone()
+	c.Sid, c.Principal, c.Action = "", nil, policy.Values{}
+	if cond < 0 {
+		c.Resource = policy.Values{}
+	} else {
+		c.Condition[cond].Values = policy.Values{}
+	}
+	c.NotAction.Single, c.Resource.Single, c.NotResource.Single = false, false, false
+	for i := range c.Condition {
+		c.Condition[i].Values.Single = false
+	}
+	return c.String()
+}
