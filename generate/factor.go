@@ -3,6 +3,7 @@ package generate
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
@@ -80,40 +81,83 @@ func (f *factoring) pristine(st policy.Statement) bool {
 	return st.Sid == sid || strings.HasPrefix(st.Sid, sid+"V")
 }
 
+// parts is what taking one statement apart finds: whether it is pristine,
+// its form and its scope values, and its text without its Sid.
+type parts struct {
+	pristine   bool
+	key        string
+	base       policy.Statement
+	cond       int
+	principals []string
+	scopes     []string
+	text       string
+}
+
+// partsCache keeps what taking statements apart found, by kind and
+// statement text: a batch plans hundreds of grants into the same documents,
+// and each plan takes their statements apart again.
+var partsCache = struct {
+	sync.Mutex
+	m map[string]*parts
+}{m: map[string]*parts{}}
+
+// partsCacheSize bounds the cache; it starts again when full.
+const partsCacheSize = 1 << 16
+
+func (f *factoring) partsOf(st policy.Statement) *parts {
+	id := f.kind + "\x00" + st.String()
+	partsCache.Lock()
+	p, ok := partsCache.m[id]
+	partsCache.Unlock()
+	if ok {
+		return p
+	}
+	p = &parts{pristine: f.pristine(st), text: withoutSid(st)}
+	if p.pristine {
+		p.base = st.Clone()
+		p.base.Sid, p.base.Principal = "", nil
+		p.cond = scopeCondition(st)
+		if p.cond < 0 {
+			p.scopes, p.base.Resource = st.Resource.List, policy.Values{}
+		} else {
+			p.scopes, p.base.Condition[p.cond].Values = st.Condition[p.cond].Values.List, policy.Values{}
+		}
+		p.key = p.base.String()
+		p.principals = []string{""}
+		if st.Principal != nil {
+			p.principals = st.Principal.AWS()
+		}
+	}
+	partsCache.Lock()
+	if len(partsCache.m) >= partsCacheSize {
+		partsCache.m = map[string]*parts{}
+	}
+	partsCache.m[id] = p
+	partsCache.Unlock()
+	return p
+}
+
 // add takes a statement apart; it reports false, and takes nothing, for a
 // statement that is not pristine.
 func (f *factoring) add(st policy.Statement) bool {
-	if !f.pristine(st) {
+	p := f.partsOf(st)
+	if !p.pristine {
 		return false
 	}
-	base := st.Clone()
-	base.Sid, base.Principal = "", nil
-	cond := scopeCondition(st)
-	var scopes []string
-	if cond < 0 {
-		scopes, base.Resource = st.Resource.List, policy.Values{}
-	} else {
-		scopes, base.Condition[cond].Values = st.Condition[cond].Values.List, policy.Values{}
-	}
-	key := base.String()
-	fm, ok := f.byKey[key]
+	fm, ok := f.byKey[p.key]
 	if !ok {
-		fm = &form{base: base, cond: cond, identity: st.Principal == nil, holders: map[string][]string{}}
-		f.byKey[key] = fm
+		fm = &form{base: p.base, cond: p.cond, identity: st.Principal == nil, holders: map[string][]string{}}
+		f.byKey[p.key] = fm
 		f.forms = append(f.forms, fm)
 	}
-	principals := []string{""}
-	if !fm.identity {
-		principals = st.Principal.AWS()
-	}
-	for _, s := range scopes {
+	for _, s := range p.scopes {
 		if _, seen := fm.holders[s]; !seen {
 			fm.scopes = append(fm.scopes, s)
 			fm.holders[s] = nil
 		}
-		for _, p := range principals {
-			if !slices.Contains(fm.holders[s], p) {
-				fm.holders[s] = append(fm.holders[s], p)
+		for _, pr := range p.principals {
+			if !slices.Contains(fm.holders[s], pr) {
+				fm.holders[s] = append(fm.holders[s], pr)
 			}
 		}
 	}
@@ -191,6 +235,11 @@ func refactor(kind string, doc *policy.Document, edit func(*factoring)) *policy.
 	edit(f)
 	rebuilt := f.statements()
 	placed := make([]bool, len(rebuilt))
+	byText, bySid := map[string]int{}, map[string]int{}
+	for i, r := range rebuilt {
+		byText[withoutSid(r)] = i
+		bySid[r.Sid] = i
+	}
 	out := doc.Clone()
 	out.Statements = nil
 	for i, st := range doc.Statements {
@@ -198,25 +247,34 @@ func refactor(kind string, doc *policy.Document, edit func(*factoring)) *policy.
 			out.Append(st)
 			continue
 		}
-		same := slices.IndexFunc(rebuilt, func(r policy.Statement) bool { return withoutSid(r) == withoutSid(st) })
-		if same >= 0 && !placed[same] {
+		if same, ok := byText[f.partsOf(st).text]; ok && !placed[same] {
 			placed[same] = true
 			out.Append(st)
 			continue
 		}
-		bySid := slices.IndexFunc(rebuilt, func(r policy.Statement) bool { return r.Sid == st.Sid })
-		if bySid >= 0 && !placed[bySid] {
-			placed[bySid] = true
-			out.Append(rebuilt[bySid])
+		if j, ok := bySid[st.Sid]; ok && !placed[j] {
+			placed[j] = true
+			out.Append(withText(rebuilt[j]))
 		}
 	}
 	for i, st := range rebuilt {
 		if !placed[i] {
 			st.Sid = uniqueSid(out, st.Sid)
-			out.Append(st)
+			out.Append(withText(st))
 		}
 	}
 	return out
+}
+
+// withText returns a statement built from its fields as if read from its
+// text, which it then keeps: the next plan of a batch reads it without
+// writing it out again.
+func withText(st policy.Statement) policy.Statement {
+	parsed, err := policy.ParseStatement([]byte(st.String()))
+	if err != nil {
+		panic("generate: a statement kmsgrant built does not parse: " + err.Error())
+	}
+	return parsed
 }
 
 // withoutSid is a statement's text from its fields, with no Sid.

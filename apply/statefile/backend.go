@@ -239,18 +239,33 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 	if err != nil {
 		return err
 	}
+	// Within a known entity, the edit starts there; otherwise from the
+	// top of the file.
+	at, rel := int64(-1), path
+	if start, ok := f.entityStart(path); ok {
+		at, rel = start, path[4:]
+	}
 	var data []byte
 	if c.Action == generate.Delete {
-		data, err = jsonedit.Delete(f.data, path)
+		data, err = jsonedit.DeleteAt(f.data, at, rel)
 	} else if c.Kind == generate.KindBucketEncryption {
 		var id []byte
 		if id, err = json.Marshal(c.Encryption.KMSMasterKeyID); err == nil {
-			data, err = jsonedit.Set(f.data, path, id)
+			data, err = jsonedit.SetAt(f.data, at, rel, id)
 		}
 	} else {
-		data, err = f.editPolicy(path, c.Policy)
+		data, err = f.editPolicy(path, at, rel, c.Policy)
 	}
-	return f.take(path, data, err)
+	before := int64(len(f.data))
+	if err := f.take(path, at, data, err); err != nil {
+		return err
+	}
+	if at < 0 {
+		f.spans = nil // made again on the next write
+	} else {
+		f.edited(path, int64(len(f.data))-before)
+	}
+	return nil
 }
 
 // take makes data, the file's contents with one edit at path, the file's
@@ -283,11 +298,11 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 // twice in an account), so an entity under it may not decode alone as it
 // does in the file. Parse notes such files (mergedFields); they are parsed
 // whole after each write, as is an edit anywhere else.
-func (f *File) take(path []string, data []byte, err error) error {
+func (f *File) take(path []string, at int64, data []byte, err error) error {
 	if err != nil {
 		return fmt.Errorf("editing %s: %w", f.name, err)
 	}
-	if err := f.takeEntity(path, data); err != nil {
+	if err := f.takeEntity(path, at, data); err != nil {
 		return fmt.Errorf("the edited state file does not check: %w", err)
 	}
 	f.dirty = true
@@ -329,21 +344,22 @@ func changePath(c generate.Change) ([]string, error) {
 // editPolicy writes doc at path. Where doc is the document already there
 // with statements changed or appended, only those statements are edited, so
 // the statements kmsgrant did not touch keep their lines in the file.
-func (f *File) editPolicy(path []string, doc *policy.Document) ([]byte, error) {
+// The edit's path, rel, starts at the object at data[at] (-1: the top).
+func (f *File) editPolicy(path []string, at int64, rel []string, doc *policy.Document) ([]byte, error) {
 	old := f.doc(path...)
 	if old == nil || old.StatementIsObject() || doc.StatementIsObject() ||
 		old.Version != doc.Version || old.ID != doc.ID || len(doc.Statements) < len(old.Statements) {
-		return jsonedit.Set(f.data, path, doc.Compact())
+		return jsonedit.SetAt(f.data, at, rel, doc.Compact())
 	}
 	data := f.data
 	var err error
-	list := append(slices.Clone(path), "Statement")
+	list := append(slices.Clone(rel), "Statement")
 	for i, st := range doc.Statements {
 		switch {
 		case i >= len(old.Statements):
-			data, err = jsonedit.Append(data, list, []byte(st.String()))
+			data, err = jsonedit.AppendAt(data, at, list, []byte(st.String()))
 		case st.String() != old.Statements[i].String():
-			data, err = jsonedit.Set(data, append(slices.Clone(list), strconv.Itoa(i)), []byte(st.String()))
+			data, err = jsonedit.SetAt(data, at, append(slices.Clone(list), strconv.Itoa(i)), []byte(st.String()))
 		}
 		if err != nil {
 			return nil, err

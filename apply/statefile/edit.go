@@ -14,7 +14,8 @@ import (
 // role or user that the edit at path changed (or the account it created),
 // as take explains; where that cannot stand in for Parse, it parses data
 // whole.
-func (f *File) takeEntity(path []string, data []byte) error {
+// at is where the entity starts when the write knew it (-1 otherwise).
+func (f *File) takeEntity(path []string, at int64, data []byte) error {
 	if bytes.Equal(data, f.data) {
 		return nil // a deletion of what is not there
 	}
@@ -30,7 +31,17 @@ func (f *File) takeEntity(path []string, data []byte) error {
 	if acct == nil {
 		where = slices.Clone(path[:2])
 	}
-	start, end, ok := jsonedit.Span(data, where)
+	start, end, ok := int64(0), int64(0), false
+	if at >= 0 && len(where) == 4 {
+		// An edit inside the entity leaves its start where it was.
+		var err error
+		start, ok = at, true
+		if end, err = jsonedit.ValueEnd(data, at); err != nil {
+			return f.takeAll(data)
+		}
+	} else {
+		start, end, ok = jsonedit.Span(data, where)
+	}
 	if !ok {
 		return f.takeAll(data)
 	}
@@ -134,5 +145,6 @@ func (f *File) takeAll(data []byte) error {
 		return err
 	}
 	f.data, f.st, f.docs, f.mergedFields = next.data, next.st, next.docs, next.mergedFields
+	f.spans = nil
 	return nil
 }

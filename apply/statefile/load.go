@@ -45,6 +45,9 @@ type File struct {
 	pending []policyCheck
 	// dirty is set once a write changed data.
 	dirty bool
+	// spans is where each entity starts in data, for writes; nil until
+	// the first write, and after one it cannot follow.
+	spans *spans
 	// read is the digest of the bytes as read from disk, so Flush can
 	// refuse to overwrite changes made by someone else since.
 	read [sha256.Size]byte

@@ -97,6 +97,11 @@ func parseStatement(raw json.RawMessage, path string) (Statement, error) {
 		return Statement{}, errorf(path, "a statement must be a JSON object")
 	}
 	s := Statement{raw: append(json.RawMessage(nil), bytes.TrimSpace(raw)...)}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, s.raw); err != nil {
+		return Statement{}, errorf(path, "a statement must be a JSON object")
+	}
+	s.compact = compact.String()
 	for k, v := range fields {
 		p := k
 		if path != "" {

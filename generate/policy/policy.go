@@ -57,6 +57,9 @@ type Statement struct {
 	Condition    Conditions
 
 	raw json.RawMessage
+	// compact is raw compacted, kept since statements are compared by
+	// their text over and over.
+	compact string
 }
 
 // Values is an element that AWS accepts as a string or a list of strings.
@@ -107,7 +110,7 @@ type Condition struct {
 // marshalled from its fields. Use it to derive a changed statement.
 func (s Statement) Clone() Statement {
 	c := s
-	c.raw = nil
+	c.raw, c.compact = nil, ""
 	c.Action = cloneValues(s.Action)
 	c.NotAction = cloneValues(s.NotAction)
 	c.Resource = cloneValues(s.Resource)
@@ -377,6 +380,9 @@ func writeString(b *bytes.Buffer, s string) {
 
 // String returns the statement's compact JSON, for messages.
 func (s Statement) String() string {
+	if s.raw != nil {
+		return s.compact
+	}
 	var b bytes.Buffer
 	if err := s.writeTo(&b); err != nil {
 		return fmt.Sprintf("<invalid statement: %v>", err)

@@ -21,6 +21,14 @@ import (
 // key appears twice in one object, the last one is edited, since that is
 // the one encoding/json reads.
 func Set(data []byte, path []string, value []byte) ([]byte, error) {
+	return SetAt(data, -1, path, value)
+}
+
+// SetAt is Set with path starting at the object whose value starts at
+// data[at] rather than at the top-level object (-1): an edit inside one
+// entity of a large file reads only that entity. data must be valid JSON,
+// as the caller knows from an earlier read.
+func SetAt(data []byte, at int64, path []string, value []byte) ([]byte, error) {
 	if len(path) == 0 {
 		return nil, errors.New("jsonedit: empty path")
 	}
@@ -32,7 +40,7 @@ func Set(data []byte, path []string, value []byte) ([]byte, error) {
 	if !json.Valid(value) {
 		return nil, errors.New("jsonedit: value is not JSON")
 	}
-	loc, err := locate(data, path)
+	loc, err := locateAt(data, at, path)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +116,23 @@ type location struct {
 // objects on the path are read member by member, everything else is
 // passed over.
 func locate(data []byte, path []string) (location, error) {
+	return locateAt(data, -1, path)
+}
+
+// locateAt is locate from the object that starts at data[at]; -1 for the
+// top-level object.
+func locateAt(data []byte, at int64, path []string) (location, error) {
+	if at >= 0 {
+		if at >= int64(len(data)) || data[at] != '{' {
+			return location{}, errors.New("jsonedit: no object at the offset given")
+		}
+		s := search{data: data, path: path}
+		_, loc, pathErr, err := s.in(at, 0)
+		if err == nil {
+			err = pathErr
+		}
+		return loc, err
+	}
 	start := skipSpace(data, 0)
 	if start >= int64(len(data)) {
 		return location{}, errors.New("empty document")
@@ -226,10 +251,16 @@ func (s *search) at(v int64, depth int) (end int64, loc location, pathErr, err e
 // Append returns data with value added at the end of the array at path,
 // indented like the elements before it.
 func Append(data []byte, path []string, value []byte) ([]byte, error) {
+	return AppendAt(data, -1, path, value)
+}
+
+// AppendAt is Append with path starting at the object that starts at
+// data[at] (see SetAt).
+func AppendAt(data []byte, at int64, path []string, value []byte) ([]byte, error) {
 	if !json.Valid(value) {
 		return nil, errors.New("jsonedit: value is not JSON")
 	}
-	loc, err := locate(data, path)
+	loc, err := locateAt(data, at, path)
 	if err != nil {
 		return nil, err
 	}
@@ -461,19 +492,35 @@ func PathAt(data []byte, offset int64) []string {
 // a path that does not exist is not an error. Like Set, it touches nothing
 // else, and edits the last of duplicate keys.
 func Delete(data []byte, path []string) ([]byte, error) {
+	return DeleteAt(data, -1, path)
+}
+
+// DeleteAt is Delete with path starting at the object that starts at
+// data[at] (see SetAt).
+func DeleteAt(data []byte, at int64, path []string) ([]byte, error) {
 	if len(path) == 0 {
 		return nil, errors.New("jsonedit: empty path")
 	}
 	parent := data
 	var obj span
-	if len(path) == 1 {
+	switch {
+	case len(path) == 1 && at >= 0:
+		end, err := ValueEnd(data, at)
+		if err != nil {
+			return nil, err
+		}
+		if data[at] != '{' {
+			return nil, errors.New("jsonedit: no object at the offset given")
+		}
+		obj = span{at, end}
+	case len(path) == 1:
 		root, err := rootObject(data)
 		if err != nil {
 			return nil, err
 		}
 		obj = root
-	} else {
-		loc, err := locate(data, path[:len(path)-1])
+	default:
+		loc, err := locateAt(data, at, path[:len(path)-1])
 		if err != nil {
 			return nil, err
 		}

@@ -1035,3 +1035,61 @@ func TestDelete(t *testing.T) {
 		})
 	}
 }
+
+// SetAt, AppendAt and DeleteAt from an object inside the file edit exactly
+// as Set, Append and Delete do from the top with the whole path.
+func TestEditsAtAnObjectMatchEditsFromTheTop(t *testing.T) {
+	files, err := filepath.Glob("../../../examples/*/state.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example state files: %v", err)
+	}
+	n := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var objects [][]string
+		var walk func(v any, p []string)
+		walk = func(v any, p []string) {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return
+			}
+			objects = append(objects, slices.Clone(p))
+			for k, child := range m {
+				walk(child, append(slices.Clone(p), k))
+			}
+		}
+		walk(decode(t, data), nil)
+		for _, obj := range objects {
+			if len(obj) == 0 {
+				continue
+			}
+			at, _, ok := Span(data, obj)
+			if !ok {
+				t.Fatalf("%s: no span for %q", file, obj)
+			}
+			for _, rel := range [][]string{{"x_new"}, {"x_new", "deeper"}, {"policy"}, {"policy", "Statement"}} {
+				full := append(slices.Clone(obj), rel...)
+				want, wantErr := Set(data, full, []byte(smallPolicy))
+				got, gotErr := SetAt(data, at, rel, []byte(smallPolicy))
+				if (wantErr == nil) != (gotErr == nil) || !bytes.Equal(want, got) {
+					t.Errorf("%s: SetAt(%q, %q) differs from Set(%q): %v / %v", file, obj, rel, full, gotErr, wantErr)
+				}
+				want, wantErr = Append(data, full, []byte(`{"a":1}`))
+				got, gotErr = AppendAt(data, at, rel, []byte(`{"a":1}`))
+				if (wantErr == nil) != (gotErr == nil) || !bytes.Equal(want, got) {
+					t.Errorf("%s: AppendAt(%q, %q) differs from Append: %v / %v", file, obj, rel, gotErr, wantErr)
+				}
+				want, wantErr = Delete(data, full)
+				got, gotErr = DeleteAt(data, at, rel)
+				if (wantErr == nil) != (gotErr == nil) || !bytes.Equal(want, got) {
+					t.Errorf("%s: DeleteAt(%q, %q) differs from Delete: %v / %v", file, obj, rel, gotErr, wantErr)
+				}
+				n++
+			}
+		}
+	}
+	t.Logf("%d edits compared", n)
+}

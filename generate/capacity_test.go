@@ -1,0 +1,79 @@
+package generate
+
+import (
+	"fmt"
+	"testing"
+)
+
+// lakeItems are grants of one role on prefixes p0/ … p(n-1)/ of each of
+// buckets buckets, all encrypted with the seed key.
+func lakeItems(buckets, n int) []BatchItem {
+	base := seedInputs()
+	grantee := &Grantee{Principal: principal(readerARN)}
+	var items []BatchItem
+	for b := range buckets {
+		bucket := *base.Bucket
+		bucket.Name = fmt.Sprintf("lake-%02d", b)
+		bucket.Policy, bucket.Objects = nil, nil
+		bucket.Encryption = &Encryption{Algorithm: "aws:kms", KMSMasterKeyID: seedKeyARN, BucketKeyEnabled: true}
+		in := base
+		in.Bucket, in.Grantee = &bucket, grantee
+		for p := range n {
+			g := seedGrant()
+			g.Bucket, g.Prefix, g.IAMPolicyName = bucket.Name, fmt.Sprintf("team-%03d/", p), DefaultIAMPolicyName(bucket.Name)
+			items = append(items, BatchItem{Grant: g, Inputs: in})
+		}
+	}
+	return items
+}
+
+// inlineCapacity is how many prefixes of each of 10 buckets one role can
+// be granted before its inline policies would pass IAM's limit.
+func inlineCapacity(tb testing.TB) (prefixes, chars int) {
+	for n := 1; ; n++ {
+		res, err := Batch(lakeItems(10, n), Changes)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if len(res.Blockers) > 0 {
+			if res.Blockers[0].Code != CodePolicyTooLarge {
+				tb.Fatalf("blocked by %+v", res.Blockers[0])
+			}
+			return n - 1, chars
+		}
+		for _, c := range res.Changes {
+			if c.Kind == KindIAMPolicy {
+				chars = c.Size.Used
+			}
+		}
+	}
+}
+
+// BenchmarkInlineCapacity reports how many grants (10 buckets × N
+// prefixes) one role holds before IAM's 10,240-character limit on its
+// inline policies, and how full they are then.
+func BenchmarkInlineCapacity(b *testing.B) {
+	var prefixes, chars int
+	for b.Loop() {
+		prefixes, chars = inlineCapacity(b)
+	}
+	b.ReportMetric(float64(10*prefixes), "grants/role")
+	b.ReportMetric(float64(chars), "inline-chars")
+}
+
+// One role holds at least three times the 20 grants it held when every
+// grant added its own two statements: 60 grants fit within IAM's limit.
+func TestInlineCapacity(t *testing.T) {
+	res, err := Batch(lakeItems(10, 6), Changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Blockers) > 0 {
+		t.Fatalf("60 grants of one role are blocked: %+v", res.Blockers[0])
+	}
+	for _, c := range res.Changes {
+		if c.Kind == KindIAMPolicy && c.Size.Over() {
+			t.Errorf("%s: %+v over the limit", c.PolicyName, *c.Size)
+		}
+	}
+}
