@@ -33,6 +33,9 @@ type SavedBackend struct {
 	Kind           string `json:"kind"` // "state" or "live"
 	OwnerAccount   string `json:"owner_account,omitempty"`
 	GranteeAccount string `json:"grantee_account,omitempty"`
+	// Profiles are the AWS profiles by account a grants file named, used
+	// again when the plan is applied.
+	Profiles map[string]string `json:"profiles,omitempty"`
 }
 
 // ErrStalePlan is returned when a saved plan's targets changed since it

@@ -52,19 +52,20 @@ func (b *Backend) Current(ctx context.Context, c generate.Change) (string, error
 		}
 		return prettyPolicy(aws.ToString(out.Policy), "key policy of "+c.Target)
 	case generate.KindIAMPolicy:
-		if b.grantee == nil || b.iamAPI == nil || c.Grantee == nil {
+		side := b.granteeIn(c.Account)
+		if side == nil || c.Grantee == nil {
 			return c.Before, nil // nothing can be written there; Write says so
 		}
 		var doc *string
 		var err error
 		if c.Grantee.Kind == arns.Role {
 			var out *iam.GetRolePolicyOutput
-			if out, err = b.iamAPI.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName}); err == nil {
+			if out, err = side.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName}); err == nil {
 				doc = out.PolicyDocument
 			}
 		} else {
 			var out *iam.GetUserPolicyOutput
-			if out, err = b.iamAPI.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName}); err == nil {
+			if out, err = side.iam.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName}); err == nil {
 				doc = out.PolicyDocument
 			}
 		}
@@ -72,7 +73,7 @@ func (b *Backend) Current(ctx context.Context, c generate.Change) (string, error
 			return "", nil
 		}
 		if err != nil {
-			return "", callError(err, "reading inline policy "+c.PolicyName+" of", c.Target, "iam:Get"+titled(c.Grantee.Kind)+"Policy", b.grantee)
+			return "", callError(err, "reading inline policy "+c.PolicyName+" of", c.Target, "iam:Get"+titled(c.Grantee.Kind)+"Policy", side.id)
 		}
 		d, err := decodeDocument(aws.ToString(doc), "inline policy "+c.PolicyName+" of "+c.Target)
 		return d.Pretty(), err

@@ -20,13 +20,17 @@ import (
 // account, or when they cannot read IAM, it answers nil: the plan then shows
 // the IAM side for the account's administrator to attach.
 func (b *Backend) Grantee(ctx context.Context, p arns.Principal) (*generate.Grantee, error) {
-	if b.grantee == nil || b.iamAPI == nil {
+	side := b.granteeIn(p.Account)
+	if side == nil {
+		if len(b.opts.AccountProfiles) > 0 {
+			b.noteOnce("no credentials "+p.Account, fmt.Sprintf("no credentials for account %s were given (profiles in the grants file, or --grantee-profile), so its IAM side is shown for its administrator to attach", p.Account))
+		}
 		return nil, nil
 	}
-	r := &iamReader{b: b, ctx: ctx, managed: map[string]*managedDoc{}}
+	r := &iamReader{b: b, side: side, ctx: ctx, managed: map[string]*managedDoc{}}
 	g, err := r.read(p)
 	if isAccessDenied(err) {
-		b.note(fmt.Sprintf("%s cannot read IAM in account %s (%v), so the IAM side is shown for its administrator to attach", b.grantee.name(), p.Account, err))
+		b.noteOnce("cannot read IAM "+p.Account, fmt.Sprintf("%s cannot read IAM in account %s (%v), so the IAM side is shown for its administrator to attach", side.id.name(), p.Account, err))
 		return nil, nil
 	}
 	return g, err
@@ -34,8 +38,9 @@ func (b *Backend) Grantee(ctx context.Context, p arns.Principal) (*generate.Gran
 
 // iamReader reads one grantee's policies, each managed policy at most once.
 type iamReader struct {
-	b   *Backend
-	ctx context.Context
+	b    *Backend
+	side *granteeSide
+	ctx  context.Context
 
 	mu      sync.Mutex
 	managed map[string]*managedDoc
@@ -55,7 +60,7 @@ func (r *iamReader) read(p arns.Principal) (*generate.Grantee, error) {
 	var path, boundary string
 	var inline, attached []string
 	var groups []string
-	api := r.b.iamAPI
+	api := r.side.iam
 	name := aws.String(p.Name)
 
 	var err error
@@ -97,7 +102,7 @@ func (r *iamReader) read(p arns.Principal) (*generate.Grantee, error) {
 	case isCode(err, "NoSuchEntity"):
 		return nil, notFound
 	case err != nil:
-		return nil, fmt.Errorf("reading IAM %s %s (%s): %w", p.Kind, p.ARN(), r.b.grantee.name(), err)
+		return nil, fmt.Errorf("reading IAM %s %s (%s): %w", p.Kind, p.ARN(), r.side.id.name(), err)
 	}
 	if p.Path == "" {
 		// A role named by a session ARN: GetRole told its path.
@@ -150,17 +155,17 @@ func (r *iamReader) inlineDoc(p arns.Principal, name string) (*policy.Document, 
 	var err error
 	if p.Kind == arns.Role {
 		var out *iam.GetRolePolicyOutput
-		if out, err = r.b.iamAPI.GetRolePolicy(r.ctx, &iam.GetRolePolicyInput{RoleName: aws.String(p.Name), PolicyName: &name}); err == nil {
+		if out, err = r.side.iam.GetRolePolicy(r.ctx, &iam.GetRolePolicyInput{RoleName: aws.String(p.Name), PolicyName: &name}); err == nil {
 			doc = out.PolicyDocument
 		}
 	} else {
 		var out *iam.GetUserPolicyOutput
-		if out, err = r.b.iamAPI.GetUserPolicy(r.ctx, &iam.GetUserPolicyInput{UserName: aws.String(p.Name), PolicyName: &name}); err == nil {
+		if out, err = r.side.iam.GetUserPolicy(r.ctx, &iam.GetUserPolicyInput{UserName: aws.String(p.Name), PolicyName: &name}); err == nil {
 			doc = out.PolicyDocument
 		}
 	}
 	if err != nil {
-		return nil, callError(err, "reading inline policy "+name+" of", p.ARN(), "iam:Get"+titled(p.Kind)+"Policy", r.b.grantee)
+		return nil, callError(err, "reading inline policy "+name+" of", p.ARN(), "iam:Get"+titled(p.Kind)+"Policy", r.side.id)
 	}
 	return decodeDocument(aws.ToString(doc), fmt.Sprintf("inline policy %s of %s", name, p.ARN()))
 }
@@ -187,12 +192,12 @@ func (r *iamReader) managedDoc(arn string) (*policy.Document, error) {
 	}
 	r.mu.Unlock()
 	m.once.Do(func() {
-		pol, err := r.b.iamAPI.GetPolicy(r.ctx, &iam.GetPolicyInput{PolicyArn: &arn})
+		pol, err := r.side.iam.GetPolicy(r.ctx, &iam.GetPolicyInput{PolicyArn: &arn})
 		if err != nil {
 			m.err = err
 			return
 		}
-		v, err := r.b.iamAPI.GetPolicyVersion(r.ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: pol.Policy.DefaultVersionId})
+		v, err := r.side.iam.GetPolicyVersion(r.ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: pol.Policy.DefaultVersionId})
 		if err != nil {
 			m.err = err
 			return
@@ -205,20 +210,20 @@ func (r *iamReader) managedDoc(arn string) (*policy.Document, error) {
 		return nil, nil
 	}
 	if m.err != nil {
-		return nil, fmt.Errorf("reading managed policy %s (%s): %w", arn, r.b.grantee.name(), m.err)
+		return nil, fmt.Errorf("reading managed policy %s (%s): %w", arn, r.side.id.name(), m.err)
 	}
 	return m.doc, nil
 }
 
 func (r *iamReader) group(group string) (generate.Group, error) {
-	api, name := r.b.iamAPI, aws.String(group)
+	api, name := r.side.iam, aws.String(group)
 	var inline, attached []string
 	err := parallel(
 		func() (err error) { inline, err = r.listGroupPolicies(name); return },
 		func() (err error) { attached, err = r.listAttachedGroupPolicies(name); return },
 	)
 	if err != nil {
-		return generate.Group{}, fmt.Errorf("reading the policies of group %s needs iam:ListGroupPolicies and iam:ListAttachedGroupPolicies for %s: %w", group, r.b.grantee.name(), err)
+		return generate.Group{}, fmt.Errorf("reading the policies of group %s needs iam:ListGroupPolicies and iam:ListAttachedGroupPolicies for %s: %w", group, r.side.id.name(), err)
 	}
 	out := generate.Group{Name: group, Inline: make([]generate.NamedPolicy, len(inline)), Attached: make([]generate.NamedPolicy, len(attached))}
 	var fs []func() error
@@ -243,37 +248,37 @@ func (r *iamReader) group(group string) (generate.Group, error) {
 // The IAM listings, through the SDK's paginators: every page is read.
 
 func (r *iamReader) listRolePolicies(name *string) ([]string, error) {
-	return collect(iam.NewListRolePoliciesPaginator(r.b.iamAPI, &iam.ListRolePoliciesInput{RoleName: name}), r.ctx,
+	return collect(iam.NewListRolePoliciesPaginator(r.side.iam, &iam.ListRolePoliciesInput{RoleName: name}), r.ctx,
 		func(o *iam.ListRolePoliciesOutput) []string { return o.PolicyNames })
 }
 
 func (r *iamReader) listUserPolicies(name *string) ([]string, error) {
-	return collect(iam.NewListUserPoliciesPaginator(r.b.iamAPI, &iam.ListUserPoliciesInput{UserName: name}), r.ctx,
+	return collect(iam.NewListUserPoliciesPaginator(r.side.iam, &iam.ListUserPoliciesInput{UserName: name}), r.ctx,
 		func(o *iam.ListUserPoliciesOutput) []string { return o.PolicyNames })
 }
 
 func (r *iamReader) listGroupPolicies(name *string) ([]string, error) {
-	return collect(iam.NewListGroupPoliciesPaginator(r.b.iamAPI, &iam.ListGroupPoliciesInput{GroupName: name}), r.ctx,
+	return collect(iam.NewListGroupPoliciesPaginator(r.side.iam, &iam.ListGroupPoliciesInput{GroupName: name}), r.ctx,
 		func(o *iam.ListGroupPoliciesOutput) []string { return o.PolicyNames })
 }
 
 func (r *iamReader) listAttachedRolePolicies(name *string) ([]string, error) {
-	return collect(iam.NewListAttachedRolePoliciesPaginator(r.b.iamAPI, &iam.ListAttachedRolePoliciesInput{RoleName: name}), r.ctx,
+	return collect(iam.NewListAttachedRolePoliciesPaginator(r.side.iam, &iam.ListAttachedRolePoliciesInput{RoleName: name}), r.ctx,
 		func(o *iam.ListAttachedRolePoliciesOutput) []string { return policyARNs(o.AttachedPolicies) })
 }
 
 func (r *iamReader) listAttachedUserPolicies(name *string) ([]string, error) {
-	return collect(iam.NewListAttachedUserPoliciesPaginator(r.b.iamAPI, &iam.ListAttachedUserPoliciesInput{UserName: name}), r.ctx,
+	return collect(iam.NewListAttachedUserPoliciesPaginator(r.side.iam, &iam.ListAttachedUserPoliciesInput{UserName: name}), r.ctx,
 		func(o *iam.ListAttachedUserPoliciesOutput) []string { return policyARNs(o.AttachedPolicies) })
 }
 
 func (r *iamReader) listAttachedGroupPolicies(name *string) ([]string, error) {
-	return collect(iam.NewListAttachedGroupPoliciesPaginator(r.b.iamAPI, &iam.ListAttachedGroupPoliciesInput{GroupName: name}), r.ctx,
+	return collect(iam.NewListAttachedGroupPoliciesPaginator(r.side.iam, &iam.ListAttachedGroupPoliciesInput{GroupName: name}), r.ctx,
 		func(o *iam.ListAttachedGroupPoliciesOutput) []string { return policyARNs(o.AttachedPolicies) })
 }
 
 func (r *iamReader) listGroupsForUser(name *string) ([]string, error) {
-	return collect(iam.NewListGroupsForUserPaginator(r.b.iamAPI, &iam.ListGroupsForUserInput{UserName: name}), r.ctx,
+	return collect(iam.NewListGroupsForUserPaginator(r.side.iam, &iam.ListGroupsForUserInput{UserName: name}), r.ctx,
 		func(o *iam.ListGroupsForUserOutput) []string {
 			var names []string
 			for _, g := range o.Groups {

@@ -74,6 +74,23 @@ type Options struct {
 	// reads every target back (Backend.VerifyDelay); default
 	// DefaultVerifyDelay, and a negative value means none.
 	VerifyDelay time.Duration
+	// AccountProfiles names the profile of grantee accounts (a grants
+	// file's profiles), beside GranteeProfile: a batch's grantees can be
+	// in several accounts. Each profile is asked once who it is, and must
+	// be of the account it is given for.
+	AccountProfiles map[string]string
+}
+
+// granteeSide is a grantee account's credentials and IAM client.
+type granteeSide struct {
+	id  *identity
+	iam IAMAPI
+}
+
+// granteeIn returns the credentials of a grantee account; nil when
+// kmsgrant has none for it, which makes its IAM side manual.
+func (b *Backend) granteeIn(account string) *granteeSide {
+	return b.grantees[account]
 }
 
 // DefaultVerifyDelay is how long apply waits, by default, between its last
@@ -114,13 +131,16 @@ func credentialsName(profile string) string {
 // Backend reads and writes through the AWS SDK.
 type Backend struct {
 	opts    Options
-	owner   *identity
-	grantee *identity // nil when no usable grantee credentials were given
+	owner *identity
+	// grantees are the credentials of each grantee account kmsgrant was
+	// given, with their IAM client; defaultGrantee is the one of
+	// --grantee-profile (or --profile), nil when there is none.
+	grantees       map[string]*granteeSide
+	defaultGrantee *granteeSide
 
 	// Clients, made per Region on first use; replaced by tests.
 	s3For  func(region string) S3API
 	kmsFor func(region string) KMSAPI
-	iamAPI IAMAPI
 	// analyzerFor is IAM Access Analyzer for an account's credentials in
 	// a Region, for Validate.
 	analyzerFor func(who *identity, region string) AccessAnalyzerAPI
@@ -132,8 +152,9 @@ type Backend struct {
 	// as read, so a write changes the key and nothing else.
 	encryption map[string]*s3types.ServerSideEncryptionConfiguration
 	// notes are things the user should know that are not errors, such as
-	// missing grantee credentials.
+	// missing grantee credentials; noted keys those said once.
 	notes []string
+	noted map[string]bool
 }
 
 // New loads credentials, checks which accounts they are, and returns the
@@ -149,6 +170,9 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 	// when both sides take the same credentials (--profile alone, or none).
 	ownerProfile, granteeProfile := cmp.Or(opts.OwnerProfile, opts.Profile), cmp.Or(opts.GranteeProfile, opts.Profile)
 	same := ownerProfile == granteeProfile && opts.OwnerConfig == nil && opts.GranteeConfig == nil
+	// With the grantee accounts' profiles given one by one (a grants
+	// file), the default chain is no grantee's unless named.
+	none := len(opts.AccountProfiles) > 0 && opts.GranteeProfile == "" && opts.Profile == "" && opts.GranteeConfig == nil
 	var owner, grantee *identity
 	var ownerErr, granteeErr error
 	_ = parallel(
@@ -157,7 +181,7 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 			return nil
 		},
 		func() error {
-			if !same {
+			if !same && !none {
 				grantee, granteeErr = loadIdentity(ctx, opts, granteeProfile, opts.GranteeConfig)
 			}
 			return nil
@@ -175,6 +199,7 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 	}
 	b := &Backend{opts: opts, owner: owner, regions: map[string]string{}, encryption: map[string]*s3types.ServerSideEncryptionConfiguration{}}
 	switch err := granteeErr; {
+	case none:
 	case err != nil && (opts.GranteeProfile != "" || opts.GranteeConfig != nil):
 		return nil, fmt.Errorf("grantee credentials (%s): %w", credentialsName(opts.GranteeProfile), err)
 	case err != nil:
@@ -187,19 +212,65 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 		// there are simply no grantee credentials.
 		b.note(fmt.Sprintf("no credentials for the grantee's account %s were given (--grantee-profile), so the IAM side is shown for its administrator to attach", opts.GranteeAccount))
 	default:
-		b.grantee = grantee
+		b.defaultGrantee = b.granteeSide(grantee)
+	}
+	b.grantees = map[string]*granteeSide{}
+	if b.defaultGrantee != nil {
+		b.grantees[b.defaultGrantee.id.account] = b.defaultGrantee
+	}
+	if err := b.loadAccountProfiles(ctx, map[string]*identity{ownerProfile: owner, granteeProfile: grantee}); err != nil {
+		return nil, err
 	}
 	b.s3For = b.cachedS3()
 	b.kmsFor = b.cachedKMS()
 	b.analyzerFor = b.cachedAnalyzer()
-	if b.grantee != nil {
-		b.iamAPI = iam.NewFromConfig(b.grantee.cfg, func(o *iam.Options) {
-			if opts.EndpointURL != "" {
-				o.BaseEndpoint = aws.String(opts.EndpointURL)
+	return b, nil
+}
+
+// granteeSide makes the IAM client of a grantee account's credentials.
+func (b *Backend) granteeSide(id *identity) *granteeSide {
+	return &granteeSide{id: id, iam: iam.NewFromConfig(id.cfg, func(o *iam.Options) {
+		if b.opts.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(b.opts.EndpointURL)
+		}
+	})}
+}
+
+// loadAccountProfiles loads the credentials of each grantee account that
+// AccountProfiles names, all at once, asking STS once per profile not
+// already loaded (known), and checks each is of its account.
+func (b *Backend) loadAccountProfiles(ctx context.Context, known map[string]*identity) error {
+	var mu sync.Mutex
+	var loads []func() error
+	byProfile := map[string][]string{}
+	for account, profile := range b.opts.AccountProfiles {
+		byProfile[profile] = append(byProfile[profile], account)
+	}
+	for profile, accounts := range byProfile {
+		loads = append(loads, func() error {
+			id, ok := known[profile]
+			if !ok || id == nil {
+				var err error
+				if id, err = loadIdentity(ctx, b.opts, profile, nil); err != nil {
+					return fmt.Errorf("profile %q, for account %s: %w", profile, accounts[0], err)
+				}
 			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, account := range accounts {
+				switch {
+				case id.account != account:
+					return fmt.Errorf("profile %q is for account %s, but it is given for account %s", profile, id.account, account)
+				case account == b.owner.account:
+					// The owner's own account is no grantee's.
+				case b.grantees[account] == nil:
+					b.grantees[account] = b.granteeSide(id)
+				}
+			}
+			return nil
 		})
 	}
-	return b, nil
+	return parallel(loads...)
 }
 
 func loadIdentity(ctx context.Context, opts Options, profile string, given *aws.Config) (*identity, error) {
@@ -295,6 +366,21 @@ func (b *Backend) cachedKMS() func(string) KMSAPI {
 	}
 }
 
+// noteOnce is note for something that can be found many times (once per
+// grantee of an account): the first time for each key only.
+func (b *Backend) noteOnce(key, s string) {
+	b.mu.Lock()
+	if b.noted == nil {
+		b.noted = map[string]bool{}
+	}
+	seen := b.noted[key]
+	b.noted[key] = true
+	b.mu.Unlock()
+	if !seen {
+		b.note(s)
+	}
+}
+
 func (b *Backend) note(s string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -312,8 +398,8 @@ func (b *Backend) Notes() []string {
 // Accounts returns the accounts of the owner and grantee credentials; the
 // grantee's is "" without usable grantee credentials.
 func (b *Backend) Accounts() (owner, grantee string) {
-	if b.grantee != nil {
-		grantee = b.grantee.account
+	if b.defaultGrantee != nil {
+		grantee = b.defaultGrantee.id.account
 	}
 	return b.owner.account, grantee
 }

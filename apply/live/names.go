@@ -70,7 +70,8 @@ func (b *Backend) AliasNames(ctx context.Context, account, region string) []stri
 // PrincipalNames implements apply.Namer with ListRoles or ListUsers, with
 // the grantee credentials.
 func (b *Backend) PrincipalNames(ctx context.Context, account string, kind arns.PrincipalKind) []string {
-	if b.grantee == nil || b.iamAPI == nil || b.grantee.account != account {
+	side := b.granteeIn(account)
+	if side == nil {
 		return nil
 	}
 	var out []string
@@ -78,7 +79,7 @@ func (b *Backend) PrincipalNames(ctx context.Context, account string, kind arns.
 	for range namePages {
 		var truncated bool
 		if kind == arns.User {
-			l, err := b.iamAPI.ListUsers(ctx, &iam.ListUsersInput{Marker: marker})
+			l, err := side.iam.ListUsers(ctx, &iam.ListUsersInput{Marker: marker})
 			if err != nil {
 				return out
 			}
@@ -87,7 +88,7 @@ func (b *Backend) PrincipalNames(ctx context.Context, account string, kind arns.
 			}
 			truncated, marker = l.IsTruncated, l.Marker
 		} else {
-			l, err := b.iamAPI.ListRoles(ctx, &iam.ListRolesInput{Marker: marker})
+			l, err := side.iam.ListRoles(ctx, &iam.ListRolesInput{Marker: marker})
 			if err != nil {
 				return out
 			}

@@ -61,11 +61,12 @@ func (b *Backend) Validate(ctx context.Context, c generate.Change) ([]apply.Poli
 		in.PolicyType = aatypes.PolicyTypeResourcePolicy
 		public = aatypes.AccessCheckResourceTypeKmsKey
 	case generate.KindIAMPolicy:
-		if b.grantee == nil {
+		side := b.granteeIn(c.Account)
+		if side == nil {
 			return nil, errNoGranteeCredentials
 		}
-		who = b.grantee
-		region = b.grantee.cfg.Region
+		who = side.id
+		region = side.id.cfg.Region
 		in.PolicyType = aatypes.PolicyTypeIdentityPolicy
 	default:
 		return nil, fmt.Errorf("%s is not a policy", c.Kind)

@@ -77,18 +77,19 @@ func (b *Backend) write(ctx context.Context, c generate.Change) error {
 			return callError(err, "writing the key policy of", c.Target, "kms:PutKeyPolicy", b.owner)
 		}
 	case generate.KindIAMPolicy:
-		if b.grantee == nil || b.iamAPI == nil || c.Grantee == nil {
+		side := b.granteeIn(c.Account)
+		if side == nil || c.Grantee == nil {
 			return fmt.Errorf("writing inline policy %s of %s needs credentials for account %s (--grantee-profile)", c.PolicyName, c.Target, c.Account)
 		}
 		doc := aws.String(string(c.Policy.Compact()))
 		var err error
 		if c.Grantee.Kind == arns.Role {
-			_, err = b.iamAPI.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName, PolicyDocument: doc})
+			_, err = side.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName, PolicyDocument: doc})
 		} else {
-			_, err = b.iamAPI.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName, PolicyDocument: doc})
+			_, err = side.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName, PolicyDocument: doc})
 		}
 		if err != nil {
-			return callError(err, "writing inline policy "+c.PolicyName+" of", c.Target, "iam:Put"+titled(c.Grantee.Kind)+"Policy", b.grantee)
+			return callError(err, "writing inline policy "+c.PolicyName+" of", c.Target, "iam:Put"+titled(c.Grantee.Kind)+"Policy", side.id)
 		}
 	default:
 		return fmt.Errorf("unknown change kind %q", c.Kind)
@@ -116,17 +117,18 @@ func (b *Backend) remove(ctx context.Context, c generate.Change) error {
 			return callError(err, "deleting the bucket policy of", c.Target, "s3:DeleteBucketPolicy", b.owner)
 		}
 	case generate.KindIAMPolicy:
-		if b.iamAPI == nil || c.Grantee == nil {
+		side := b.granteeIn(c.Account)
+		if side == nil || c.Grantee == nil {
 			return fmt.Errorf("deleting inline policy %s of %s needs credentials for account %s", c.PolicyName, c.Target, c.Account)
 		}
 		var err error
 		if c.Grantee.Kind == arns.Role {
-			_, err = b.iamAPI.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName})
+			_, err = side.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName})
 		} else {
-			_, err = b.iamAPI.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName})
+			_, err = side.iam.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(c.Grantee.Name), PolicyName: &c.PolicyName})
 		}
 		if err != nil {
-			return callError(err, "deleting inline policy "+c.PolicyName+" of", c.Target, "iam:Delete"+titled(c.Grantee.Kind)+"Policy", b.grantee)
+			return callError(err, "deleting inline policy "+c.PolicyName+" of", c.Target, "iam:Delete"+titled(c.Grantee.Kind)+"Policy", side.id)
 		}
 	default:
 		return fmt.Errorf("restoring %s of %s: it had no document before, and kmsgrant cannot remove one", c.Kind, c.Target)

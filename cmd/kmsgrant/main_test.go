@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -77,6 +78,7 @@ func TestScripts(t *testing.T) {
 			"fakeaws":    servers.start,
 			"backupof":   backupOf,
 			"awsstate":   servers.state,
+			"awscalls":   servers.calls,
 			"awsfinding": servers.finding,
 			"awspublic":  servers.public,
 			"awsfail":    servers.fail,
@@ -135,12 +137,14 @@ func (f *fakeServers) start(ts *testscript.TestScript, neg bool, args []string) 
 }
 
 // writeProfiles writes into dir an AWS config and credentials file with
-// profiles "owner" (account 111122223333) and "partner" (444455556666)
-// that livetest servers take, and returns the environment that points
+// profiles "owner" (account 111122223333) and "partner" (444455556666),
+// and the data-lake example's, that livetest servers take, and returns the environment that points
 // the SDK at them.
 func writeProfiles(dir string) ([]string, error) {
 	var config, credentials strings.Builder
-	for _, p := range []struct{ name, account string }{{"owner", "111122223333"}, {"partner", "444455556666"}} {
+	// The data-lake example's grants file names its own three.
+	for _, p := range []struct{ name, account string }{{"owner", "111122223333"}, {"partner", "444455556666"},
+		{"lake-owner", "111122223333"}, {"analytics", "444455556666"}, {"etl", "777788889999"}} {
 		fmt.Fprintf(&config, "[profile %s]\nregion = us-west-2\n", p.name)
 		fmt.Fprintf(&credentials, "[%s]\naws_access_key_id = AKIAFAKE%s\naws_secret_access_key = not-a-secret\n", p.name, p.account)
 	}
@@ -163,6 +167,19 @@ func (f *fakeServers) state(ts *testscript.TestScript, neg bool, args []string) 
 		ts.Fatalf("usage: awsstate FILE (after fakeaws)")
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), srv.State(), 0o644))
+}
+
+// awscalls OP N checks that the script's fake AWS was asked for operation
+// OP (sts:GetCallerIdentity) N times, the SDK's own retries not counted.
+func (f *fakeServers) calls(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: awscalls OP N")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if got := f.server(ts, "awscalls OP N").RequestCount(args[0]); got != want {
+		ts.Fatalf("%s requested %d times, want %d", args[0], got, want)
+	}
 }
 
 // server returns the script's fake AWS.

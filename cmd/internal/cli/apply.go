@@ -392,7 +392,8 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, e
 	if len(b.blockers) > 0 {
 		return nil, fmt.Errorf("%s: %s", opts.PlanFile, b.blockers[0].Message)
 	}
-	backend, err := openBackend(ctx, f, &opts.Grant, b.granteeAccount(), "")
+	b.profiles = sp.Backend.Profiles
+	backend, err := openBackend(ctx, f, &opts.Grant, b.reach(""))
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -145,6 +146,17 @@ func (b *batch) add(s grantSpec, name fieldName, label string) error {
 		b.grants = append(b.grants, apply.Labelled{Grant: g, Label: label})
 	}
 	return nil
+}
+
+// reach is what the batch needs of the backend.
+func (b *batch) reach(prefix string) reach {
+	r := reach{granteeAccount: b.granteeAccount(), prefix: prefix, profiles: b.profiles}
+	for _, g := range b.grants {
+		if !slices.Contains(r.granteeAccounts, g.Grant.Grantee.Account) {
+			r.granteeAccounts = append(r.granteeAccounts, g.Grant.Grantee.Account)
+		}
+	}
+	return r
 }
 
 // granteeAccount is the account of every grantee, or "" when they are in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -92,7 +93,7 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 	}
 	backend, p := pl.backend, pl.plan
 	if opts.Out != "" && !p.Blocked() {
-		data, err := p.Save(opts.Factory.Build.Version, savedBackend(backend, opts.Grant))
+		data, err := p.Save(opts.Factory.Build.Version, savedBackend(backend, opts.Grant, pl.profiles))
 		if err != nil {
 			return err
 		}
@@ -132,6 +133,9 @@ type planned struct {
 	// replan makes the plan again for apply.WithReplan; nil where a plan
 	// cannot be made again (a restore puts back whole documents).
 	replan apply.Replan
+	// profiles are the grants file's AWS profiles, which a saved plan
+	// keeps.
+	profiles map[string]string
 }
 
 // addValidateFlag registers --validate, of plan and apply.
@@ -196,7 +200,7 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute genera
 	if len(b.grants) == 1 {
 		prefix = b.grants[0].Grant.Prefix
 	}
-	backend, err := openBackend(ctx, f, flags, b.granteeAccount(), prefix)
+	backend, err := openBackend(ctx, f, flags, b.reach(prefix))
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +221,7 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute genera
 	if err != nil {
 		return nil, err
 	}
-	return &planned{backend: backend, plan: p, replan: replanner(backend, b.grants, compute)}, nil
+	return &planned{backend: backend, plan: p, replan: replanner(backend, b.grants, compute), profiles: b.profiles}, nil
 }
 
 // labelled prefixes an error with the label of the grant it is about.
@@ -239,7 +243,7 @@ func replanner(b apply.Backend, grants []apply.Labelled, compute generate.Comput
 // readInputs opens the backend the flags name and reads what one grant
 // needs, showing the backend's notes.
 func readInputs(ctx context.Context, f *Factory, flags *GrantFlags, g *generate.Grant, keepSession bool) (apply.Backend, generate.Inputs, error) {
-	backend, err := openBackend(ctx, f, flags, g.Grantee.Account, g.Prefix)
+	backend, err := openBackend(ctx, f, flags, reach{granteeAccount: g.Grantee.Account, prefix: g.Prefix})
 	if err != nil {
 		return nil, generate.Inputs{}, err
 	}
@@ -276,11 +280,11 @@ func resolveSession(ctx context.Context, f *Factory, backend apply.Backend, g *g
 }
 
 // savedBackend records what a plan was made against.
-func savedBackend(b apply.Backend, flags GrantFlags) apply.SavedBackend {
+func savedBackend(b apply.Backend, flags GrantFlags, profiles map[string]string) apply.SavedBackend {
 	if flags.State != "" {
 		return apply.SavedBackend{Kind: "state"}
 	}
-	sb := apply.SavedBackend{Kind: "live"}
+	sb := apply.SavedBackend{Kind: "live", Profiles: profiles}
 	if a, ok := b.(interface{ Accounts() (string, string) }); ok {
 		sb.OwnerAccount, sb.GranteeAccount = a.Accounts()
 	}
@@ -297,11 +301,44 @@ func printNotes(f *Factory, backend apply.Backend) {
 	}
 }
 
+// reach is what a run's grants need of the backend.
+type reach struct {
+	// granteeAccount is the account of every grantee ("" for several),
+	// which grantee credentials must be of.
+	granteeAccount string
+	// prefix is where --check-objects looks.
+	prefix string
+	// profiles are a grants file's profiles by account, and
+	// granteeAccounts the accounts of its grantees.
+	profiles        map[string]string
+	granteeAccounts []string
+}
+
+// ownerProfile is the profile of the bucket owner's account: --owner-profile
+// or --profile, else the one account of a grants file's profiles that no
+// grantee is in.
+func (r reach) ownerProfile(flags *GrantFlags) (string, error) {
+	if flags.OwnerProfile != "" || flags.Profile != "" || len(r.profiles) == 0 {
+		return flags.OwnerProfile, nil
+	}
+	var owners []string
+	for account := range r.profiles {
+		if !slices.Contains(r.granteeAccounts, account) {
+			owners = append(owners, account)
+		}
+	}
+	switch len(owners) {
+	case 0:
+		return "", nil
+	case 1:
+		return r.profiles[owners[0]], nil
+	}
+	slices.Sort(owners)
+	return "", fmt.Errorf("the grants file's profiles name %s, and no grantee is in them: say which owns the buckets with --owner-profile", andList(owners))
+}
+
 // openBackend opens the state file, or, without --state, live AWS.
-// granteeAccount is the account of the grantees ("" for several), whose
-// credentials must be of it; objects under prefix are looked at with
-// --check-objects.
-func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, granteeAccount, prefix string) (apply.Backend, error) {
+func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, r reach) (apply.Backend, error) {
 	if err := flags.checkAccounts(); err != nil {
 		return nil, err
 	}
@@ -312,10 +349,14 @@ func openBackend(ctx context.Context, f *Factory, flags *GrantFlags, granteeAcco
 		}
 		return b, nil
 	}
+	ownerProfile, err := r.ownerProfile(flags)
+	if err != nil {
+		return nil, err
+	}
 	b, err := f.OpenLive(ctx, live.Options{
-		Profile: flags.Profile, OwnerProfile: flags.OwnerProfile, GranteeProfile: flags.GranteeProfile,
+		Profile: flags.Profile, OwnerProfile: ownerProfile, GranteeProfile: flags.GranteeProfile, AccountProfiles: r.profiles,
 		Region: flags.Region, EndpointURL: flags.EndpointURL,
-		GranteeAccount: granteeAccount, Prefix: prefix, CheckObjects: flags.CheckObjects,
+		GranteeAccount: r.granteeAccount, Prefix: r.prefix, CheckObjects: flags.CheckObjects,
 		VerifyDelay: verifyDelay(flags.VerifyDelay), VersionID: flags.VersionID,
 		OnCall: callReporter(f),
 	})

@@ -83,7 +83,7 @@ func restorePlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned,
 		}
 		account = grantee.Account
 	}
-	backend, err := openBackend(ctx, f, &opts.Grant, account, "")
+	backend, err := openBackend(ctx, f, &opts.Grant, reach{granteeAccount: account})
 	if err != nil {
 		return nil, err
 	}
