@@ -130,7 +130,7 @@ func credentialsName(profile string) string {
 
 // Backend reads and writes through the AWS SDK.
 type Backend struct {
-	opts    Options
+	opts  Options
 	owner *identity
 	// grantees are the credentials of each grantee account kmsgrant was
 	// given, with their IAM client; defaultGrantee is the one of
