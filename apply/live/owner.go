@@ -281,13 +281,34 @@ func (b *Backend) Key(ctx context.Context, ref arns.KeyRef, account, region stri
 	}
 	id := keyRefString(ref, region)
 	client := b.kmsFor(region)
+	out := &generate.Key{}
+	// A key named by its ARN needs nothing from DescribeKey to be read:
+	// its policy, grants and aliases are read at the same time, one
+	// round trip in all.
+	var details func() error
+	if ref.Form == arns.KeyARN {
+		out.ARN, out.Account, out.Region = id, ref.Account, ref.Region
+		var detailsErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			detailsErr = b.keyDetails(ctx, client, out)
+		}()
+		details = func() error { <-done; return detailsErr }
+	}
 	d, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &id})
 	switch {
 	case isCode(err, "NotFoundException") && (ref.Form == arns.AliasName || ref.Form == arns.AliasARN):
 		return nil, apply.ErrAliasNotFound
 	case isCode(err, "NotFoundException"):
+		if details != nil {
+			_ = details()
+		}
 		return nil, apply.ErrKeyNotFound
 	case err != nil:
+		if details != nil {
+			_ = details()
+		}
 		named := id
 		if ref.Form == arns.AliasName || ref.Form == arns.KeyID {
 			// Name the key the way the caller's account resolves it.
@@ -301,32 +322,48 @@ func (b *Backend) Key(ctx context.Context, ref arns.KeyRef, account, region stri
 	if err != nil {
 		return nil, fmt.Errorf("DescribeKey answered an unexpected key ARN: %w", err)
 	}
-	out := &generate.Key{
-		ARN: keyARN, Account: parsed.Account, Region: parsed.Region,
-		Manager: string(m.KeyManager), State: string(m.KeyState),
+	out.Manager, out.State = string(m.KeyManager), string(m.KeyState)
+	if details == nil || keyARN != out.ARN {
+		out.ARN, out.Account, out.Region = keyARN, parsed.Account, parsed.Region
+		if details != nil {
+			_ = details()
+			out.Policy, out.Grants, out.GrantsUnread, out.Aliases = nil, nil, false, nil
+		}
+		details = func() error { return b.keyDetails(ctx, client, out) }
 	}
-	err = parallel(
+	if err := details(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// keyDetails reads what the key ARN in k names, all at once: its policy,
+// its grants and its aliases.
+func (b *Backend) keyDetails(ctx context.Context, client KMSAPI, k *generate.Key) error {
+	keyARN := k.ARN
+	id := keyARN[strings.LastIndex(keyARN, "/")+1:]
+	return parallel(
 		func() error {
 			p, err := client.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &keyARN, PolicyName: aws.String("default")})
 			if err != nil {
 				return callError(err, "reading the key policy of", keyARN, "kms:GetKeyPolicy", b.owner)
 			}
-			out.Policy, err = parsePolicy(aws.ToString(p.Policy), "key policy of "+keyARN)
+			k.Policy, err = parsePolicy(aws.ToString(p.Policy), "key policy of "+keyARN)
 			return err
 		},
-		func() error { return b.readGrants(ctx, client, out) },
+		func() error { return b.readGrants(ctx, client, k) },
 		func() error {
-			if parsed.Account != b.owner.account {
+			if k.Account != b.owner.account {
 				return nil // ListAliases lists the caller's own aliases only
 			}
 			var marker *string
 			for {
-				l, err := client.ListAliases(ctx, &kms.ListAliasesInput{KeyId: aws.String(parsed.ID), Marker: marker})
+				l, err := client.ListAliases(ctx, &kms.ListAliasesInput{KeyId: aws.String(id), Marker: marker})
 				if err != nil {
 					return callError(err, "listing the aliases of", keyARN, "kms:ListAliases", b.owner)
 				}
 				for _, a := range l.Aliases {
-					out.Aliases = append(out.Aliases, aws.ToString(a.AliasName))
+					k.Aliases = append(k.Aliases, aws.ToString(a.AliasName))
 				}
 				if !l.Truncated {
 					return nil
@@ -335,10 +372,6 @@ func (b *Backend) Key(ctx context.Context, ref arns.KeyRef, account, region stri
 			}
 		},
 	)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // readGrants lists a key's grants, every page. Credentials that may not
