@@ -16,31 +16,26 @@ type Labelled struct {
 	Label string
 }
 
-// readConcurrency bounds the grants read at once: enough to hide round
-// trips, few enough to stay under AWS's request rates.
-const readConcurrency = 8
+// readConcurrency bounds the buckets, keys and grantees read at once:
+// enough that a data lake's reads take a few round trips, few enough that
+// AWS's request rates are met with the SDK's retries rather than errors.
+const readConcurrency = 32
 
 // PlanBatch reads what a batch of grants needs and plans them as one (see
 // generate.Batch). Every bucket, key and grantee is read once however many
-// grants name it, and grants are read concurrently, a few at a time. A
-// batch of one grant is read and planned exactly as NewPlan does.
+// grants name it, and all grants are read at once, the distinct reads a
+// bounded number at a time. A batch of one grant is read and planned
+// exactly as NewPlan does.
 func PlanBatch(ctx context.Context, b Backend, grants []Labelled, compute generate.Compute) (*Plan, error) {
 	if len(grants) != 1 {
 		b = newReadOnce(b)
 	}
 	items := make([]generate.BatchItem, len(grants))
 	errs := make([]error, len(grants))
-	sem := make(chan struct{}, readConcurrency)
 	var wg sync.WaitGroup
 	for i, g := range grants {
 		items[i] = generate.BatchItem{Grant: g.Grant, Label: g.Label}
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if err := ctx.Err(); err != nil {
-				errs[i] = err
-				return
-			}
 			items[i].Inputs, errs[i] = Read(ctx, b, g.Grant)
 		})
 	}
@@ -62,12 +57,13 @@ func PlanBatch(ctx context.Context, b Backend, grants []Labelled, compute genera
 
 // readOnce is a Backend whose reads of buckets, keys and grantees are made
 // once each, however many grants of a batch ask at once: the first caller
-// reads, the others wait for its answer. Every other method is the
-// backend's own.
+// reads, the others wait for its answer; readConcurrency reads at most run
+// at once. Every other method is the backend's own.
 type readOnce struct {
 	Backend
 	mu    sync.Mutex
 	calls map[string]*onceCall
+	slots chan struct{}
 }
 
 type onceCall struct {
@@ -77,7 +73,7 @@ type onceCall struct {
 }
 
 func newReadOnce(b Backend) *readOnce {
-	return &readOnce{Backend: b, calls: map[string]*onceCall{}}
+	return &readOnce{Backend: b, calls: map[string]*onceCall{}, slots: make(chan struct{}, readConcurrency)}
 }
 
 // do returns the answer of read for key, calling it only the first time.
@@ -94,6 +90,8 @@ func (r *readOnce) do(key string, read func() (any, error)) (any, error) {
 		return c.val, c.err
 	}
 	defer close(c.done)
+	r.slots <- struct{}{}
+	defer func() { <-r.slots }()
 	c.val, c.err = read()
 	return c.val, c.err
 }

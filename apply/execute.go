@@ -338,56 +338,107 @@ func (r *run) outcome(c generate.Change) *Outcome {
 	return &r.outcomes[len(r.outcomes)-1]
 }
 
-// write makes the writes of p. It returns the target that changed since p
-// was made, if one did; it stops there, since the plan must be made again.
+// writeConcurrency bounds the documents written at once: independent
+// documents are written together, and a plan holds one change per
+// document, so no document is written twice at once.
+const writeConcurrency = 8
+
+// write makes the writes of p, independent documents at once. It returns
+// the targets that changed since p was made, if any did: the plan must be
+// made again for them.
 func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) {
+	var writes []*Outcome
+	var changes []generate.Change
 	for _, c := range p.Result.Changes {
-		if !c.Writes() {
-			continue
+		if c.Writes() {
+			changes = append(changes, c)
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		out := r.outcome(c)
-		current, err := r.b.Current(ctx, c)
-		if err != nil {
-			out.Err = err
-			return nil, fmt.Errorf("reading %s before writing it: %w", targetOf(c), err)
-		}
-		if current != c.Before {
-			if r.o.replan == nil {
-				err := fmt.Errorf("writing %s of %s: %w: it changed after the plan was made; plan again", c.Kind, c.Target, ErrStale)
-				out.Err = err
-				return nil, err
-			}
-			return []string{targetOf(c)}, nil
-		}
-		if err := r.b.Write(ctx, c); err != nil {
-			// Whether the failed write reached AWS after all: one read.
-			reached := landed(ctx, r.b, c)
-			if errors.Is(err, ErrStale) && r.o.replan != nil && !reached {
-				// Another writer changed it while the write was being
-				// retried: merge again, as for a change seen before.
-				return []string{targetOf(c)}, nil
-			}
-			out.Err = err
-			// The target held c.Before, which lacks this change: an
-			// earlier attempt's write of it is gone.
-			out.Done = false
-			if reached {
-				// The write failed as far as the caller could tell (a
-				// timeout, say) yet reached AWS: it is undone with the
-				// others.
-				out.Change, out.Done = c, true
-			}
-			return nil, fmt.Errorf("writing %s of %s: %w", c.Kind, c.Target, err)
-		}
-		if out.Done {
-			out.Rewrites++
-		}
-		out.Change, out.Done, out.Err = c, true, nil
 	}
-	return nil, nil
+	// Every outcome first: the list must not grow while writes run.
+	for _, c := range changes {
+		r.outcome(c)
+	}
+	for _, c := range changes {
+		writes = append(writes, r.outcome(c))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var errs []error
+	sem := make(chan struct{}, writeConcurrency)
+	var wg sync.WaitGroup
+	for i, c := range changes {
+		out := writes[i]
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			stale, err := r.writeOne(ctx, c, out)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				if !errors.Is(err, context.Canceled) || len(errs) == 0 {
+					errs = append(errs, err)
+				}
+				cancel() // start no other write
+			case stale:
+				changed = append(changed, targetOf(c))
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	slices.Sort(changed)
+	return changed, nil
+}
+
+// writeOne writes one change, after checking that its target still holds
+// what the plan read. It reports stale when another writer changed the
+// target and the plan can be made again.
+func (r *run) writeOne(ctx context.Context, c generate.Change, out *Outcome) (stale bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	current, err := r.b.Current(ctx, c)
+	if err != nil {
+		out.Err = err
+		return false, fmt.Errorf("reading %s before writing it: %w", targetOf(c), err)
+	}
+	if current != c.Before {
+		if r.o.replan == nil {
+			err := fmt.Errorf("writing %s of %s: %w: it changed after the plan was made; plan again", c.Kind, c.Target, ErrStale)
+			out.Err = err
+			return false, err
+		}
+		return true, nil
+	}
+	if err := r.b.Write(ctx, c); err != nil {
+		// Whether the failed write reached AWS after all: one read.
+		reached := landed(ctx, r.b, c)
+		if errors.Is(err, ErrStale) && r.o.replan != nil && !reached {
+			// Another writer changed it while the write was being
+			// retried: merge again, as for a change seen before.
+			return true, nil
+		}
+		out.Err = err
+		// The target held c.Before, which lacks this change: an earlier
+		// attempt's write of it is gone.
+		out.Done = false
+		if reached {
+			// The write failed as far as the caller could tell (a
+			// timeout, say) yet reached AWS: it is undone with the
+			// others.
+			out.Change, out.Done = c, true
+		}
+		return false, fmt.Errorf("writing %s of %s: %w", c.Kind, c.Target, err)
+	}
+	if out.Done {
+		out.Rewrites++
+	}
+	out.Change, out.Done, out.Err = c, true, nil
+	return false, nil
 }
 
 // verify waits the backend's VerifyDelay, then reads back every target

@@ -79,6 +79,8 @@ type Options struct {
 	// in several accounts. Each profile is asked once who it is, and must
 	// be of the account it is given for.
 	AccountProfiles map[string]string
+	// AccountConfigs replace loading AccountProfiles' profiles, for tests.
+	AccountConfigs map[string]*aws.Config
 }
 
 // granteeSide is a grantee account's credentials and IAM client.
@@ -172,7 +174,7 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 	same := ownerProfile == granteeProfile && opts.OwnerConfig == nil && opts.GranteeConfig == nil
 	// With the grantee accounts' profiles given one by one (a grants
 	// file), the default chain is no grantee's unless named.
-	none := len(opts.AccountProfiles) > 0 && opts.GranteeProfile == "" && opts.Profile == "" && opts.GranteeConfig == nil
+	none := len(opts.AccountProfiles)+len(opts.AccountConfigs) > 0 && opts.GranteeProfile == "" && opts.Profile == "" && opts.GranteeConfig == nil
 	var owner, grantee *identity
 	var ownerErr, granteeErr error
 	_ = parallel(
@@ -246,6 +248,20 @@ func (b *Backend) loadAccountProfiles(ctx context.Context, known map[string]*ide
 	for account, profile := range b.opts.AccountProfiles {
 		byProfile[profile] = append(byProfile[profile], account)
 	}
+	for account, cfg := range b.opts.AccountConfigs {
+		loads = append(loads, func() error {
+			id, err := loadIdentity(ctx, b.opts, "", cfg)
+			if err != nil {
+				return fmt.Errorf("credentials for account %s: %w", account, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if id.account == account && b.grantees[account] == nil {
+				b.grantees[account] = b.granteeSide(id)
+			}
+			return nil
+		})
+	}
 	for profile, accounts := range byProfile {
 		loads = append(loads, func() error {
 			id, ok := known[profile]
@@ -287,9 +303,17 @@ func loadIdentity(ctx context.Context, opts Options, profile string, given *aws.
 		if opts.Region != "" {
 			loaders = append(loaders, config.WithRegion(opts.Region))
 		}
+
 		var err error
 		if cfg, err = config.LoadDefaultConfig(ctx, loaders...); err != nil {
 			return nil, err
+		}
+		if cfg.RetryMode == "" && cfg.Retryer == nil {
+			// A batch's many requests meet AWS's request rates (KMS
+			// PutKeyPolicy, IAM): adaptive retries slow down when
+			// throttled instead of failing. AWS_RETRY_MODE or a
+			// profile's retry_mode decides when set.
+			cfg.RetryMode = aws.RetryModeAdaptive
 		}
 	}
 	if cfg.Region == "" {

@@ -316,7 +316,7 @@ func (s *Server) write(c generate.Change) error {
 	if err := s.file.Write(context.Background(), c); err != nil {
 		return err
 	}
-	return s.reload()
+	return s.reloadEntity(c)
 }
 
 // restore puts a change's target back to its Before (removing it when
@@ -325,7 +325,7 @@ func (s *Server) restore(c generate.Change) error {
 	if err := s.file.Restore(context.Background(), c); err != nil {
 		return err
 	}
-	return s.reload()
+	return s.reloadEntity(c)
 }
 
 // edit sets the value at a JSON path of the state file, checked as
@@ -340,6 +340,60 @@ func (s *Server) edit(path []string, value []byte) error {
 		return err
 	}
 	s.file = f
+	return s.reload()
+}
+
+// reloadEntity reads again only the bucket, key, role or user change c
+// wrote: a batch's hundreds of writes would otherwise each parse the whole
+// state. Anything else is read whole.
+func (s *Server) reloadEntity(c generate.Change) error {
+	var path []string
+	switch c.Kind {
+	case generate.KindBucketPolicy, generate.KindBucketEncryption:
+		path = []string{"accounts", c.Account, "buckets", c.Target[strings.LastIndex(c.Target, ":")+1:]}
+	case generate.KindKeyPolicy:
+		path = []string{"accounts", c.Account, "kms_keys", c.Target}
+	case generate.KindIAMPolicy:
+		if c.Grantee == nil {
+			return s.reload()
+		}
+		kind := "iam_roles"
+		if c.Grantee.Kind == arns.User {
+			kind = "iam_users"
+		}
+		path = []string{"accounts", c.Account, kind, c.Grantee.Name}
+	}
+	acct := s.st.Accounts[c.Account]
+	start, end, ok := jsonedit.Span(s.file.Bytes(), path)
+	if path == nil || acct == nil || !ok {
+		return s.reload()
+	}
+	raw := s.file.Bytes()[start:end]
+	var err error
+	switch path[2] {
+	case "buckets":
+		var b *bucketModel
+		if err = json.Unmarshal(raw, &b); err == nil && acct.Buckets != nil {
+			acct.Buckets[path[3]] = b
+			return nil
+		}
+	case "kms_keys":
+		var k *keyModel
+		if err = json.Unmarshal(raw, &k); err == nil && acct.KMSKeys != nil {
+			acct.KMSKeys[path[3]] = k
+			return nil
+		}
+	default:
+		var id *identityModel
+		ids := acct.IAMRoles
+		if path[2] == "iam_users" {
+			ids = acct.IAMUsers
+		}
+		if err = json.Unmarshal(raw, &id); err == nil && ids != nil {
+			ids[path[3]] = id
+			return nil
+		}
+	}
 	return s.reload()
 }
 
