@@ -72,16 +72,26 @@ type Replan func(ctx context.Context) (*Plan, error)
 type Option func(*options)
 
 type options struct {
-	noRollback bool
-	replan     Replan
-	attempts   int
-	backoff    time.Duration
+	noRollback  bool
+	replan      Replan
+	attempts    int
+	backoff     time.Duration
+	parallelism int
 }
 
 // DefaultAttempts is how many times Execute writes a plan (made anew after
 // the first time) before it gives up on a target other writers keep
 // changing.
 const DefaultAttempts = 10
+
+// DefaultParallelism is how many documents Execute writes at once, as
+// Terraform's -parallelism: a batch's hundreds of documents take a few
+// round trips, and AWS's request rates are met with retries.
+const DefaultParallelism = 10
+
+// Parallelism sets how many documents Execute writes at once; 1 writes
+// them one at a time in plan order, stopping at the first that fails.
+func Parallelism(n int) Option { return func(o *options) { o.parallelism = max(n, 1) } }
 
 // NoRollback keeps the writes that succeeded when a later one fails,
 // instead of restoring their targets.
@@ -255,7 +265,7 @@ func transactional(b Backend) bool {
 // write fails, the writes made are rolled back (see rollback) unless
 // NoRollback is given, and the error says which target lacks what.
 func Execute(ctx context.Context, b Backend, p *Plan, opts ...Option) ([]Outcome, error) {
-	o := options{attempts: DefaultAttempts, backoff: 100 * time.Millisecond}
+	o := options{attempts: DefaultAttempts, backoff: 100 * time.Millisecond, parallelism: DefaultParallelism}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -338,14 +348,10 @@ func (r *run) outcome(c generate.Change) *Outcome {
 	return &r.outcomes[len(r.outcomes)-1]
 }
 
-// writeConcurrency bounds the documents written at once: independent
-// documents are written together, and a plan holds one change per
-// document, so no document is written twice at once.
-const writeConcurrency = 8
-
-// write makes the writes of p, independent documents at once. It returns
-// the targets that changed since p was made, if any did: the plan must be
-// made again for them.
+// write makes the writes of p, up to the parallelism's documents at once:
+// a plan holds one change per document, so no document is written twice
+// at once. It returns the targets that changed since p was made, if any
+// did: the plan must be made again for them.
 func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) {
 	var writes []*Outcome
 	var changes []generate.Change
@@ -361,11 +367,23 @@ func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) 
 	for _, c := range changes {
 		writes = append(writes, r.outcome(c))
 	}
+	if r.o.parallelism <= 1 {
+		for i, c := range changes {
+			stale, err := r.writeOne(ctx, c, writes[i])
+			switch {
+			case err != nil:
+				return nil, err
+			case stale:
+				return []string{targetOf(c)}, nil
+			}
+		}
+		return nil, nil
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
 	var errs []error
-	sem := make(chan struct{}, writeConcurrency)
+	sem := make(chan struct{}, r.o.parallelism)
 	var wg sync.WaitGroup
 	for i, c := range changes {
 		out := writes[i]

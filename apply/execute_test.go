@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -74,7 +76,7 @@ func kinds(cs []generate.Change) []string {
 func TestExecuteWritesInPlanOrder(t *testing.T) {
 	b, g := fakeSeed(t)
 	p := mustPlan(t, b, g)
-	outcomes, err := apply.Execute(context.Background(), b, p)
+	outcomes, err := apply.Execute(context.Background(), b, p, apply.Parallelism(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestExecuteStopsAtFailedWrite(t *testing.T) {
 	b.FailWrite = 3
 	b.WriteErr = errors.New("AccessDenied")
 	p := mustPlan(t, b, g)
-	outcomes, err := apply.Execute(context.Background(), b, p, apply.NoRollback())
+	outcomes, err := apply.Execute(context.Background(), b, p, apply.NoRollback(), apply.Parallelism(1))
 	var we *apply.WriteError
 	if !errors.As(err, &we) {
 		t.Fatalf("err = %v, want a *WriteError", err)
@@ -133,7 +135,7 @@ func TestExecuteTransactionalFailure(t *testing.T) {
 	b.AtFlush = true
 	b.FailWrite = 2
 	p := mustPlan(t, b, g)
-	outcomes, err := apply.Execute(context.Background(), b, p)
+	outcomes, err := apply.Execute(context.Background(), b, p, apply.Parallelism(1))
 	if err == nil || !strings.HasSuffix(err.Error(), "; nothing was written") {
 		t.Fatalf("err = %v, want it to end in \"nothing was written\"", err)
 	}
@@ -149,7 +151,7 @@ func TestExecuteReportsFlushFailure(t *testing.T) {
 	b.AtFlush = true
 	b.FlushErr = errors.New("disk full")
 	p := mustPlan(t, b, g)
-	outcomes, err := apply.Execute(context.Background(), b, p)
+	outcomes, err := apply.Execute(context.Background(), b, p, apply.Parallelism(1))
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v, want the flush error", err)
 	}
@@ -167,7 +169,7 @@ func TestExecuteRefusesBlockedPlan(t *testing.T) {
 	if !p.Blocked() {
 		t.Fatal("plan with a disabled key is not blocked")
 	}
-	if _, err := apply.Execute(context.Background(), b, p); err == nil {
+	if _, err := apply.Execute(context.Background(), b, p, apply.Parallelism(1)); err == nil {
 		t.Fatal("Execute of a blocked plan succeeded")
 	}
 	if len(b.Written) != 0 {
@@ -180,7 +182,7 @@ func TestExecuteHonoursCancellation(t *testing.T) {
 	p := mustPlan(t, b, g)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := apply.Execute(ctx, b, p); !errors.Is(err, context.Canceled) {
+	if _, err := apply.Execute(ctx, b, p, apply.Parallelism(1)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	if len(b.Written) != 0 {
@@ -235,7 +237,7 @@ func TestExecuteRefusesDriftedTarget(t *testing.T) {
 	b, g := fakeSeed(t)
 	p := mustPlan(t, b, g)
 	b.Drifted = map[string]string{generate.KindKeyPolicy: `{"Version":"2012-10-17","Statement":[]}`}
-	_, err := apply.Execute(context.Background(), b, p)
+	_, err := apply.Execute(context.Background(), b, p, apply.Parallelism(1))
 	if !errors.Is(err, apply.ErrStale) {
 		t.Fatalf("err = %v, want ErrStale", err)
 	}
@@ -266,7 +268,7 @@ func TestExecuteRollsBackAfterNetworkError(t *testing.T) {
 			b.WriteErr = &net.OpError{Op: "write", Net: "tcp", Err: errors.New("connection reset by peer")}
 			b.FailRestore = tc.failRestore
 			p := mustPlan(t, b, g)
-			outcomes, err := apply.Execute(context.Background(), b, p, tc.opts...)
+			outcomes, err := apply.Execute(context.Background(), b, p, append(tc.opts, apply.Parallelism(1))...)
 			if err == nil {
 				t.Fatal("apply succeeded")
 			}
@@ -306,7 +308,7 @@ func TestRollbackLeavesTargetsChangedSince(t *testing.T) {
 			b.FailWrite = 3
 			p := mustPlan(t, b, g)
 			b.ChangedAfterWrite = map[string]string{generate.KindBucketPolicy: tc.now(changeOf(t, p, generate.KindBucketPolicy).After)}
-			outcomes, err := apply.Execute(context.Background(), b, p)
+			outcomes, err := apply.Execute(context.Background(), b, p, apply.Parallelism(1))
 			if err == nil {
 				t.Fatal("apply succeeded")
 			}
@@ -354,7 +356,7 @@ func TestInterruptedApplyRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := apply.Execute(ctx, b, p)
+	outcomes, err := apply.Execute(ctx, b, p, apply.Parallelism(1))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -375,7 +377,7 @@ func TestWriteThatLandedDespiteAnErrorIsRolledBack(t *testing.T) {
 	b.Landed = true
 	b.WriteErr = context.DeadlineExceeded
 	p := mustPlan(t, b, g)
-	outcomes, err := apply.Execute(context.Background(), b, p)
+	outcomes, err := apply.Execute(context.Background(), b, p, apply.Parallelism(1))
 	if err == nil {
 		t.Fatal("apply succeeded")
 	}
@@ -417,7 +419,7 @@ func TestRollbackKeepsOnlyTheKeyARNFix(t *testing.T) {
 			pol := generate.Change{Kind: generate.KindBucketPolicy, Account: "111122223333", Target: "arn:aws:s3:::doc-example-bucket",
 				Action: generate.Create, After: `{"Version":"2012-10-17","Statement":[]}`, Policy: mustDoc(t, `{"Version":"2012-10-17","Statement":[]}`)}
 			p := apply.FromResult(&generate.Result{Changes: []generate.Change{enc, pol}})
-			outcomes, err := apply.Execute(context.Background(), b, p)
+			outcomes, err := apply.Execute(context.Background(), b, p, apply.Parallelism(1))
 			if err == nil {
 				t.Fatal("apply succeeded")
 			}
@@ -441,11 +443,57 @@ func TestRollbackSeesAJoinedStatement(t *testing.T) {
 		t.Fatalf("the plan's bucket policy does not name the grantee as expected:\n%s", after)
 	}
 	b.ChangedAfterWrite = map[string]string{generate.KindBucketPolicy: joined}
-	outcomes, err := apply.Execute(context.Background(), b, p)
+	outcomes, err := apply.Execute(context.Background(), b, p, apply.Parallelism(1))
 	if err == nil {
 		t.Fatal("apply succeeded")
 	}
 	if got := outcomes[1].Status(); got != "failed to roll back" {
 		t.Errorf("bucket_policy %s, want failed to roll back (the grantee is still in it)", got)
+	}
+}
+
+// barrierBackend holds every write until n writes are in flight at once,
+// or a second has passed: a write made alone would wait the whole second.
+type barrierBackend struct {
+	*applytest.Backend
+	n       int
+	mu      sync.Mutex
+	waiting int
+	release chan struct{}
+	peak    int
+}
+
+func (b *barrierBackend) Write(ctx context.Context, c generate.Change) error {
+	b.mu.Lock()
+	b.waiting++
+	b.peak = max(b.peak, b.waiting)
+	if b.waiting == b.n {
+		close(b.release)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.release:
+	case <-time.After(time.Second):
+	}
+	return b.Backend.Write(ctx, c)
+}
+
+// Independent documents are written at once: the seed plan's four writes
+// are all in flight together.
+func TestExecuteWritesDocumentsAtOnce(t *testing.T) {
+	fake, g := fakeSeed(t)
+	b := &barrierBackend{Backend: fake, n: 4, release: make(chan struct{})}
+	p := mustPlan(t, fake, g)
+	outcomes, err := apply.Execute(context.Background(), b, p, apply.Parallelism(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.peak != 4 {
+		t.Errorf("at most %d writes in flight at once, want 4", b.peak)
+	}
+	for _, o := range outcomes {
+		if !o.Done {
+			t.Errorf("%s not done", o.Change.Kind)
+		}
 	}
 }

@@ -5,6 +5,7 @@ package applytest
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/kmsgrant/kmsgrant/apply"
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -15,6 +16,9 @@ var _ apply.Backend = (*Backend)(nil)
 
 // Backend answers reads from its fields and records writes.
 type Backend struct {
+	// mu makes writes and the reads of what they wrote safe from the
+	// goroutines of a concurrent apply.
+	mu       sync.Mutex
 	Buckets  map[string]*generate.Bucket
 	Keys     []*generate.Key
 	Grantees map[string]*generate.Grantee // by ARN
@@ -102,6 +106,8 @@ func (b *Backend) Grantee(_ context.Context, p arns.Principal) (*generate.Grante
 
 // Current implements apply.Backend.
 func (b *Backend) Current(_ context.Context, c generate.Change) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if d, ok := b.Drifted[c.Kind]; ok {
 		return d, nil
 	}
@@ -118,6 +124,8 @@ func (b *Backend) Current(_ context.Context, c generate.Change) (string, error) 
 
 // Write implements apply.Backend.
 func (b *Backend) Write(_ context.Context, c generate.Change) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.writes++
 	if b.writes == b.FailWrite {
 		if b.Landed {
@@ -140,6 +148,8 @@ func (b *Backend) WritesAtFlush() bool { return b.AtFlush }
 
 // Restore implements apply.Restorer.
 func (b *Backend) Restore(_ context.Context, c generate.Change) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.FailRestore != nil {
 		return b.FailRestore
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/kmsgrant/kmsgrant/apply/live/livetest"
@@ -75,6 +76,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"jsonset":    jsonset,
 			"jsonget":    jsonget,
+			"cmpjson":    cmpjson,
 			"fakeaws":    servers.start,
 			"backupof":   backupOf,
 			"awsstate":   servers.state,
@@ -133,6 +135,21 @@ func (f *fakeServers) start(ts *testscript.TestScript, neg bool, args []string) 
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		ts.Setenv(k, v)
+	}
+}
+
+// cmpjson A B compares two JSON files by meaning: the order of an object's
+// members does not count (concurrent writes add a role's inline policies in
+// no set order).
+func cmpjson(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cmpjson A B")
+	}
+	var a, b any
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &a))
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[1])), &b))
+	if diff := cmp.Diff(a, b); diff != "" {
+		ts.Fatalf("%s and %s differ (-%s +%s):\n%s", args[0], args[1], args[0], args[1], diff)
 	}
 }
 

@@ -39,6 +39,8 @@ type ApplyOptions struct {
 	Validate bool
 	// Output is "text", or "json" for one JSON result document.
 	Output string
+	// Parallelism is how many documents are written at once.
+	Parallelism int
 }
 
 // defaultLockTimeout is how long a run waits for another run's state lock.
@@ -65,6 +67,7 @@ func (o *ApplyOptions) registerWriteFlags(cmd *cobra.Command) {
 	o.Grant.VerifyDelay = live.DefaultVerifyDelay
 	fl.Var(&verifyDelayFlag{g: &o.Grant}, "verify-delay", "live AWS only: wait `DURATION` after the last write before reading every written document back (0: at once)")
 	fl.Lookup("verify-delay").DefValue = live.DefaultVerifyDelay.String()
+	fl.IntVar(&o.Parallelism, "parallelism", apply.DefaultParallelism, "write up to `N` documents at once (1: one at a time, in plan order)")
 }
 
 // NewCmdApply builds `kmsgrant apply`.
@@ -181,6 +184,12 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if opts.LockTimeout < 0 {
 		return fmt.Errorf("--lock-timeout: want a duration of 0 or more, not %s", opts.LockTimeout)
 	}
+	switch {
+	case opts.Parallelism < 0:
+		return fmt.Errorf("--parallelism: want 1 or more documents at once, not %d", opts.Parallelism)
+	case opts.Parallelism == 0:
+		opts.Parallelism = apply.DefaultParallelism
+	}
 	if opts.Grant.State != "" && f.LockState != nil {
 		// One writer at a time, from the read the plan is made of to
 		// the write of its changes.
@@ -264,7 +273,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if backup != "" {
 		fmt.Fprintf(f.IO.ErrOut, "Backed up the documents as they were to %s\n", backup)
 	}
-	var execOpts []apply.Option
+	execOpts := []apply.Option{apply.Parallelism(opts.Parallelism)}
 	if opts.NoRollback {
 		execOpts = append(execOpts, apply.NoRollback())
 	}

@@ -86,7 +86,8 @@ func (b cancellingBackend) Bucket(ctx context.Context, name string) (*generate.B
 func TestInterruptSaysWhatWasWritten(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	const role = "arn:aws:iam::444455556666:role/reader"
-	grant := []string{"--state", "s.json", "--bucket", "doc-example-bucket", "--grantee", role, "--auto-approve"}
+	// One document at a time, so that the interrupt falls between two.
+	grant := []string{"--state", "s.json", "--bucket", "doc-example-bucket", "--grantee", role, "--auto-approve", "--parallelism", "1"}
 
 	t.Run("while reading", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())

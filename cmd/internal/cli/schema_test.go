@@ -170,7 +170,7 @@ func TestJSONMatchesSchemas(t *testing.T) {
 	failing := seedBackend(t)
 	failing.FailWrite = 2
 	code, out, stderr := kmsgrant(&Factory{OpenState: func(string) (apply.Backend, error) { return failing, nil }},
-		"apply", "--state", "s.json", "--bucket", "doc-example-bucket", "--grantee", role, "--auto-approve", "-o", "json")
+		"apply", "--state", "s.json", "--bucket", "doc-example-bucket", "--grantee", role, "--auto-approve", "-o", "json", "--parallelism", "1")
 	validate(t, resultSchema, "failed apply", out)
 	var r apply.Result
 	if err := json.Unmarshal(out, &r); err != nil {
@@ -189,7 +189,7 @@ func TestJSONMatchesSchemas(t *testing.T) {
 	interrupted.OnWrite = func(int) { cancel() }
 	io, _, outBuf, _ := iostreams.Test()
 	execute(ctx, &Factory{IO: io, OpenState: func(string) (apply.Backend, error) { return interrupted, nil }},
-		[]string{"apply", "--state", "s.json", "--bucket", "doc-example-bucket", "--grantee", role, "--auto-approve", "-o", "json"})
+		[]string{"apply", "--state", "s.json", "--bucket", "doc-example-bucket", "--grantee", role, "--auto-approve", "-o", "json", "--parallelism", "1"})
 	validate(t, resultSchema, "interrupted apply", outBuf.Bytes())
 	if err := json.Unmarshal(outBuf.Bytes(), &r); err != nil || r.Status != apply.ResultInterrupted || !strings.HasPrefix(r.Error, "interrupted; rolled back: bucket_policy") {
 		t.Errorf("interrupted apply: %+v, %v", r, err)
