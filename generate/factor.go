@@ -164,18 +164,6 @@ func (f *factoring) add(st policy.Statement) bool {
 	return true
 }
 
-// remove takes away each principal's scope that match says to, given the
-// statement granting that principal that one scope.
-func (f *factoring) remove(match func(principal string, single policy.Statement) bool) {
-	for _, fm := range f.forms {
-		for _, s := range fm.scopes {
-			fm.holders[s] = slices.DeleteFunc(fm.holders[s], func(p string) bool {
-				return match(p, fm.statement([]string{p}, []string{s}))
-			})
-		}
-	}
-}
-
 // statement is the form granting principals the scopes.
 func (fm *form) statement(principals, scopes []string) policy.Statement {
 	st := fm.base.Clone()

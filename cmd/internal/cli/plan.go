@@ -224,14 +224,6 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute genera
 	return &planned{backend: backend, plan: p, replan: replanner(backend, b.grants, compute), profiles: b.profiles}, nil
 }
 
-// labelled prefixes an error with the label of the grant it is about.
-func labelled(label string, err error) error {
-	if label == "" {
-		return err
-	}
-	return fmt.Errorf("%s: %w", label, err)
-}
-
 // replanner makes a plan again through the same backend, reading every
 // document anew, the same way the first plan was made.
 func replanner(b apply.Backend, grants []apply.Labelled, compute generate.Compute) apply.Replan {
