@@ -111,15 +111,12 @@ type location struct {
 	last   *span
 }
 
-// locate finds the value at path, or the deepest object on the path, in one
+// locateAt finds the value at path, or the deepest object on the path, in one
 // pass over the document up to the end of the top-level object: the
 // objects on the path are read member by member, everything else is
 // passed over.
-func locate(data []byte, path []string) (location, error) {
-	return locateAt(data, -1, path)
-}
-
-// locateAt is locate from the object that starts at data[at]; -1 for the
+//
+// It starts at the object that starts at data[at], or, for -1, at the
 // top-level object.
 func locateAt(data []byte, at int64, path []string) (location, error) {
 	if at >= 0 {
