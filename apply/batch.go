@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -26,8 +27,12 @@ const readConcurrency = 32
 // grants name it, and all grants are read at once, the distinct reads a
 // bounded number at a time. A batch of one grant is read and planned
 // exactly as NewPlan does.
-func PlanBatch(ctx context.Context, b Backend, grants []Labelled, compute generate.Compute) (*Plan, error) {
-	if len(grants) != 1 {
+func PlanBatch(ctx context.Context, b Backend, grants []Labelled, compute generate.Compute, opts ...BatchOption) (*Plan, error) {
+	var o batchOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if len(grants) != 1 || o.prune {
 		b = newReadOnce(b)
 	}
 	items := make([]generate.BatchItem, len(grants))
@@ -48,11 +53,80 @@ func PlanBatch(ctx context.Context, b Backend, grants []Labelled, compute genera
 			return nil, fmt.Errorf("%s: %w", grants[i].Label, err)
 		}
 	}
+	if o.prune {
+		pruned, err := prunes(ctx, b, items)
+		if err != nil {
+			return nil, err
+		}
+		// Taken away first: a grant of the file that keeps part of
+		// what is taken away (fewer access levels) puts that back.
+		items = append(pruned, items...)
+	}
 	res, err := generate.Batch(items, compute)
 	if err != nil {
 		return nil, err
 	}
 	return FromResult(res), nil
+}
+
+// BatchOption changes how PlanBatch plans.
+type BatchOption func(*batchOptions)
+
+type batchOptions struct{ prune bool }
+
+// Prune makes the batch the whole set of grants kmsgrant manages for the
+// buckets it names: every grant kmsgrant wrote earlier into their bucket
+// policies that the batch does not hold (a principal on a prefix, or an
+// access level of it) is planned for revocation.
+func Prune() BatchOption { return func(o *batchOptions) { o.prune = true } }
+
+// prunes are the revocations of Prune: for each bucket of the batch, the
+// grants its policy holds in kmsgrant's statements beyond the batch's.
+func prunes(ctx context.Context, b Backend, items []generate.BatchItem) ([]generate.BatchItem, error) {
+	wanted := map[string][]string{}
+	buckets := map[string]generate.Inputs{}
+	var order []string
+	for _, it := range items {
+		in := it.Inputs
+		if in.Bucket == nil {
+			continue
+		}
+		if _, ok := buckets[in.Bucket.Name]; !ok {
+			buckets[in.Bucket.Name] = in
+			order = append(order, in.Bucket.Name)
+		}
+		key := it.Grant.Bucket + " " + it.Grant.Grantee.ARN() + " " + it.Grant.Prefix
+		wanted[key] = append(wanted[key], it.Grant.Access...)
+	}
+	var out []generate.BatchItem
+	for _, name := range order {
+		in := buckets[name]
+		for _, h := range generate.HeldGrants(in.Bucket) {
+			p, err := arns.ParsePrincipal(h.Principal, arns.PartitionOf(in.Bucket.Region))
+			if err != nil {
+				continue // not one kmsgrant writes
+			}
+			want := wanted[name+" "+p.ARN()+" "+h.Prefix]
+			if !slices.ContainsFunc(h.Access, func(a string) bool { return !slices.Contains(want, a) }) {
+				continue
+			}
+			g := generate.Grant{Bucket: name, Prefix: h.Prefix, Grantee: p, Access: h.Access, IAMPolicyName: generate.DefaultIAMPolicyName(name)}
+			out = append(out, generate.BatchItem{Grant: g, Prune: true,
+				Label: fmt.Sprintf("prune %s on s3://%s/%s*", p.ARN(), name, h.Prefix)})
+		}
+	}
+	errs := make([]error, len(out))
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Go(func() { out[i].Inputs, errs[i] = Read(ctx, b, out[i].Grant) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", out[i].Label, err)
+		}
+	}
+	return out, nil
 }
 
 // readOnce is a Backend whose reads of buckets, keys and grantees are made

@@ -31,7 +31,10 @@ type View struct {
 	Grant *generate.Resolved `json:"grant"`
 	// Grants are the grants of a batch (plan -f FILE, or a repeated
 	// --grantee or --prefix); absent for one grant.
-	Grants   []generate.Resolved `json:"grants,omitempty"`
+	Grants []generate.Resolved `json:"grants,omitempty"`
+	// Pruned are the grants kmsgrant wrote earlier that the plan takes
+	// away (-f FILE --prune); absent without --prune.
+	Pruned   []generate.Resolved `json:"pruned,omitempty"`
 	Changes  []ChangeView        `json:"changes"`
 	Blockers []generate.Finding  `json:"blockers"`
 	Warnings []generate.Finding  `json:"warnings"`
@@ -93,6 +96,7 @@ func FromResult(res *generate.Result) *Plan {
 		Warnings:      append([]generate.Finding{}, res.Warnings...),
 		NotChecked:    append([]generate.Finding{}, res.NotChecked...),
 	}
+	v.Pruned = res.Pruned
 	if len(res.Grants) > 0 {
 		v.Grants = res.Grants
 	} else if res.Grant.Bucket != "" {
@@ -168,7 +172,7 @@ func (p *Plan) SummaryLine() string {
 	case p.View.Operation == "restore":
 		return fmt.Sprintf("Plan: %d to create, %d to update, %d to delete, %d unchanged.", s.Create, s.Update, s.Delete, s.NoOp)
 	}
-	if s.Create+s.Update == 0 {
+	if s.Create+s.Update+s.Delete == 0 {
 		line := "No changes."
 		if s.NoOp > 0 {
 			line += fmt.Sprintf(" %d already %s access.", s.NoOp, plural(s.NoOp, "grants", "grant"))
@@ -179,6 +183,9 @@ func (p *Plan) SummaryLine() string {
 		return line
 	}
 	line := fmt.Sprintf("Plan: %d to create, %d to update, %d already %s access", s.Create, s.Update, s.NoOp, plural(s.NoOp, "grants", "grant"))
+	if s.Delete > 0 {
+		line = fmt.Sprintf("Plan: %d to create, %d to update, %d to delete, %d already %s access", s.Create, s.Update, s.Delete, s.NoOp, plural(s.NoOp, "grants", "grant"))
+	}
 	if s.Manual > 0 {
 		line += fmt.Sprintf(", %d to attach manually", s.Manual)
 	}

@@ -52,13 +52,21 @@ func writeGrants(b *strings.Builder, v View) {
 	if verb == "" {
 		verb = "Grant"
 	}
-	fmt.Fprintf(b, "%s %d grants:\n", verb, len(v.Grants))
+	if len(v.Grants) > 0 {
+		fmt.Fprintf(b, "%s %d grants:\n", verb, len(v.Grants))
+	}
 	for _, g := range v.Grants {
 		line := fmt.Sprintf("  %s %s access to s3://%s/%s*", g.Grantee, strings.Join(g.Access, ","), g.Bucket, g.Prefix)
 		if v.Operation == "revoke" || v.Operation == "restore" {
 			line = fmt.Sprintf("  %s's access to s3://%s/%s*", g.Grantee, g.Bucket, g.Prefix)
 		}
 		b.WriteString(line + "\n")
+	}
+	if len(v.Pruned) > 0 {
+		fmt.Fprintf(b, "Revoke %d grants kmsgrant wrote earlier that the grants file does not hold (--prune):\n", len(v.Pruned))
+	}
+	for _, g := range v.Pruned {
+		fmt.Fprintf(b, "  %s %s access to s3://%s/%s*\n", g.Grantee, strings.Join(g.Access, ","), g.Bucket, g.Prefix)
 	}
 	b.WriteString("\n")
 }
@@ -78,7 +86,7 @@ func (p *Plan) WriteText(w io.Writer, color bool) error {
 			fmt.Fprintf(&b, "  through key %s\n", g.KeyARN)
 		}
 		b.WriteString("\n")
-	} else if len(v.Grants) > 0 {
+	} else if len(v.Grants)+len(v.Pruned) > 0 {
 		writeGrants(&b, v)
 	}
 	for _, ch := range v.Changes {

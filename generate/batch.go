@@ -14,6 +14,9 @@ type BatchItem struct {
 	Grant  Grant
 	Inputs Inputs
 	Label  string
+	// Prune marks a grant kmsgrant wrote earlier that the batch takes
+	// away (apply --prune): it is planned with Revoke.
+	Prune bool
 }
 
 // Compute plans one grant from its inputs: Changes, or Revoke.
@@ -31,7 +34,7 @@ type Compute func(Grant, Inputs) (*Result, error)
 // by the grant's label, and nothing is written. Warnings that several
 // grants share are listed once.
 func Batch(items []BatchItem, compute Compute) (*Result, error) {
-	if len(items) == 1 {
+	if len(items) == 1 && !items[0].Prune {
 		return compute(items[0].Grant, items[0].Inputs)
 	}
 	out := &Result{}
@@ -43,12 +46,19 @@ func Batch(items []BatchItem, compute Compute) (*Result, error) {
 	inlineTotal := map[string]Size{}
 	for _, it := range items {
 		in := withWrites(it.Inputs, last)
-		res, err := compute(it.Grant, in)
+		run := compute
+		if it.Prune {
+			run = Revoke
+		}
+		res, err := run(it.Grant, in)
 		if err != nil {
 			return nil, labelled(it.Label, err)
 		}
-		out.Operation = res.Operation
-		if res.Grant.Bucket != "" {
+		switch {
+		case it.Prune && res.Grant.Bucket != "":
+			out.Pruned = append(out.Pruned, res.Grant)
+		case res.Grant.Bucket != "":
+			out.Operation = res.Operation
 			out.Grants = append(out.Grants, res.Grant)
 		}
 		for _, f := range res.Blockers {
@@ -87,6 +97,9 @@ func Batch(items []BatchItem, compute Compute) (*Result, error) {
 	}
 	if len(out.Grants) > 0 {
 		out.Grant = out.Grants[0]
+	}
+	if len(out.Grants) == 0 && len(out.Pruned) > 0 {
+		out.Operation = "revoke"
 	}
 	if len(out.Blockers) > 0 {
 		return out, nil

@@ -122,7 +122,10 @@ type Result struct {
 	// Grant is the grant planned; for a batch, its first grant.
 	Grant Resolved
 	// Grants are a batch's grants, each resolved; empty for one grant.
-	Grants   []Resolved
+	Grants []Resolved
+	// Pruned are the grants kmsgrant wrote earlier that a batch takes
+	// away (apply --prune), each resolved.
+	Pruned   []Resolved
 	Changes  []Change
 	Blockers []Finding
 	Warnings []Finding

@@ -113,6 +113,7 @@ merged into what it then holds (backed up first, and said on stderr).`,
 	}
 	opts.Grant.register(cmd)
 	opts.Grant.registerFile(cmd)
+	opts.Grant.registerPrune(cmd)
 	opts.registerWriteFlags(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
 	addValidateFlag(cmd, &opts.Validate)

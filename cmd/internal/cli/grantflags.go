@@ -46,6 +46,9 @@ type GrantFlags struct {
 	moreGrantees, morePrefixes []string
 	// File is a grants file (-f) that holds the grants instead of flags.
 	File string
+	// Prune plans the revocation of the grants kmsgrant wrote earlier for
+	// the file's buckets that the file does not hold.
+	Prune bool
 }
 
 func (g *GrantFlags) register(cmd *cobra.Command) {

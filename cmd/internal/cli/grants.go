@@ -43,6 +43,11 @@ func (g *GrantFlags) registerFile(cmd *cobra.Command) {
 	}
 }
 
+// registerPrune adds --prune, of plan and apply.
+func (g *GrantFlags) registerPrune(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&g.Prune, "prune", false, "with -f: the file is every grant kmsgrant manages on its buckets; revoke the grants kmsgrant wrote there earlier that it does not hold")
+}
+
 // batch is the grants of a run, and what it knows of them.
 type batch struct {
 	grants []apply.Labelled
@@ -59,6 +64,9 @@ type batch struct {
 // grants are the grants a plan, apply or revoke is about: those of the
 // grants file, or every --grantee on every --prefix.
 func (g *GrantFlags) grants() (*batch, error) {
+	if g.Prune && g.File == "" {
+		return nil, errors.New("--prune takes the grants file as the whole set of grants on its buckets: give -f FILE")
+	}
 	if g.CheckObjects < 0 {
 		return nil, fmt.Errorf("--check-objects: want a number of objects, not %d", g.CheckObjects)
 	}

@@ -76,6 +76,7 @@ document first (live AWS only).`,
 	}
 	opts.Grant.register(cmd)
 	opts.Grant.registerFile(cmd)
+	opts.Grant.registerPrune(cmd)
 	addOutputFlag(cmd, &opts.Output, planFormats...)
 	addValidateFlag(cmd, &opts.Validate)
 	cmd.Flags().BoolVar(&opts.DetailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes to apply (0 none, 1 error)")
@@ -213,7 +214,11 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute genera
 			return nil, fmt.Errorf("%s: grantee: %w", b.grants[i].Label, err)
 		}
 	}
-	p, err := apply.PlanBatch(ctx, backend, b.grants, compute)
+	var opts []apply.BatchOption
+	if flags.Prune {
+		opts = append(opts, apply.Prune())
+	}
+	p, err := apply.PlanBatch(ctx, backend, b.grants, compute, opts...)
 	printNotes(f, backend)
 	if errors.Is(err, apply.ErrGranteeNotFound) && b.fromFlags && len(b.grants) == 1 {
 		err = fmt.Errorf("--grantee: %w", err)
@@ -221,14 +226,14 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute genera
 	if err != nil {
 		return nil, err
 	}
-	return &planned{backend: backend, plan: p, replan: replanner(backend, b.grants, compute), profiles: b.profiles}, nil
+	return &planned{backend: backend, plan: p, replan: replanner(backend, b.grants, compute, opts...), profiles: b.profiles}, nil
 }
 
 // replanner makes a plan again through the same backend, reading every
 // document anew, the same way the first plan was made.
-func replanner(b apply.Backend, grants []apply.Labelled, compute generate.Compute) apply.Replan {
+func replanner(b apply.Backend, grants []apply.Labelled, compute generate.Compute, opts ...apply.BatchOption) apply.Replan {
 	return func(ctx context.Context) (*apply.Plan, error) {
-		return apply.PlanBatch(ctx, b, grants, compute)
+		return apply.PlanBatch(ctx, b, grants, compute, opts...)
 	}
 }
 
