@@ -27,7 +27,7 @@ const readConcurrency = 32
 // grants name it, and all grants are read at once, the distinct reads a
 // bounded number at a time. A batch of one grant is read and planned
 // exactly as NewPlan does.
-func PlanBatch(ctx context.Context, b Backend, grants []Labelled, compute generate.Compute, opts ...BatchOption) (*Plan, error) {
+func PlanBatch(ctx context.Context, b Backend, grants []Labelled, op generate.Op, opts ...BatchOption) (*Plan, error) {
 	var o batchOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -62,7 +62,7 @@ func PlanBatch(ctx context.Context, b Backend, grants []Labelled, compute genera
 		// what is taken away (fewer access levels) puts that back.
 		items = append(pruned, items...)
 	}
-	res, err := generate.Batch(items, compute)
+	res, err := generate.Batch(items, op)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func TestPlanBatchReadsAndWritesEachDocumentOnce(t *testing.T) {
 		grants = append(grants, apply.Labelled{Grant: gi, Label: fmt.Sprintf("grant %d", i+1)})
 	}
 	b := &countingBackend{Backend: fake, reads: map[string]int{}}
-	p, err := apply.PlanBatch(context.Background(), b, grants, generate.Changes)
+	p, err := apply.PlanBatch(context.Background(), b, grants, generate.OpGrant)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestPlanBatchErrorNamesTheGrant(t *testing.T) {
 	}
 	other := g
 	other.Grantee = missing
-	_, err = apply.PlanBatch(context.Background(), fake, []apply.Labelled{{Grant: g, Label: "g.yaml:2 (grant 1)"}, {Grant: other, Label: "g.yaml:5 (grant 2)"}}, generate.Changes)
+	_, err = apply.PlanBatch(context.Background(), fake, []apply.Labelled{{Grant: g, Label: "g.yaml:2 (grant 1)"}, {Grant: other, Label: "g.yaml:5 (grant 2)"}}, generate.OpGrant)
 	if err == nil || err.Error()[:len("g.yaml:5 (grant 2): ")] != "g.yaml:5 (grant 2): " {
 		t.Errorf("err = %v; want it to start with the second grant's label", err)
 	}

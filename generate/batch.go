@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate/arns"
+	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
 // BatchItem is one grant of a batch with what was read for it, and the
@@ -19,38 +20,58 @@ type BatchItem struct {
 	Prune bool
 }
 
-// Compute plans one grant from its inputs: Changes, or Revoke.
-type Compute func(Grant, Inputs) (*Result, error)
+// Op is what a batch does with its grants.
+type Op string
 
-// Batch plans many grants as one plan. Each grant is planned by compute,
-// the same planner as a single grant, against the documents as the grants
-// before it leave them; so a grant that shares a statement's shape with an
-// earlier one joins it, one that is already granted by an earlier one plans
-// nothing, and every document gets one change, from the document as read
-// to the document holding every grant's statements. A batch of one grant
-// is exactly that grant's plan.
+// The operations of a batch.
+const (
+	OpGrant  Op = "grant"
+	OpRevoke Op = "revoke"
+)
+
+// Batch plans many grants as one plan. Each grant is planned by the same
+// planner as a single grant (Changes, or Revoke), against the documents as
+// the grants before it leave them; so a grant already granted by an
+// earlier one plans nothing, and every document gets one change, from the
+// document as read to the document holding every grant's statements,
+// merged once at the end. A batch of one grant is exactly that grant's
+// plan.
 //
 // A grant that is blocked blocks the batch: its blockers are listed, named
 // by the grant's label, and nothing is written. Warnings that several
 // grants share are listed once.
-func Batch(items []BatchItem, compute Compute) (*Result, error) {
+func Batch(items []BatchItem, op Op) (*Result, error) {
 	if len(items) == 1 && !items[0].Prune {
-		return compute(items[0].Grant, items[0].Inputs)
+		if op == OpRevoke {
+			return Revoke(items[0].Grant, items[0].Inputs)
+		}
+		return Changes(items[0].Grant, items[0].Inputs)
 	}
 	out := &Result{}
 	var order []string
 	first := map[string]Change{}
 	last := map[string]Change{}
+	acc := map[string]*pending{}
 	reasons := map[string][]string{}
 	seen := map[string]bool{}
-	inlineTotal := map[string]Size{}
+	inline := map[string][]NamedPolicy{}
 	for _, it := range items {
 		in := withWrites(it.Inputs, last)
-		run := compute
-		if it.Prune {
-			run = Revoke
+		if gr := it.Inputs.Grantee; gr != nil {
+			if _, ok := inline[gr.Principal.ARN()]; !ok {
+				inline[gr.Principal.ARN()] = gr.Inline
+			}
 		}
-		res, err := run(it.Grant, in)
+		var res *Result
+		var err error
+		if it.Prune || op == OpRevoke {
+			res, err = Revoke(it.Grant, in)
+		} else {
+			var p *planner
+			if p, err = planGrant(it.Grant, in, true); err == nil {
+				res = p.r
+			}
+		}
 		if err != nil {
 			return nil, labelled(it.Label, err)
 		}
@@ -67,30 +88,38 @@ func Batch(items []BatchItem, compute Compute) (*Result, error) {
 		}
 		out.Warnings = appendNew(out.Warnings, res.Warnings, seen)
 		out.NotChecked = appendNew(out.NotChecked, res.NotChecked, seen)
+		if len(res.Blockers) > 0 {
+			continue
+		}
 		for _, c := range res.Changes {
 			key := targetKey(c)
 			if _, ok := first[key]; !ok {
+				// The first grant to touch a document sees it as read.
+				if c.base != nil && c.Before == "" {
+					c.Before = c.base.Pretty()
+				}
 				order = append(order, key)
 				first[key] = c
 			}
-			if c.Kind == KindIAMPolicy && c.Action != Manual && c.Size != nil {
-				// Each grant's inputs hold the batch's earlier writes,
-				// so the latest total of a principal's inline policies
-				// counts them all.
-				inlineTotal[c.Target] = *c.Size
-			}
-			switch prev, ok := last[key]; {
-			case c.Writes():
+			switch {
+			case c.added != nil:
+				// Statements to merge at the end, into the document
+				// as it was before the first of them.
+				if acc[key] == nil {
+					acc[key] = &pending{base: c.base}
+				}
+				acc[key].added = append(acc[key].added, c.added...)
+				if c.Action != Manual {
+					reasons[key] = appendUnique(reasons[key], c.Reason)
+				}
 				last[key] = c
+			case c.Writes():
+				// A revoke's whole document, which the statements
+				// added before it are merged into.
+				acc[key] = nil
 				reasons[key] = appendUnique(reasons[key], c.Reason)
-			case c.Action == Manual && ok:
-				// Statements for an administrator to attach, gathered
-				// into one document per principal and policy name.
-				merged := Merge(c.Kind, prev.Policy, c.Policy.Statements)
-				prev.Policy, prev.After = merged, merged.Pretty()
-				prev.Size = &Size{Used: nonSpace(merged.Compact()), Limit: ManagedPolicyLimit, Unit: UnitChars}
-				last[key] = prev
-			case !ok:
+				last[key] = c
+			case last[key].Kind == "":
 				last[key] = c
 			}
 		}
@@ -105,23 +134,42 @@ func Batch(items []BatchItem, compute Compute) (*Result, error) {
 		return out, nil
 	}
 	for _, key := range order {
-		c := combined(first[key], last[key], reasons[key])
-		if total, ok := inlineTotal[c.Target]; ok && c.Kind == KindIAMPolicy && c.Action != Manual {
-			c.Size = &total
-		}
-		out.Changes = append(out.Changes, c)
+		out.Changes = append(out.Changes, combined(first[key], last[key], acc[key], reasons[key]))
+	}
+	out.Blockers = finish(out.Changes, inline)
+	if len(out.Blockers) > 0 {
+		out.Changes = nil
 	}
 	return out, nil
 }
 
+// pending are the statements grants of a batch add to one document, and
+// the document they are added to.
+type pending struct {
+	base  *policy.Document
+	added []policy.Statement
+}
+
 // combined is the one change of a target that several grants changed:
-// from the document first read to the one the last grant left.
-func combined(first, last Change, reasons []string) Change {
-	if !last.Writes() {
-		return last
-	}
+// from the document first read to the one the last grant left, or, where
+// grants added statements, to those statements merged into the document
+// they were added to (finish merges them).
+func combined(first, last Change, p *pending, reasons []string) Change {
 	c := last
 	c.Before = first.Before
+	if p != nil {
+		c.base, c.added = p.base, p.added
+		if c.Action != Manual {
+			c.Reason = summarise(reasons)
+		}
+		return c
+	}
+	if !last.Writes() {
+		if c.Action == NoOp {
+			c.After = c.Before
+		}
+		return c
+	}
 	switch {
 	case c.After == c.Before:
 		c.Action, c.Reason = NoOp, "the batch's grants leave it as it is"

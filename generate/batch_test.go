@@ -51,7 +51,7 @@ func grantOn(grantee, prefix string) Grant {
 
 func batch(t *testing.T, items []BatchItem) *Result {
 	t.Helper()
-	res, err := Batch(items, Changes)
+	res, err := Batch(items, OpGrant)
 	if err != nil {
 		t.Fatalf("Batch: %v", err)
 	}

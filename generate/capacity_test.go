@@ -31,7 +31,7 @@ func lakeItems(buckets, n int) []BatchItem {
 // be granted before its inline policies would pass IAM's limit.
 func inlineCapacity(tb testing.TB) (prefixes, chars int) {
 	for n := 1; ; n++ {
-		res, err := Batch(lakeItems(10, n), Changes)
+		res, err := Batch(lakeItems(10, n), OpGrant)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func BenchmarkInlineCapacity(b *testing.B) {
 // One role holds at least three times the 20 grants it held when every
 // grant added its own two statements: 60 grants fit within IAM's limit.
 func TestInlineCapacity(t *testing.T) {
-	res, err := Batch(lakeItems(10, 6), Changes)
+	res, err := Batch(lakeItems(10, 6), OpGrant)
 	if err != nil {
 		t.Fatal(err)
 	}

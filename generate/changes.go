@@ -46,6 +46,13 @@ type Change struct {
 	// Size is the document's size after the change against AWS's limit,
 	// counted the way AWS counts it; nil where no policy is written.
 	Size *Size
+
+	// base and added, while a plan is made, are the document as read and
+	// the statements a grant adds to it: Policy holds them appended, which
+	// is enough to evaluate later grants of a batch against, and finish
+	// merges them into base once, at the end.
+	base  *policy.Document
+	added []policy.Statement
 }
 
 // Size is how large a document is against the limit AWS sets for it.
@@ -169,15 +176,37 @@ func Blocked(f Finding) *Result {
 // Changes computes the plan for a grant: the minimal change to each
 // document, and what blocks the grant or deserves a warning.
 func Changes(g Grant, in Inputs) (*Result, error) {
-	p := &planner{g: g, in: in, r: &Result{}}
-	if err := p.run(); err != nil {
+	p, err := planGrant(g, in, false)
+	if err != nil {
 		return nil, err
 	}
+	p.finish()
 	if len(p.r.Blockers) > 0 {
 		// A blocked plan writes nothing, so it shows nothing to write.
 		p.r.Changes = nil
 	}
 	return p.r, nil
+}
+
+// planGrant plans a grant's statements without merging them: a batch
+// plans many grants into the same documents and merges once (finish).
+func planGrant(g Grant, in Inputs, inBatch bool) (*planner, error) {
+	p := &planner{g: g, in: in, r: &Result{}, inBatch: inBatch}
+	if err := p.run(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// finish merges each change's statements into its document and sizes the
+// documents against AWS's limits, with the grantee's inline policies as
+// read.
+func (p *planner) finish() {
+	var inline map[string][]NamedPolicy
+	if gr := p.in.Grantee; gr != nil {
+		inline = map[string][]NamedPolicy{p.g.Grantee.ARN(): gr.Inline}
+	}
+	p.r.Blockers = append(p.r.Blockers, finish(p.r.Changes, inline)...)
 }
 
 type planner struct {
@@ -193,6 +222,10 @@ type planner struct {
 	// explaining goes on assessing a grantee of the bucket's own account,
 	// which a plan refuses, for explain to show.
 	explaining bool
+	// inBatch leaves the text of the documents a grant changes (Before)
+	// to Batch, which shows each document as first read once: a batch's
+	// later grants see documents that earlier ones added to.
+	inBatch bool
 }
 
 func (p *planner) block(code, target, msg, fix string) {

@@ -92,6 +92,7 @@ func Explain(g Grant, in Inputs, target Target, controls Controls) (*Explanation
 	if err := p.run(); err != nil {
 		return nil, err
 	}
+	p.finish()
 	x.Grant = p.r.Grant
 	if object != "" {
 		x.Grant.ObjectsARN = strings.TrimSuffix(x.Grant.ObjectsARN, "*")

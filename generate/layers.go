@@ -169,12 +169,6 @@ func (p *planner) bucketPolicy() error {
 	if err != nil {
 		return err
 	}
-	if c.Policy != nil {
-		c.Size = &Size{Used: len(c.Policy.Compact()), Limit: BucketPolicyLimit, Unit: UnitBytes}
-		if c.Action != NoOp && c.Size.Over() {
-			p.tooLarge(c.Target, fmt.Sprintf("the bucket policy would be %d bytes, over S3's limit of %d", c.Size.Used, BucketPolicyLimit))
-		}
-	}
 	p.r.Changes = append(p.r.Changes, c)
 	return nil
 }
@@ -195,10 +189,6 @@ func (p *planner) keyPolicy() error {
 	c, err := p.policyChange(KindKeyPolicy, k.Account, k.ARN, k.Policy, l.needs(), l.grantedBy())
 	if err != nil {
 		return err
-	}
-	c.Size = &Size{Used: len(c.Policy.Compact()), Limit: KeyPolicyLimit, Unit: UnitBytes}
-	if c.Action != NoOp && c.Size.Over() {
-		p.tooLarge(c.Target, fmt.Sprintf("the key policy would be %d bytes, over KMS's limit of %d", c.Size.Used, KeyPolicyLimit))
 	}
 	p.r.Changes = append(p.r.Changes, c)
 	return nil
@@ -237,7 +227,6 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 	c.PolicyName = p.g.IAMPolicyName
 	grantee := p.g.Grantee
 	c.Grantee = &grantee
-	p.checkInlineSize(&c, gr)
 	p.r.Changes = append(p.r.Changes, c)
 	return nil
 }
@@ -301,13 +290,10 @@ func (p *planner) manualIAM(needs []need) error {
 	if err != nil {
 		return err
 	}
-	doc := Merge(KindIAMPolicy, nil, sts)
 	target := p.g.Grantee.ARN()
 	c := Change{
 		Kind: KindIAMPolicy, Account: p.g.Grantee.Account, Target: target, PolicyName: p.g.IAMPolicyName,
-		Action: Manual, After: doc.Pretty(), Policy: doc,
-		// An administrator attaches it as a managed policy, or inline.
-		Size: &Size{Used: nonSpace(doc.Compact()), Limit: ManagedPolicyLimit, Unit: UnitChars},
+		Action: Manual, Policy: appended(nil, sts), added: sts,
 	}
 	if p.g.Grantee.Kind == arns.Account {
 		c.Reason = "the grantee is a whole account: its administrator must attach this policy to the roles or users that read the bucket"
@@ -328,11 +314,11 @@ func (p *planner) manualIAM(needs []need) error {
 // otherwise the document with the missing statements merged in.
 func (p *planner) policyChange(kind, account, target string, current *policy.Document, missing []need, grantedBy []string) (Change, error) {
 	c := Change{Kind: kind, Account: account, Target: target}
-	if current != nil {
+	if current != nil && !p.inBatch {
 		c.Before = current.Pretty()
 	}
 	if len(missing) == 0 {
-		c.Action, c.After, c.Policy = NoOp, c.Before, current
+		c.Action, c.After, c.Policy, c.base = NoOp, c.Before, current, current
 		c.Reason = "already grants access: " + strings.Join(grantedBy, "; ")
 		return c, nil
 	}
@@ -346,56 +332,42 @@ func (p *planner) policyChange(kind, account, target string, current *policy.Doc
 			fmt.Sprintf("statement %q of the %s carries kmsgrant's Sid but was changed after kmsgrant wrote it; kmsgrant leaves it as it is and adds its own statement", sid, strings.ReplaceAll(kind, "_", " ")),
 			"remove the changed statement if it is no longer needed")
 	}
-	after := Merge(kind, current, sts)
-	c.Policy, c.After = after, after.Pretty()
-	var actions, sids []string
+	// Merged into current at the end (finish); appended, the statements
+	// already grant what a later grant of a batch is evaluated against.
+	c.Policy, c.base, c.added = appended(current, sts), current, sts
+	c.Action = Update
+	if current == nil {
+		c.Action = Create
+	}
+	c.Reason = grantsReason(sts)
+	return c, nil
+}
+
+// grantsReason says what statements grant: their actions and Sids.
+func grantsReason(sts []policy.Statement) string {
+	actions, sids := actionsAndSids(sts)
+	return fmt.Sprintf("grants %s (%s)", strings.Join(actions, ", "), strings.Join(sids, ", "))
+}
+
+// statementActions are the actions and the Sids of statements.
+func actionsAndSids(sts []policy.Statement) (actions, sids []string) {
 	for _, st := range sts {
 		actions = append(actions, st.Action.List...)
 		sids = append(sids, st.Sid)
 	}
-	switch {
-	case current == nil:
-		c.Action = Create
-	case c.After == c.Before:
-		// kmsgrant's statement is there with this principal, yet access
-		// is missing: someone changed it or a condition fails. Adding it
-		// again would change nothing; the warnings say why.
-		c.Action = NoOp
-		c.Reason = fmt.Sprintf("kmsgrant's statements %s are present but do not grant %s; see the warnings", strings.Join(sids, ", "), strings.Join(unique(actions), ", "))
-		return c, nil
-	default:
-		c.Action = Update
-	}
-	c.Reason = fmt.Sprintf("grants %s (%s)", strings.Join(unique(actions), ", "), strings.Join(sids, ", "))
-	return c, nil
+	return unique(actions), sids
 }
 
-func (p *planner) tooLarge(target, msg string) {
-	p.block(CodePolicyTooLarge, target, msg,
-		"remove statements that are no longer needed, or grant the account instead of single principals")
-}
-
-// checkInlineSize sizes an inline policy change the way IAM's limit
-// counts: all of a principal's inline policies together, in non-whitespace
-// characters. A change that writes over the limit is blocked.
-func (p *planner) checkInlineSize(c *Change, gr *Grantee) {
-	total := 0
-	if c.Policy != nil {
-		total = nonSpace(c.Policy.Compact())
+// appended is doc with statements added at the end: what they grant,
+// without the work of merging them. It is only evaluated, never written,
+// so a Sid may appear twice.
+func appended(doc *policy.Document, sts []policy.Statement) *policy.Document {
+	out := doc.Clone()
+	if out == nil {
+		out = policy.New()
 	}
-	for _, np := range gr.Inline {
-		if np.Name != c.PolicyName && np.Doc != nil {
-			total += nonSpace(np.Doc.Compact())
-		}
-	}
-	limit := RoleInlinePolicyLimit
-	if gr.Principal.Kind == arns.User {
-		limit = UserInlinePolicyLimit
-	}
-	c.Size = &Size{Used: total, Limit: limit, Unit: UnitChars}
-	if c.Action != NoOp && c.Size.Over() {
-		p.tooLarge(c.Target, fmt.Sprintf("the %s's inline policies would total %d non-whitespace characters, over IAM's limit of %d", gr.Principal.Kind, total, limit))
-	}
+	out.Append(sts...)
+	return out
 }
 
 func nonSpace(b []byte) int {

@@ -49,7 +49,7 @@ func runBatch(tb testing.TB, lake applytest.Lake, delay time.Duration) batchRun 
 	srv.SetDelay(delay)
 	start := time.Now()
 	b := lakeBackend(tb, srv)
-	p, err := apply.PlanBatch(context.Background(), b, lake.GrantList(), generate.Changes)
+	p, err := apply.PlanBatch(context.Background(), b, lake.GrantList(), generate.OpGrant)
 	if err != nil {
 		tb.Fatal(err)
 	}

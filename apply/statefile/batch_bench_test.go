@@ -23,7 +23,7 @@ func applyBatch(tb testing.TB, name string) (*apply.Plan, []apply.Outcome) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p, err := apply.PlanBatch(ctx, f, dataLake.GrantList(), generate.Changes)
+	p, err := apply.PlanBatch(ctx, f, dataLake.GrantList(), generate.OpGrant)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestBatchStateFileAppliedThenEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := apply.PlanBatch(context.Background(), f, lake.GrantList(), generate.Changes)
+	again, err := apply.PlanBatch(context.Background(), f, lake.GrantList(), generate.OpGrant)
 	if err != nil {
 		t.Fatal(err)
 	}

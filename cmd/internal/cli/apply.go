@@ -424,7 +424,7 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, e
 	// The saved documents must be exactly what kmsgrant plans for the
 	// saved grant now: a plan file cannot carry anything else, whatever
 	// was done to it, and what relied-on documents say is checked again.
-	replan := replanner(backend, b.grants, generate.Changes)
+	replan := replanner(backend, b.grants, generate.OpGrant)
 	fresh, err := replan(ctx)
 	if err != nil {
 		return nil, err

@@ -287,7 +287,7 @@ func TestValidatedChecksPlansMadeAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := validated(ctx, &planned{backend: b, plan: p, replan: replanner(b, []apply.Labelled{{Grant: g}}, generate.Changes)})
+	pl, err := validated(ctx, &planned{backend: b, plan: p, replan: replanner(b, []apply.Labelled{{Grant: g}}, generate.OpGrant)})
 	if err != nil {
 		t.Fatal(err)
 	}

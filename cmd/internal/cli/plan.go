@@ -182,13 +182,12 @@ func validated(ctx context.Context, pl *planned) (*planned, error) {
 // buildPlan turns grant flags, or a grants file, into a plan, through the
 // state file or live AWS.
 func buildPlan(ctx context.Context, f *Factory, flags *GrantFlags) (*planned, error) {
-	return planWith(ctx, f, flags, generate.Changes)
+	return planWith(ctx, f, flags, generate.OpGrant)
 }
 
 // planWith reads what the grants of the flags (or grants file) name and
-// plans them as one plan with compute (generate.Changes, or
-// generate.Revoke).
-func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute generate.Compute) (*planned, error) {
+// plans them as one plan: granted, or revoked.
+func planWith(ctx context.Context, f *Factory, flags *GrantFlags, op generate.Op) (*planned, error) {
 	b, err := flags.grants()
 	if err != nil {
 		return nil, err
@@ -218,7 +217,7 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute genera
 	if flags.Prune {
 		opts = append(opts, apply.Prune())
 	}
-	p, err := apply.PlanBatch(ctx, backend, b.grants, compute, opts...)
+	p, err := apply.PlanBatch(ctx, backend, b.grants, op, opts...)
 	printNotes(f, backend)
 	if errors.Is(err, apply.ErrGranteeNotFound) && b.fromFlags && len(b.grants) == 1 {
 		err = fmt.Errorf("--grantee: %w", err)
@@ -226,14 +225,14 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, compute genera
 	if err != nil {
 		return nil, err
 	}
-	return &planned{backend: backend, plan: p, replan: replanner(backend, b.grants, compute, opts...), profiles: b.profiles}, nil
+	return &planned{backend: backend, plan: p, replan: replanner(backend, b.grants, op, opts...), profiles: b.profiles}, nil
 }
 
 // replanner makes a plan again through the same backend, reading every
 // document anew, the same way the first plan was made.
-func replanner(b apply.Backend, grants []apply.Labelled, compute generate.Compute, opts ...apply.BatchOption) apply.Replan {
+func replanner(b apply.Backend, grants []apply.Labelled, op generate.Op, opts ...apply.BatchOption) apply.Replan {
 	return func(ctx context.Context) (*apply.Plan, error) {
-		return apply.PlanBatch(ctx, b, grants, compute, opts...)
+		return apply.PlanBatch(ctx, b, grants, op, opts...)
 	}
 }
 

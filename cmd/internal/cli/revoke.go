@@ -51,5 +51,5 @@ shown and confirmed as with apply.`,
 
 // revokePlan plans a revoke through the same backend as plan and apply.
 func revokePlan(ctx context.Context, f *Factory, flags *GrantFlags) (*planned, error) {
-	return planWith(ctx, f, flags, generate.Revoke)
+	return planWith(ctx, f, flags, generate.OpRevoke)
 }
