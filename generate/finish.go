@@ -38,6 +38,12 @@ func finish(changes []Change, inline map[string][]NamedPolicy) []Finding {
 		default:
 			c.Action = Update
 		}
+		if c.Action == Create || c.Action == Update {
+			// What the change grants, and the Sids of the statements
+			// it writes as they end up, merged with the others.
+			actions, _ := actionsAndSids(c.added)
+			c.Reason = fmt.Sprintf("grants %s (%s)", strings.Join(actions, ", "), strings.Join(writtenSids(c.base, doc), ", "))
+		}
 		c.base, c.added = nil, nil
 	}
 	// Each principal's inline policies as they will be: as read, but for
@@ -96,4 +102,26 @@ func finish(changes []Change, inline map[string][]NamedPolicy) []Finding {
 		}
 	}
 	return blockers
+}
+
+// writtenSids are the Sids of the statements of after that before does not
+// hold as they are: those a change adds or changes.
+func writtenSids(before, after *policy.Document) []string {
+	had := map[string]bool{}
+	if before != nil {
+		for _, st := range before.Statements {
+			had[st.String()] = true
+		}
+	}
+	var out []string
+	for i, st := range after.Statements {
+		switch {
+		case had[st.String()]:
+		case st.Sid != "":
+			out = append(out, st.Sid)
+		default:
+			out = append(out, fmt.Sprintf("#%d", i+1))
+		}
+	}
+	return out
 }
