@@ -2,6 +2,7 @@ package generate
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -75,5 +76,32 @@ func TestInlineCapacity(t *testing.T) {
 		if c.Kind == KindIAMPolicy && c.Size.Over() {
 			t.Errorf("%s: %+v over the limit", c.PolicyName, *c.Size)
 		}
+	}
+}
+
+// A bucket policy that would not fit blocks the plan, and the blocker
+// spells out what would fit instead and what it broadens.
+func TestTooLargeOffersAlternatives(t *testing.T) {
+	var grants []Grant
+	for i := range 360 {
+		grants = append(grants, grantOn(fmt.Sprintf("arn:aws:iam::444455556666:role/data-lake-consumer-with-a-long-name-%04d", i), "reports/"))
+	}
+	res := batch(t, batchOf(grants...))
+	var found *Finding
+	for i, f := range res.Blockers {
+		if f.Code == CodePolicyTooLarge && f.Target == "arn:aws:s3:::"+seedBucket {
+			found = &res.Blockers[i]
+		}
+	}
+	if found == nil {
+		t.Fatalf("360 grantees of one prefix fit in a bucket policy? blockers: %+v", res.Blockers)
+	}
+	for _, want := range []string{"over S3's limit of 20480", "grant the grantee accounts (444455556666) as wholes", "instead of 360 principals", "trusts every principal those accounts' IAM allows", "aws:PrincipalOrgID"} {
+		if !strings.Contains(found.Message+" "+found.Fix, want) {
+			t.Errorf("blocker lacks %q: %s / %s", want, found.Message, found.Fix)
+		}
+	}
+	if len(res.Changes) != 0 {
+		t.Error("a blocked plan has changes")
 	}
 }

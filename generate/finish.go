@@ -2,6 +2,7 @@ package generate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/generate/arns"
@@ -61,9 +62,8 @@ func finish(changes []Change, inline map[string][]NamedPolicy) []Finding {
 		}
 	}
 	var blockers []Finding
-	tooLarge := func(target, msg string) {
-		blockers = append(blockers, Finding{Code: CodePolicyTooLarge, Target: target, Message: msg,
-			Fix: "remove statements that are no longer needed, or grant the account instead of single principals"})
+	tooLarge := func(target, msg, fix string) {
+		blockers = append(blockers, Finding{Code: CodePolicyTooLarge, Target: target, Message: msg, Fix: fix})
 	}
 	for i := range changes {
 		c := &changes[i]
@@ -74,12 +74,12 @@ func finish(changes []Change, inline map[string][]NamedPolicy) []Finding {
 		case c.Kind == KindBucketPolicy:
 			c.Size = &Size{Used: len(c.Policy.Compact()), Limit: BucketPolicyLimit, Unit: UnitBytes}
 			if c.Writes() && c.Size.Over() {
-				tooLarge(c.Target, fmt.Sprintf("the bucket policy would be %d bytes, over S3's limit of %d", c.Size.Used, BucketPolicyLimit))
+				tooLarge(c.Target, fmt.Sprintf("the bucket policy would be %d bytes, over S3's limit of %d", c.Size.Used, BucketPolicyLimit), resourcePolicyAlternatives(c.Policy, "bucket"))
 			}
 		case c.Kind == KindKeyPolicy:
 			c.Size = &Size{Used: len(c.Policy.Compact()), Limit: KeyPolicyLimit, Unit: UnitBytes}
 			if c.Writes() && c.Size.Over() {
-				tooLarge(c.Target, fmt.Sprintf("the key policy would be %d bytes, over KMS's limit of %d", c.Size.Used, KeyPolicyLimit))
+				tooLarge(c.Target, fmt.Sprintf("the key policy would be %d bytes, over KMS's limit of %d", c.Size.Used, KeyPolicyLimit), resourcePolicyAlternatives(c.Policy, "key"))
 			}
 		case c.Kind == KindIAMPolicy && c.Action == Manual && c.Policy != nil:
 			// An administrator attaches it as a managed policy, or inline.
@@ -97,7 +97,8 @@ func finish(changes []Change, inline map[string][]NamedPolicy) []Finding {
 			}
 			c.Size = &Size{Used: total, Limit: limit, Unit: UnitChars}
 			if c.Writes() && c.Size.Over() {
-				tooLarge(c.Target, fmt.Sprintf("the %s's inline policies would total %d non-whitespace characters, over IAM's limit of %d", kind, total, limit))
+				tooLarge(c.Target, fmt.Sprintf("the %s's inline policies would total %d non-whitespace characters, over IAM's limit of %d", kind, total, limit),
+					"grant fewer prefixes of each bucket (a shorter prefix covers those under it, and grants them all), remove inline policies no longer needed, or have an administrator attach the statements as managed policies (6,144 characters each, up to 10 a role by default)")
 			}
 		}
 	}
@@ -124,4 +125,37 @@ func writtenSids(before, after *policy.Document) []string {
 		}
 	}
 	return out
+}
+
+// resourcePolicyAlternatives says what would fit where a bucket or key
+// policy would not, each alternative as the grant it becomes and what it
+// broadens: kmsgrant takes none of them unless asked.
+func resourcePolicyAlternatives(doc *policy.Document, what string) string {
+	principals, accounts := 0, map[string]bool{}
+	for _, st := range doc.Statements {
+		if !st.HasSidPrefix(SidPrefix) || st.Principal == nil {
+			continue
+		}
+		for _, p := range st.Principal.AWS() {
+			principals++
+			if parsed, err := arns.ParsePrincipal(p, ""); err == nil {
+				accounts[parsed.Account] = true
+			}
+		}
+	}
+	ids := make([]string, 0, len(accounts))
+	for a := range accounts {
+		ids = append(ids, a)
+	}
+	slices.Sort(ids)
+	alternatives := []string{fmt.Sprintf(
+		"grant the grantee accounts (%s) as wholes, with --grantee ACCOUNT_ID or grantee: \"ACCOUNT_ID\" in the grants file: the %s policy then names each account once instead of %d principals, and each account's administrator chooses its roles in IAM (kmsgrant shows the IAM policy to attach); this trusts every principal those accounts' IAM allows",
+		strings.Join(ids, ", "), what, principals)}
+	alternatives = append(alternatives,
+		"or write one statement for the whole organization yourself, conditioned on aws:PrincipalOrgID: it trusts every account of the organization, which kmsgrant does not write")
+	if what == "key" {
+		alternatives = append(alternatives,
+			"or give each grantee a KMS grant (aws kms create-grant, operations Decrypt and GenerateDataKey as the access needs) instead of key policy statements: kmsgrant counts grants it reads, but does not create them")
+	}
+	return strings.Join(alternatives, "; ")
 }

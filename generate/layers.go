@@ -358,15 +358,29 @@ func actionsAndSids(sts []policy.Statement) (actions, sids []string) {
 	return unique(actions), sids
 }
 
-// appended is doc with statements added at the end: what they grant,
-// without the work of merging them. It is only evaluated, never written,
-// so a Sid may appear twice.
+// appended is doc with statements added: what they grant, without the
+// work of merging them. It is only evaluated, never written. A statement
+// of the same Sid and shape as one already there has only its principals
+// added to that one, so that a batch's grants of
+// one prefix to hundreds of grantees evaluate one statement, not hundreds.
 func appended(doc *policy.Document, sts []policy.Statement) *policy.Document {
 	out := doc.Clone()
 	if out == nil {
 		out = policy.New()
 	}
-	out.Append(sts...)
+	for _, st := range sts {
+		i := slices.IndexFunc(out.Statements, func(s policy.Statement) bool { return s.Sid == st.Sid && sameShape(s, st) })
+		if i < 0 || st.Principal == nil || out.Statements[i].Principal == nil {
+			if i < 0 {
+				out.Append(st)
+			}
+			continue
+		}
+		joined := out.Statements[i].Clone()
+		aws := append(slices.Clone(joined.Principal.AWS()), st.Principal.AWS()...)
+		joined.Principal.Types["AWS"] = policy.Strings(aws...)
+		out.Statements[i] = joined
+	}
 	return out
 }
 
