@@ -351,21 +351,24 @@ func (f *File) editPolicy(path []string, at int64, rel []string, doc *policy.Doc
 		old.Version != doc.Version || old.ID != doc.ID || len(doc.Statements) < len(old.Statements) {
 		return jsonedit.SetAt(f.data, at, rel, doc.Compact())
 	}
-	data := f.data
-	var err error
-	list := append(slices.Clone(rel), "Statement")
+	// The statements are edited in a window on the document, and the file
+	// copied once: a batch's document can change in many statements.
+	w, err := jsonedit.OpenWindow(f.data, at, rel)
+	if err != nil {
+		return nil, err
+	}
 	for i, st := range doc.Statements {
 		switch {
 		case i >= len(old.Statements):
-			data, err = jsonedit.AppendAt(data, at, list, []byte(st.String()))
+			err = w.Append([]string{"Statement"}, []byte(st.String()))
 		case st.String() != old.Statements[i].String():
-			data, err = jsonedit.SetAt(data, at, append(slices.Clone(list), strconv.Itoa(i)), []byte(st.String()))
+			err = w.Set([]string{"Statement", strconv.Itoa(i)}, []byte(st.String()))
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	return data, nil
+	return w.Close(f.data), nil
 }
 
 func bucketName(bucketARN string) string {

@@ -25,7 +25,7 @@ func (f *File) takeEntity(path []string, at int64, data []byte) error {
 	id, kind, name := path[1], path[2], path[3]
 	// next checks the entity against the edited bytes, so that messages
 	// give its place in them; f changes only once it passed.
-	next := &File{name: f.name, data: data, docs: map[string]*policy.Document{}}
+	next := &File{name: f.name, data: data, docs: map[string]*policy.Document{}, checked: f.checked}
 	acct := f.st.Accounts[id]
 	where := slices.Clone(path[:4])
 	if acct == nil {
@@ -144,7 +144,7 @@ func (f *File) takeAll(data []byte) error {
 	if err != nil {
 		return err
 	}
-	f.data, f.st, f.docs, f.mergedFields = next.data, next.st, next.docs, next.mergedFields
+	f.data, f.st, f.docs, f.mergedFields, f.checked = next.data, next.st, next.docs, next.mergedFields, next.checked
 	f.spans = nil
 	return nil
 }

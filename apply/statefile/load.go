@@ -48,6 +48,10 @@ type File struct {
 	// spans is where each entity starts in data, for writes; nil until
 	// the first write, and after one it cannot follow.
 	spans *spans
+	// checked holds the policies parsed and checked so far, by kind and
+	// text: a write checks its entity again, and the entity's other
+	// policies, unchanged, need not be parsed again.
+	checked map[string]*policy.Document
 	// read is the digest of the bytes as read from disk, so Flush can
 	// refuse to overwrite changes made by someone else since.
 	read [sha256.Size]byte
@@ -100,7 +104,7 @@ func Open(name string) (*File, error) {
 
 // Parse checks state file contents; name is used in messages and by Flush.
 func Parse(name string, data []byte) (*File, error) {
-	f := &File{name: name, target: name, data: data, perm: 0o644, docs: map[string]*policy.Document{}}
+	f := &File{name: name, target: name, data: data, perm: 0o644, docs: map[string]*policy.Document{}, checked: map[string]*policy.Document{}}
 	var st state
 	if err := json.Unmarshal(data, &st); err != nil {
 		// Unmarshal refuses what the decoder below refuses, and more
@@ -421,6 +425,9 @@ type policyCheck struct {
 	err  error
 }
 
+// id is what the check of a policy depends on: its kind and its text.
+func (c *policyCheck) id() string { return strconv.Itoa(c.kind) + "\x00" + string(c.raw) }
+
 func (c *policyCheck) parse() {
 	c.doc, c.err = policy.Parse(c.raw)
 	if c.err == nil && c.kind == resourcePolicy {
@@ -456,7 +463,14 @@ const parallelPolicies = 64
 // the documents do not depend on one another, so they are parsed on every
 // CPU.
 func (f *File) withPolicies(err error) error {
-	pending := f.pending
+	var pending []policyCheck
+	for _, c := range f.pending {
+		if doc, ok := f.checked[c.id()]; ok {
+			f.docs[strings.Join(c.path, "\x00")] = doc
+			continue
+		}
+		pending = append(pending, c)
+	}
 	f.pending = nil
 	if workers := min(runtime.GOMAXPROCS(0), len(pending)/parallelPolicies); workers > 1 {
 		var next atomic.Int64
@@ -479,6 +493,9 @@ func (f *File) withPolicies(err error) error {
 			return f.errPath(c.path, "not a valid policy: "+c.err.Error())
 		}
 		f.docs[strings.Join(c.path, "\x00")] = c.doc
+		if f.checked != nil {
+			f.checked[c.id()] = c.doc
+		}
 	}
 	return err
 }

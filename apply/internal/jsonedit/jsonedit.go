@@ -29,6 +29,11 @@ func Set(data []byte, path []string, value []byte) ([]byte, error) {
 // entity of a large file reads only that entity. data must be valid JSON,
 // as the caller knows from an earlier read.
 func SetAt(data []byte, at int64, path []string, value []byte) ([]byte, error) {
+	return setAt(data, at, path, value, indentUnit(data))
+}
+
+// setAt is SetAt with the text's indentation unit given.
+func setAt(data []byte, at int64, path []string, value []byte, unit string) ([]byte, error) {
 	if len(path) == 0 {
 		return nil, errors.New("jsonedit: empty path")
 	}
@@ -44,7 +49,6 @@ func SetAt(data []byte, at int64, path []string, value []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	unit := indentUnit(data)
 	rest := path[loc.depth:]
 	if loc.found {
 		if len(rest) > 0 {
@@ -254,6 +258,11 @@ func Append(data []byte, path []string, value []byte) ([]byte, error) {
 // AppendAt is Append with path starting at the object that starts at
 // data[at] (see SetAt).
 func AppendAt(data []byte, at int64, path []string, value []byte) ([]byte, error) {
+	return appendAt(data, at, path, value, indentUnit(data))
+}
+
+// appendAt is AppendAt with the text's indentation unit given.
+func appendAt(data []byte, at int64, path []string, value []byte, unit string) ([]byte, error) {
 	if !json.Valid(value) {
 		return nil, errors.New("jsonedit: value is not JSON")
 	}
@@ -269,8 +278,7 @@ func AppendAt(data []byte, at int64, path []string, value []byte) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	unit := indentUnit(data)
-	if len(elems) == 0 {
+		if len(elems) == 0 {
 		outer := lineIndent(data, arr.start)
 		inner := outer + unit
 		insert := fmt.Sprintf("[\n%s%s\n%s]", inner, format(value, inner, unit), outer)
@@ -588,3 +596,55 @@ func keyStart(data []byte, valueStart int64) (int64, error) {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// Window is the part of a large JSON text that holds one value, edited on
+// its own: many edits of one value copy only the window, and the text once,
+// when the window is put back. It holds whole lines, from the one the value
+// starts on, so that edits are indented as they would be in the text.
+type Window struct {
+	data       []byte
+	at         int64
+	start, end int64
+	unit       string
+}
+
+// OpenWindow opens a window on the value at path, which starts at the object
+// at data[at] (-1: the top-level object). data must be valid JSON.
+func OpenWindow(data []byte, at int64, path []string) (*Window, error) {
+	loc, err := locateAt(data, at, path)
+	if err != nil {
+		return nil, err
+	}
+	if !loc.found || loc.depth != len(path) {
+		return nil, fmt.Errorf("%s: no value there", strings.Join(path, "."))
+	}
+	start := int64(bytes.LastIndexByte(data[:loc.value.start], '\n') + 1)
+	return &Window{
+		data: slices.Clone(data[start:loc.value.end]), at: loc.value.start - start,
+		start: start, end: loc.value.end, unit: indentUnit(data),
+	}, nil
+}
+
+// Set is Set on the window's value: path starts inside it.
+func (w *Window) Set(path []string, value []byte) error {
+	out, err := setAt(w.data, w.at, path, value, w.unit)
+	if err == nil {
+		w.data = out
+	}
+	return err
+}
+
+// Append is Append on the window's value: path starts inside it.
+func (w *Window) Append(path []string, value []byte) error {
+	out, err := appendAt(w.data, w.at, path, value, w.unit)
+	if err == nil {
+		w.data = out
+	}
+	return err
+}
+
+// Close returns data, the text the window was opened on, with the window's
+// edits in it.
+func (w *Window) Close(data []byte) []byte {
+	return splice(data, w.start, w.end, w.data)
+}

@@ -1093,3 +1093,60 @@ func TestEditsAtAnObjectMatchEditsFromTheTop(t *testing.T) {
 	}
 	t.Logf("%d edits compared", n)
 }
+
+// Edits in a window on a value give the text the same edits give made on
+// the whole text.
+func TestWindowEditsMatchEditsOfTheWholeText(t *testing.T) {
+	files, err := filepath.Glob("../../../examples/*/state.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example state files: %v", err)
+	}
+	n := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var policies [][]string
+		var walk func(v any, p []string)
+		walk = func(v any, p []string) {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return
+			}
+			if _, ok := m["Statement"].([]any); ok {
+				policies = append(policies, slices.Clone(p))
+			}
+			for k, child := range m {
+				walk(child, append(slices.Clone(p), k))
+			}
+		}
+		walk(decode(t, data), nil)
+		for _, p := range policies {
+			whole := data
+			whole, err = Set(whole, append(slices.Clone(p), "Statement", "0"), []byte(`{"Sid":"A","Effect":"Allow"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole, err = Append(whole, append(slices.Clone(p), "Statement"), []byte(`{"Sid":"B","Effect":"Deny"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := OpenWindow(data, -1, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Set([]string{"Statement", "0"}, []byte(`{"Sid":"A","Effect":"Allow"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Append([]string{"Statement"}, []byte(`{"Sid":"B","Effect":"Deny"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.Close(data); !bytes.Equal(got, whole) {
+				t.Errorf("%s %q: the window's edits differ from the whole text's:\n%s\nwant:\n%s", file, p, got, whole)
+			}
+			n++
+		}
+	}
+	t.Logf("%d policies edited in windows", n)
+}
