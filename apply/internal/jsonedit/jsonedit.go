@@ -278,7 +278,7 @@ func appendAt(data []byte, at int64, path []string, value []byte, unit string) (
 	if err != nil {
 		return nil, err
 	}
-		if len(elems) == 0 {
+	if len(elems) == 0 {
 		outer := lineIndent(data, arr.start)
 		inner := outer + unit
 		insert := fmt.Sprintf("[\n%s%s\n%s]", inner, format(value, inner, unit), outer)
