@@ -2,6 +2,7 @@ package live_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ type batchRun struct {
 	requests map[string]int
 }
 
-func runBatch(tb testing.TB, lake applytest.Lake, delay time.Duration) batchRun {
+func runBatch(tb testing.TB, lake applytest.Lake, delay time.Duration, opts ...apply.Option) batchRun {
 	tb.Helper()
 	srv := livetest.New(tb, lake.State())
 	srv.SetDelay(delay)
@@ -56,7 +57,7 @@ func runBatch(tb testing.TB, lake applytest.Lake, delay time.Duration) batchRun 
 	if p.Blocked() {
 		tb.Fatalf("blocked: %+v", p.View.Blockers[0])
 	}
-	outcomes, err := apply.Execute(context.Background(), b, p)
+	outcomes, err := apply.Execute(context.Background(), b, p, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -88,22 +89,33 @@ func isWrite(op string) bool {
 // AWS, which holds every request for a fixed latency. It reports the
 // requests made, against what a batch needs (each document read once to
 // plan, then read again, written and read back once per write), STS calls,
-// and the wall time in round trips of that latency: the length of the
-// chain of requests that wait on each other.
+// and the time spent waiting in round trips of that latency (the wall time
+// less that of the same batch without latency): the length of the chain of
+// requests that wait on each other.
 func BenchmarkLiveBatch(b *testing.B) {
 	const delay = 20 * time.Millisecond
 	lake := applytest.Lake{Buckets: 50, Keys: 10, RolesA: 100, RolesB: 20, Grants: 1000, Prefixes: 10}
-	var run batchRun
-	for b.Loop() {
-		run = runBatch(b, lake, delay)
+	for _, parallelism := range []int{apply.DefaultParallelism, 100} {
+		b.Run(fmt.Sprintf("parallelism=%d", parallelism), func(b *testing.B) {
+			var run batchRun
+			var waited time.Duration
+			for b.Loop() {
+				// The same batch without latency: what is left is
+				// time spent waiting on requests.
+				base := runBatch(b, lake, 0, apply.Parallelism(parallelism))
+				run = runBatch(b, lake, delay, apply.Parallelism(parallelism))
+				waited += run.elapsed - base.elapsed
+			}
+			writes := run.count(isWrite)
+			total := run.count(func(string) bool { return true })
+			b.ReportMetric(float64(total), "requests")
+			b.ReportMetric(float64(total-3*writes), "plan-reads")
+			b.ReportMetric(float64(writes), "writes")
+			b.ReportMetric(float64(run.requests["sts:GetCallerIdentity"]), "sts-calls")
+			b.ReportMetric(float64(waited)/float64(b.N)/float64(delay), "round-trips")
+			b.ReportMetric(run.elapsed.Seconds(), "wall-s")
+		})
 	}
-	writes := run.count(isWrite)
-	total := run.count(func(string) bool { return true })
-	b.ReportMetric(float64(total), "requests")
-	b.ReportMetric(float64(total-3*writes), "plan-reads")
-	b.ReportMetric(float64(writes), "writes")
-	b.ReportMetric(float64(run.requests["sts:GetCallerIdentity"]), "sts-calls")
-	b.ReportMetric(float64(run.elapsed)/float64(delay), "round-trips")
 }
 
 // The requests of a batch: every document read once to plan, once before

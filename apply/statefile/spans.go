@@ -1,6 +1,7 @@
 package statefile
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/kmsgrant/kmsgrant/apply/internal/jsonedit"
@@ -79,4 +80,22 @@ func indexEntities(data []byte) *spans {
 		})
 	})
 	return s
+}
+
+// Entity returns the bytes of the bucket, key, role or user at
+// accounts.ID.KIND.NAME (path), found through the index writes keep; false
+// when there is none.
+func (f *File) Entity(path []string) ([]byte, bool) {
+	if len(path) != 4 {
+		return nil, false
+	}
+	start, ok := f.entityStart(append(slices.Clone(path), ""))
+	if !ok {
+		return nil, false
+	}
+	end, err := jsonedit.ValueEnd(f.data, start)
+	if err != nil {
+		return nil, false
+	}
+	return f.data[start:end], true
 }

@@ -364,11 +364,13 @@ func (s *Server) reloadEntity(c generate.Change) error {
 		path = []string{"accounts", c.Account, kind, c.Grantee.Name}
 	}
 	acct := s.st.Accounts[c.Account]
-	start, end, ok := jsonedit.Span(s.file.Bytes(), path)
-	if path == nil || acct == nil || !ok {
+	if path == nil || acct == nil {
 		return s.reload()
 	}
-	raw := s.file.Bytes()[start:end]
+	raw, ok := s.file.Entity(path)
+	if !ok {
+		return s.reload()
+	}
 	var err error
 	switch path[2] {
 	case "buckets":
