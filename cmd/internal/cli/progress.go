@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kmsgrant/kmsgrant/apply/live"
 )
@@ -19,7 +20,7 @@ func callReporter(f *Factory) func(live.Call) {
 	if !f.Debug && !status {
 		return nil
 	}
-	r := &reporter{w: f.IO.ErrOut, debug: f.Debug, status: status, width: f.IO.TerminalWidth()}
+	r := &reporter{w: f.IO.ErrOut, debug: f.Debug, status: status, width: f.IO.TerminalWidth(), now: time.Now}
 	return r.report
 }
 
@@ -30,7 +31,16 @@ type reporter struct {
 	width         int
 	inFlight      int
 	shown         bool
+	// now is the clock; started is when the first call began, and done
+	// counts the calls ended, for the status line of a long run.
+	now     func() time.Time
+	started time.Time
+	done    int
 }
+
+// stillAfter is how long a run goes before its status line says how long
+// it has been going, as Terraform's "Still modifying... [10s elapsed]".
+const stillAfter = 2 * time.Second
 
 func (r *reporter) report(c live.Call) {
 	r.mu.Lock()
@@ -39,7 +49,11 @@ func (r *reporter) report(c live.Call) {
 		fmt.Fprint(r.w, "\r\x1b[K")
 		r.shown = false
 	}
+	if r.started.IsZero() {
+		r.started = r.now()
+	}
 	if c.Done {
+		r.done++
 		r.inFlight--
 		if r.debug {
 			fmt.Fprintln(r.w, "debug: "+c.String())
@@ -51,10 +65,21 @@ func (r *reporter) report(c live.Call) {
 		return
 	}
 	line := doing(c.Operation) + " " + c.String() + " …"
-	if r.width > 1 && len([]rune(line)) >= r.width {
-		// A line that wraps could not be erased in place.
-		line = string([]rune(line)[:r.width-2]) + "…"
+	suffix := ""
+	if elapsed := r.now().Sub(r.started); elapsed >= stillAfter {
+		calls := "calls"
+		if r.done == 1 {
+			calls = "call"
+		}
+		suffix = fmt.Sprintf(" [%d %s done, %s elapsed]", r.done, calls, elapsed.Truncate(time.Second))
 	}
+	if r.width > 1 && len([]rune(line+suffix)) >= r.width {
+		// A line that wraps could not be erased in place: the call is
+		// cut short, the time kept.
+		keep := max(r.width-2-len([]rune(suffix)), 1)
+		line = string([]rune(line)[:min(keep, len([]rune(line)))]) + "…"
+	}
+	line += suffix
 	fmt.Fprint(r.w, line)
 	r.shown = true
 }

@@ -120,3 +120,23 @@ func TestInterruptSaysWhatWasWritten(t *testing.T) {
 		}
 	})
 }
+
+// A run that goes on says how long it has been going, and how many calls
+// are done, as Terraform's "Still modifying... [10s elapsed]".
+func TestCallReporterSaysHowLong(t *testing.T) {
+	io, _, _, errOut := iostreams.Test()
+	io.SetTTY(false, false, true)
+	clock := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	r := &reporter{w: errOut, status: true, width: 120, now: func() time.Time { return clock }}
+	put := live.Call{Service: "IAM", Operation: "PutRolePolicy", Target: "RoleName=a"}
+	putDone := put
+	putDone.Done = true
+	r.report(put)
+	r.report(putDone)
+	clock = clock.Add(12*time.Second + 300*time.Millisecond)
+	r.report(put)
+	want := "writing IAM PutRolePolicy RoleName=a …\r\x1b[K" + "writing IAM PutRolePolicy RoleName=a … [1 call done, 12s elapsed]"
+	if got := errOut.String(); got != want {
+		t.Errorf("stderr = %q, want %q", got, want)
+	}
+}
