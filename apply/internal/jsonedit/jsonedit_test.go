@@ -1036,14 +1036,14 @@ func TestDelete(t *testing.T) {
 	}
 }
 
-// SetAt, AppendAt and DeleteAt from an object inside the file edit exactly
-// as Set, Append and Delete do from the top with the whole path.
-func TestEditsAtAnObjectMatchEditsFromTheTop(t *testing.T) {
+// exampleObjects calls fn with each example state file and the paths of
+// every object in it (the top-level one as an empty path).
+func exampleObjects(t *testing.T, fn func(file string, data []byte, objects [][]string)) {
+	t.Helper()
 	files, err := filepath.Glob("../../../examples/*/state.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no example state files: %v", err)
 	}
-	n := 0
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -1062,6 +1062,15 @@ func TestEditsAtAnObjectMatchEditsFromTheTop(t *testing.T) {
 			}
 		}
 		walk(decode(t, data), nil)
+		fn(file, data, objects)
+	}
+}
+
+// SetAt, AppendAt and DeleteAt from an object inside the file edit exactly
+// as Set, Append and Delete do from the top with the whole path.
+func TestEditsAtAnObjectMatchEditsFromTheTop(t *testing.T) {
+	n := 0
+	exampleObjects(t, func(file string, data []byte, objects [][]string) {
 		for _, obj := range objects {
 			if len(obj) == 0 {
 				continue
@@ -1090,45 +1099,24 @@ func TestEditsAtAnObjectMatchEditsFromTheTop(t *testing.T) {
 				n++
 			}
 		}
-	}
+	})
 	t.Logf("%d edits compared", n)
 }
 
 // Edits in a window on a value give the text the same edits give made on
 // the whole text.
 func TestWindowEditsMatchEditsOfTheWholeText(t *testing.T) {
-	files, err := filepath.Glob("../../../examples/*/state.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no example state files: %v", err)
-	}
 	n := 0
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var policies [][]string
-		var walk func(v any, p []string)
-		walk = func(v any, p []string) {
-			m, ok := v.(map[string]any)
-			if !ok {
-				return
+	exampleObjects(t, func(file string, data []byte, objects [][]string) {
+		for _, p := range objects {
+			if _, ok := pathValue(decode(t, data), p).(map[string]any)["Statement"].([]any); !ok {
+				continue
 			}
-			if _, ok := m["Statement"].([]any); ok {
-				policies = append(policies, slices.Clone(p))
+			stmt0, list := append(slices.Clone(p), "Statement", "0"), append(slices.Clone(p), "Statement")
+			whole, err := Set(data, stmt0, []byte(`{"Sid":"A","Effect":"Allow"}`))
+			if err == nil {
+				whole, err = Append(whole, list, []byte(`{"Sid":"B","Effect":"Deny"}`))
 			}
-			for k, child := range m {
-				walk(child, append(slices.Clone(p), k))
-			}
-		}
-		walk(decode(t, data), nil)
-		for _, p := range policies {
-			whole := data
-			whole, err = Set(whole, append(slices.Clone(p), "Statement", "0"), []byte(`{"Sid":"A","Effect":"Allow"}`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			whole, err = Append(whole, append(slices.Clone(p), "Statement"), []byte(`{"Sid":"B","Effect":"Deny"}`))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1147,6 +1135,18 @@ func TestWindowEditsMatchEditsOfTheWholeText(t *testing.T) {
 			}
 			n++
 		}
+	})
+	if n == 0 {
+		t.Fatal("no policy in the examples")
 	}
 	t.Logf("%d policies edited in windows", n)
+}
+
+// pathValue is the value at a path of object keys.
+func pathValue(v any, path []string) any {
+	for _, k := range path {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	return v
 }

@@ -54,9 +54,9 @@ type GrantFlags struct {
 func (g *GrantFlags) register(cmd *cobra.Command) {
 	g.registerAccounts(cmd)
 	fl := cmd.Flags()
-	fl.Var(&onceString{p: &g.Bucket, what: "bucket"}, "bucket", "`NAME` of the bucket to share")
-	fl.Var(&repeatable{first: &g.Grantee, more: &g.moreGrantees}, "grantee", "the grantee `PRINCIPAL`: an IAM role or user ARN, a role session ARN, or a 12-digit account ID")
-	fl.Var(&repeatable{first: &g.Prefix, more: &g.morePrefixes}, "prefix", "limit the grant to object keys starting with `PREFIX` (reports/)")
+	fl.Var(&grantFlag{first: &g.Bucket, what: "bucket"}, "bucket", "`NAME` of the bucket to share")
+	fl.Var(&grantFlag{first: &g.Grantee, more: &g.moreGrantees}, "grantee", "the grantee `PRINCIPAL`: an IAM role or user ARN, a role session ARN, or a 12-digit account ID")
+	fl.Var(&grantFlag{first: &g.Prefix, more: &g.morePrefixes}, "prefix", "limit the grant to object keys starting with `PREFIX` (reports/)")
 	fl.StringVar(&g.Key, "key", "", "KMS `KEY`: key ID, key ARN, alias/NAME or alias ARN (default: the key of the bucket's default encryption)")
 	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`, comma-separated: read (always), list, write, versions")
 	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "`NAME` of the grantee's inline policy (default kmsgrant-BUCKET, ending in a hash of the bucket name where that is over IAM's 128 characters)")
@@ -103,56 +103,37 @@ func (g *GrantFlags) checkAccounts() error {
 	return nil
 }
 
-// onceString is a flag that may be given once: a second value would
-// otherwise silently replace the first.
-type onceString struct {
-	p    *string
-	what string
-	set  bool
-}
-
-func (o *onceString) String() string {
-	if o.p == nil {
-		return ""
-	}
-	return *o.p
-}
-
-func (o *onceString) Set(v string) error {
-	if o.set {
-		return fmt.Errorf("given twice (%q, then %q): flags name one %s; put grants on several in a grants file (-f FILE)", *o.p, v, o.what)
-	}
-	*o.p, o.set = v, true
-	return nil
-}
-
-func (o *onceString) Type() string { return "string" }
-
-// repeatable is a flag that may be given several times: the first value
-// goes to first, the others to more.
-type repeatable struct {
+// grantFlag is a flag of a grant's value. The first value goes to first;
+// where more is set, a later one is another value (--grantee, --prefix:
+// every grantee on every prefix), and otherwise it is refused, since it
+// would silently replace the first (--bucket).
+type grantFlag struct {
 	first *string
 	more  *[]string
+	what  string
 	set   bool
 }
 
-func (r *repeatable) String() string {
-	if r.first == nil {
+func (f *grantFlag) String() string {
+	if f.first == nil {
 		return ""
 	}
-	return *r.first
+	return *f.first
 }
 
-func (r *repeatable) Set(v string) error {
-	if !r.set {
-		*r.first, r.set = v, true
-		return nil
+func (f *grantFlag) Set(v string) error {
+	switch {
+	case !f.set:
+		*f.first, f.set = v, true
+	case f.more != nil:
+		*f.more = append(*f.more, v)
+	default:
+		return fmt.Errorf("given twice (%q, then %q): flags name one %s; put grants on several in a grants file (-f FILE)", *f.first, v, f.what)
 	}
-	*r.more = append(*r.more, v)
 	return nil
 }
 
-func (r *repeatable) Type() string { return "string" }
+func (f *grantFlag) Type() string { return "string" }
 
 // looksLikeList reports whether a --grantee value is several principals
 // joined by commas. IAM names may hold commas, so only a part that is
