@@ -95,7 +95,13 @@ func prunes(ctx context.Context, b Backend, items []generate.BatchItem) ([]gener
 			buckets[in.Bucket.Name] = in
 			order = append(order, in.Bucket.Name)
 		}
-		key := it.Grant.Bucket + " " + it.Grant.Grantee.ARN() + " " + it.Grant.Prefix
+		// A bare account ID takes the bucket's partition, as the held
+		// grants' principals have it.
+		grantee := it.Grant.Grantee
+		if grantee.Partition == "" {
+			grantee.Partition = arns.PartitionOf(in.Bucket.Region)
+		}
+		key := it.Grant.Bucket + " " + grantee.ARN() + " " + it.Grant.Prefix
 		wanted[key] = append(wanted[key], it.Grant.Access...)
 	}
 	var out []generate.BatchItem

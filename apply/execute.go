@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kmsgrant/kmsgrant/generate"
@@ -379,10 +380,12 @@ func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) 
 		}
 		return nil, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var mu sync.Mutex
 	var errs []error
+	// After a failure no other write starts; the writes in flight finish
+	// on the run's own context, so that each is known written or not and
+	// a rollback undoes exactly those written.
+	var failed atomic.Bool
 	sem := make(chan struct{}, r.o.parallelism)
 	var wg sync.WaitGroup
 	for i, c := range changes {
@@ -390,15 +393,16 @@ func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) 
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if failed.Load() {
+				return
+			}
 			stale, err := r.writeOne(ctx, c, out)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err != nil:
-				if !errors.Is(err, context.Canceled) || len(errs) == 0 {
-					errs = append(errs, err)
-				}
-				cancel() // start no other write
+				errs = append(errs, err)
+				failed.Store(true)
 			case stale:
 				changed = append(changed, targetOf(c))
 			}

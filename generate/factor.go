@@ -278,7 +278,9 @@ func withoutSid(st policy.Statement) string {
 // that names only a bucket (the encryption context S3 gives a bucket key)
 // is kept while the principal still holds an object ARN of that bucket
 // under the same form: another of its grants needs it too.
-func (f *factoring) revoke(principal string, shapes []policy.Statement) {
+//
+// It reports whether it took anything.
+func (f *factoring) revoke(principal string, shapes []policy.Statement) (took bool) {
 	revoked := map[string]map[string]bool{}
 	for _, sh := range shapes {
 		key, values := scopeParts(sh)
@@ -295,7 +297,9 @@ func (f *factoring) revoke(principal string, shapes []policy.Statement) {
 			continue
 		}
 		drop := func(s string) {
+			n := len(fm.holders[s])
 			fm.holders[s] = slices.DeleteFunc(fm.holders[s], func(p string) bool { return p == principal })
+			took = took || len(fm.holders[s]) < n
 		}
 		for _, s := range fm.scopes {
 			if values[s] && !isBucketARN(s) {
@@ -308,6 +312,7 @@ func (f *factoring) revoke(principal string, shapes []policy.Statement) {
 			}
 		}
 	}
+	return took
 }
 
 // holdsUnder reports whether principal holds a scope value starting with

@@ -127,3 +127,31 @@ func TestBatchStatementsShareAcrossGranteesAndPrefixes(t *testing.T) {
 		t.Error("the bucket policy change has no size")
 	}
 }
+
+// A revoke of a grantee that holds nothing in a document leaves it as it
+// is, even where its statements (written one per grant, as kmsgrant once
+// did) could be put together.
+func TestRevokeOfAbsentGranteeChangesNothing(t *testing.T) {
+	in := seedInputs()
+	for _, prefix := range []string{"a/", "b/"} {
+		g := grantOn(readerARN, prefix)
+		p := &planner{g: g, in: in, r: &Result{}}
+		p.resolve()
+		sts, err := statements(KindBucketPolicy, s3Needs(g, p.sc), readerARN, p.sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Bucket.Policy = in.Bucket.Policy.Clone()
+		in.Bucket.Policy.Append(sts...)
+	}
+	before := in.Bucket.Policy.Pretty()
+	in.Grantee = &Grantee{Principal: principal(reader2ARN)}
+	res, err := Revoke(grantOn(reader2ARN, "c/"), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := change(t, res, KindBucketPolicy)
+	if c.Action != NoOp || c.After != before {
+		t.Errorf("bucket policy: %s (%s)\n%s", c.Action, c.Reason, c.After)
+	}
+}

@@ -91,12 +91,19 @@ func revokeChange(kind, account, target string, doc *policy.Document, shapes []p
 		return c
 	}
 	f := newFactoring(kind)
-	refactored := refactor(kind, doc, func(f *factoring) { f.revoke(principal, shapes) })
+	took := false
+	refactored := refactor(kind, doc, func(f *factoring) { took = f.revoke(principal, shapes) })
 	removed := 0
-	for _, st := range doc.Statements {
-		if f.pristine(st) && !slices.ContainsFunc(refactored.Statements, func(s policy.Statement) bool { return s.String() == st.String() }) {
-			removed++
+	if took {
+		for _, st := range doc.Statements {
+			if f.pristine(st) && !slices.ContainsFunc(refactored.Statements, func(s policy.Statement) bool { return s.String() == st.String() }) {
+				removed++
+			}
 		}
+	} else {
+		// Nothing of the grantee's: the document stays as it is, even
+		// where its statements could be put together.
+		refactored = doc
 	}
 	out := refactored.Clone()
 	out.Statements = nil

@@ -324,11 +324,12 @@ func (b *Backend) Key(ctx context.Context, ref arns.KeyRef, account, region stri
 	}
 	out.Manager, out.State = string(m.KeyManager), string(m.KeyState)
 	if details == nil || keyARN != out.ARN {
-		out.ARN, out.Account, out.Region = keyARN, parsed.Account, parsed.Region
 		if details != nil {
+			// What was read for another ARN is dropped, once read.
 			_ = details()
 			out.Policy, out.Grants, out.GrantsUnread, out.Aliases = nil, nil, false, nil
 		}
+		out.ARN, out.Account, out.Region = keyARN, parsed.Account, parsed.Region
 		details = func() error { return b.keyDetails(ctx, client, out) }
 	}
 	if err := details(); err != nil {

@@ -69,8 +69,16 @@ func Parse(name string, data []byte) (*File, error) {
 	}
 	f := &File{Profiles: map[string]string{}}
 	var grants *yaml.Node
+	seen := map[string]bool{}
 	for i := 0; i+1 < len(top.Content); i += 2 {
-		k, v := top.Content[i], top.Content[i+1]
+		k, v := top.Content[i], resolve(top.Content[i+1])
+		if seen[k.Value] {
+			// YAML leaves a repeated key to the reader; a second
+			// grants list silently replacing the first would, with
+			// --prune, revoke all of the first.
+			return nil, fmt.Errorf("%s:%d: %s is given twice", name, k.Line, k.Value)
+		}
+		seen[k.Value] = true
 		switch k.Value {
 		case "grants":
 			grants = v
@@ -92,7 +100,7 @@ func Parse(name string, data []byte) (*File, error) {
 		return nil, fmt.Errorf("%s:%d: grants: the list is empty", name, grants.Line)
 	}
 	for i, n := range grants.Content {
-		e, err := parseEntry(name, i+1, n)
+		e, err := parseEntry(name, i+1, resolve(n))
 		if err != nil {
 			return nil, err
 		}
@@ -106,9 +114,9 @@ func parseProfiles(name string, v *yaml.Node, out map[string]string) error {
 		return fmt.Errorf("%s:%d: profiles: want a mapping of account IDs to profile names", name, v.Line)
 	}
 	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, p := v.Content[i], v.Content[i+1]
+		k, p := v.Content[i], resolve(v.Content[i+1])
 		if !arns.IsAccountID(k.Value) {
-			return fmt.Errorf("%s:%d: profiles: %q is not a 12-digit account ID (quote IDs that start with 0)", name, k.Line, k.Value)
+			return fmt.Errorf("%s:%d: profiles: %q is not a 12-digit account ID", name, k.Line, k.Value)
 		}
 		if p.Kind != yaml.ScalarNode || p.Value == "" {
 			return fmt.Errorf("%s:%d: profiles: account %s: want a profile name", name, p.Line, k.Value)
@@ -131,6 +139,9 @@ func parseEntry(name string, index int, n *yaml.Node) (Entry, error) {
 		k, v := n.Content[i], n.Content[i+1]
 		at := fmt.Sprintf("%s:%d (grant %d)", name, k.Line, index)
 		list, known := fields[k.Value]
+		if k.Value == "<<" {
+			return e, fmt.Errorf("%s: YAML merge keys (<<) are not taken; give the fields in each grant, or use an anchor for a whole list", at)
+		}
 		if !known {
 			return e, fmt.Errorf("%s: unknown field %q%s", at, k.Value, didYouMean(k.Value))
 		}
@@ -180,10 +191,7 @@ func parseEntry(name string, index int, n *yaml.Node) (Entry, error) {
 // scalars reads a field's value: one string, or, where list is set, a list
 // of them.
 func scalars(v *yaml.Node, list bool) ([]string, error) {
-	// An alias (*analysts) stands for the value its anchor names.
-	for v.Kind == yaml.AliasNode && v.Alias != nil {
-		v = v.Alias
-	}
+	v = resolve(v)
 	switch {
 	case v.Kind == yaml.ScalarNode && v.Tag != "!!null":
 		return []string{v.Value}, nil
@@ -193,6 +201,7 @@ func scalars(v *yaml.Node, list bool) ([]string, error) {
 		}
 		var out []string
 		for _, item := range v.Content {
+			item = resolve(item)
 			if item.Kind != yaml.ScalarNode || item.Tag == "!!null" {
 				return nil, fmt.Errorf("line %d: want a string", item.Line)
 			}
@@ -203,6 +212,14 @@ func scalars(v *yaml.Node, list bool) ([]string, error) {
 		return nil, errors.New("want a string or a list of strings")
 	}
 	return nil, errors.New("want a string")
+}
+
+// resolve follows an alias (*analysts) to the value its anchor names.
+func resolve(v *yaml.Node) *yaml.Node {
+	for v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	return v
 }
 
 // didYouMean suggests the field a misspelt one was likely meant to be.

@@ -45,6 +45,26 @@ grants:
 	}
 }
 
+// Aliases stand for their anchors' values: a whole list, a list item, a
+// whole grant.
+func TestParseAliases(t *testing.T) {
+	data := `grants:
+  - &first
+    bucket: b
+    grantee: [&r arn:aws:iam::444455556666:role/r, arn:aws:iam::444455556666:role/s]
+  - bucket: c
+    grantee: [*r]
+  - *first
+`
+	f, err := Parse("g.yaml", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Grants) != 3 || f.Grants[1].Grantees[0] != "arn:aws:iam::444455556666:role/r" || f.Grants[2].Bucket != "b" || len(f.Grants[2].Grantees) != 2 {
+		t.Errorf("grants = %+v", f.Grants)
+	}
+}
+
 // JSON is read by the same parser, with the same lines.
 func TestParseJSON(t *testing.T) {
 	data := `{
@@ -70,6 +90,9 @@ func TestParseErrorsNameFileLineAndGrant(t *testing.T) {
 		{"empty", "", "g.yaml: the file is empty; want a grants list"},
 		{"not YAML", "grants: [", "g.yaml: line 1: did not find expected node content"},
 		{"list at the top", "- bucket: b\n", "g.yaml:1: want a mapping with a grants list at the top"},
+		{"grants twice", "grants:\n  - {bucket: a, grantee: x}\ngrants:\n  - {bucket: b, grantee: x}\n", "g.yaml:3: grants is given twice"},
+		{"merge key", "base: &b {bucket: a}\ngrants:\n  - <<: *b\n    grantee: x\n", "g.yaml:1: unknown top-level field \"base\" (want grants, profiles)"},
+		{"merge key in a grant", "grants:\n  - <<: {bucket: a}\n    grantee: x\n", "g.yaml:2 (grant 1): YAML merge keys (<<) are not taken; give the fields in each grant, or use an anchor for a whole list"},
 		{"two documents", "grants:\n  - {bucket: b, grantee: x}\n---\ngrants: []\n", "g.yaml:3: a second YAML document; a grants file holds one"},
 		{"no grants", "profiles: {}\n", "g.yaml: no grants list"},
 		{"empty grants", "grants: []\n", "g.yaml:1: grants: the list is empty"},
@@ -83,7 +106,7 @@ func TestParseErrorsNameFileLineAndGrant(t *testing.T) {
 		{"null grantee", "grants:\n  - bucket: b\n    grantee:\n", "g.yaml:3 (grant 1): grantee: want a string or a list of strings"},
 		{"twice", "grants:\n  - bucket: b\n    bucket: c\n    grantee: x\n", "g.yaml:3 (grant 1): bucket is given twice"},
 		{"grant not a mapping", "grants:\n  - b\n", "g.yaml:2 (grant 1): want a mapping of bucket, grantee and the other fields"},
-		{"bad account", "profiles:\n  4444: p\ngrants:\n  - {bucket: b, grantee: x}\n", `g.yaml:2: profiles: "4444" is not a 12-digit account ID (quote IDs that start with 0)`},
+		{"bad account", "profiles:\n  4444: p\ngrants:\n  - {bucket: b, grantee: x}\n", `g.yaml:2: profiles: "4444" is not a 12-digit account ID`},
 		{"profile twice", "profiles:\n  \"444455556666\": p\n  444455556666: q\ngrants:\n  - {bucket: b, grantee: x}\n", "g.yaml:3: profiles: account 444455556666 is given twice"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
