@@ -34,10 +34,13 @@ type View struct {
 	Grants []generate.Resolved `json:"grants,omitempty"`
 	// Pruned are the grants kmsgrant wrote earlier that the plan takes
 	// away (-f FILE --prune); absent without --prune.
-	Pruned   []generate.Resolved `json:"pruned,omitempty"`
-	Changes  []ChangeView        `json:"changes"`
-	Blockers []generate.Finding  `json:"blockers"`
-	Warnings []generate.Finding  `json:"warnings"`
+	Pruned []generate.Resolved `json:"pruned,omitempty"`
+	// Prune is set on a plan made with --prune: applied from a saved
+	// plan, it is made again the same way.
+	Prune    bool               `json:"prune,omitempty"`
+	Changes  []ChangeView       `json:"changes"`
+	Blockers []generate.Finding `json:"blockers"`
+	Warnings []generate.Finding `json:"warnings"`
 	// NotChecked lists policies kmsgrant cannot see that can still deny.
 	NotChecked []generate.Finding `json:"not_checked"`
 	Summary    Summary            `json:"summary"`

@@ -52,6 +52,7 @@ func Batch(items []BatchItem, op Op) (*Result, error) {
 	first := map[string]Change{}
 	last := map[string]Change{}
 	acc := map[string]*pending{}
+	revoked := map[string]bool{}
 	reasons := map[string][]string{}
 	seen := map[string]bool{}
 	inline := map[string][]NamedPolicy{}
@@ -106,7 +107,7 @@ func Batch(items []BatchItem, op Op) (*Result, error) {
 				// Statements to merge at the end, into the document
 				// as it was before the first of them.
 				if acc[key] == nil {
-					acc[key] = &pending{base: c.base}
+					acc[key] = &pending{base: c.base, afterRevoke: revoked[key]}
 				}
 				acc[key].added = append(acc[key].added, c.added...)
 				if c.Action != Manual {
@@ -117,6 +118,7 @@ func Batch(items []BatchItem, op Op) (*Result, error) {
 				// A revoke's whole document, which the statements
 				// added before it are merged into.
 				acc[key] = nil
+				revoked[key] = true
 				reasons[key] = appendUnique(reasons[key], c.Reason)
 				last[key] = c
 			case last[key].Kind == "":
@@ -148,6 +150,10 @@ func Batch(items []BatchItem, op Op) (*Result, error) {
 type pending struct {
 	base  *policy.Document
 	added []policy.Statement
+	// afterRevoke is set when a revoke of the batch (--prune) wrote the
+	// document first: grants that put back what it took leave the
+	// document as it was, which is no sign of a statement that fails.
+	afterRevoke bool
 }
 
 // combined is the one change of a target that several grants changed:
@@ -159,6 +165,9 @@ func combined(first, last Change, p *pending, reasons []string) Change {
 	c.Before = first.Before
 	if p != nil {
 		c.base, c.added = p.base, p.added
+		if p.afterRevoke {
+			c.unchanged = "the batch's revokes and grants leave it as it is"
+		}
 		if c.Action != Manual {
 			c.Reason = summarise(reasons)
 		}

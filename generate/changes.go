@@ -53,6 +53,9 @@ type Change struct {
 	// merges them into base once, at the end.
 	base  *policy.Document
 	added []policy.Statement
+	// unchanged, when set, is the reason finish gives where the merged
+	// document is the one read.
+	unchanged string
 }
 
 // Size is how large a document is against the limit AWS sets for it.

@@ -26,6 +26,8 @@ func finish(changes []Change, inline map[string][]NamedPolicy) []Finding {
 		c.Policy, c.After = doc, doc.Pretty()
 		switch {
 		case c.Action == Manual:
+		case c.After == c.Before && c.unchanged != "":
+			c.Action, c.Reason = NoOp, c.unchanged
 		case c.After == c.Before:
 			// kmsgrant's statements are there with these principals,
 			// yet access is missing: someone changed them or a

@@ -364,8 +364,8 @@ func (v *verifyDelayFlag) Type() string { return "duration" }
 // savedPlan reads a plan file and opens the backend it names, refusing a
 // plan for other accounts or one whose targets moved since.
 func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, error) {
-	if opts.Grant.Bucket != "" || opts.Grant.Grantee != "" || opts.Grant.File != "" {
-		return nil, errors.New("a saved plan carries its grants: give PLANFILE alone, without --bucket, --grantee or -f")
+	if opts.Grant.Bucket != "" || opts.Grant.Grantee != "" || opts.Grant.File != "" || opts.Grant.Prune {
+		return nil, errors.New("a saved plan carries its grants: give PLANFILE alone, without --bucket, --grantee, -f or --prune")
 	}
 	data, err := apply.ReadFile(opts.PlanFile, apply.MaxFileSize)
 	if err != nil {
@@ -424,7 +424,11 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, e
 	// The saved documents must be exactly what kmsgrant plans for the
 	// saved grant now: a plan file cannot carry anything else, whatever
 	// was done to it, and what relied-on documents say is checked again.
-	replan := replanner(backend, b.grants, generate.OpGrant)
+	var batchOpts []apply.BatchOption
+	if sp.Prune {
+		batchOpts = append(batchOpts, apply.Prune())
+	}
+	replan := replanner(backend, b.grants, generate.OpGrant, batchOpts...)
 	fresh, err := replan(ctx)
 	if err != nil {
 		return nil, err

@@ -218,6 +218,9 @@ func planWith(ctx context.Context, f *Factory, flags *GrantFlags, op generate.Op
 		opts = append(opts, apply.Prune())
 	}
 	p, err := apply.PlanBatch(ctx, backend, b.grants, op, opts...)
+	if err == nil {
+		p.View.Prune = flags.Prune
+	}
 	printNotes(f, backend)
 	if errors.Is(err, apply.ErrGranteeNotFound) && b.fromFlags && len(b.grants) == 1 {
 		err = fmt.Errorf("--grantee: %w", err)
