@@ -80,10 +80,11 @@ func (p *Plan) CloudFormation() (*CloudFormationView, error) {
 		FormatVersion: FormatVersion, Grant: v.Grant, Grants: v.Grants, Changes: []CloudFormationPart{},
 		Blockers: v.Blockers, Warnings: v.Warnings, NotChecked: v.NotChecked, Validation: v.Validation,
 	}
-	for _, c := range changes {
+	labels := changeLabels(v, changes)
+	for i, c := range changes {
 		part := CloudFormationPart{Kind: c.Kind, Account: c.Account, Target: c.Target, PolicyName: c.PolicyName,
 			Action: c.Action, Reason: c.Reason, Merge: MergeNone}
-		cloudFormationChange(&part, c, granteeLabel(v, c.ChangeView))
+		cloudFormationChange(&part, c, labels[i])
 		out.Changes = append(out.Changes, part)
 	}
 	return out, nil

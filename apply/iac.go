@@ -174,6 +174,24 @@ func granteeLabel(v View, c ChangeView) string {
 	return p.Name
 }
 
+// changeLabels are the labels of the changes' blocks and logical IDs (see
+// granteeLabel), each made unique: a role with inline policies for two
+// buckets has two changes, told apart by their policy names.
+func changeLabels(v View, changes []iacChange) []string {
+	labels := make([]string, len(changes))
+	count := map[string]int{}
+	for i, c := range changes {
+		labels[i] = granteeLabel(v, c.ChangeView)
+		count[c.Kind+" "+labels[i]]++
+	}
+	for i, c := range changes {
+		if count[c.Kind+" "+labels[i]] > 1 && c.PolicyName != "" {
+			labels[i] += " " + c.PolicyName
+		}
+	}
+	return labels
+}
+
 // policyLabel says which document a change concerns, for people.
 func policyLabel(c ChangeView) string {
 	switch c.Kind {

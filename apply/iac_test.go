@@ -916,3 +916,54 @@ func TestTerraformExample(t *testing.T) {
 		}
 	}
 }
+
+// A batch's Terraform and CloudFormation outputs name every document once,
+// a role with inline policies for two buckets by role and policy name.
+func TestIaCOfABatchNamesEachDocumentOnce(t *testing.T) {
+	data, err := os.ReadFile("../examples/data-lake/state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := statefile.Parse("state.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grants []apply.Labelled
+	for _, bucket := range []string{"lake-curated", "lake-reports"} {
+		for _, role := range []string{"analyst-01", "analyst-02"} {
+			p, err := arns.ParsePrincipal("arn:aws:iam::444455556666:role/"+role, "aws")
+			if err != nil {
+				t.Fatal(err)
+			}
+			grants = append(grants, apply.Labelled{Grant: generate.Grant{Bucket: bucket, Prefix: "x/", Grantee: p, Access: []string{"read"}, IAMPolicyName: generate.DefaultIAMPolicyName(bucket)}})
+		}
+	}
+	p, err := apply.PlanBatch(context.Background(), f, grants, generate.OpGrant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := p.CloudFormation()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, part := range cf.Changes {
+		for id := range part.Resources {
+			if ids[id] {
+				t.Errorf("logical ID %s given twice", id)
+			}
+			ids[id] = true
+		}
+	}
+	if !ids["KmsgrantIamPolicyAnalyst01KmsgrantLakeCurated"] {
+		t.Errorf("no logical ID names analyst-01's policy for lake-curated: %v", ids)
+	}
+	var tf bytes.Buffer
+	if err := p.WriteTerraform(&tf); err != nil {
+		t.Fatal(err)
+	}
+	parsed := parseTerraform(t, tf.Bytes())
+	if len(parsed.docs) != len(p.View.Changes) {
+		t.Errorf("%d policy documents in the Terraform output for %d changes", len(parsed.docs), len(p.View.Changes))
+	}
+}

@@ -59,14 +59,15 @@ func (p *Plan) WriteTerraform(w io.Writer) error {
 		comment(body, "", fmt.Sprintf("Plan blocked by %d %s; nothing to add.", len(v.Blockers), plural(len(v.Blockers), "problem", "problems")))
 	}
 	names := terraformNames{used: map[string]bool{}}
-	for _, c := range changes {
+	labels := changeLabels(v, changes)
+	for i, c := range changes {
 		body.AppendNewline()
 		m := actionMarks[c.Action]
 		comment(body, fmt.Sprintf("%s %s %s %s (account %s)", m.mark, c.Action, c.Kind, c.Target, c.Account))
 		if c.Reason != "" {
 			comment(body, "  "+c.Reason)
 		}
-		terraformChange(body, c, granteeLabel(v, c.ChangeView), &names)
+		terraformChange(body, c, labels[i], &names)
 	}
 	_, err = w.Write(hclwrite.Format(f.Bytes()))
 	return err
