@@ -31,6 +31,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzGlob -fuzztime=$(FUZZTIME) ./generate/eval
 	$(GO) test -run='^$$' -fuzz=FuzzParseMessage -fuzztime=$(FUZZTIME) ./generate/denial
 	$(GO) test -run='^$$' -fuzz=FuzzParseCloudTrail -fuzztime=$(FUZZTIME) ./generate/denial
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./cmd/internal/grantsfile
 
 # Rewrite golden files and the expected outputs of the end-to-end scripts;
 # review the diff like code.

@@ -117,3 +117,29 @@ func TestParseErrorsNameFileLineAndGrant(t *testing.T) {
 		})
 	}
 }
+
+// Whatever the bytes, Parse answers without panicking, and a file it takes
+// has a bucket and a grantee in every grant, and a prefix list.
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{
+		"grants:\n  - bucket: b\n    grantee: x\n",
+		"profiles:\n  \"111122223333\": p\ngrants:\n  - {bucket: b, grantee: [x, y], prefix: [a/, b/], access: [read, list]}\n",
+		`{"grants": [{"bucket": "b", "grantee": "444455556666"}]}`,
+		"grants:\n  - &g {bucket: b, grantee: x}\n  - *g\n",
+		"grants: [",
+		"",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := Parse("f.yaml", data)
+		if err != nil {
+			return
+		}
+		for _, g := range file.Grants {
+			if g.Bucket == "" || len(g.Grantees) == 0 || len(g.Prefixes) == 0 {
+				t.Fatalf("grant %+v taken from %q", g, data)
+			}
+		}
+	})
+}
