@@ -57,6 +57,9 @@ type CloudFormationPart struct {
 	// Replaces lists the Sids of appended statements that the document
 	// holds already in another form: the appended one replaces it.
 	Replaces []string `json:"replaces,omitempty"`
+	// Removes lists the Sids of kmsgrant statements to take out of the
+	// document: what they grant is in an appended statement now.
+	Removes []string `json:"removes,omitempty"`
 	// Resources maps logical IDs to resources, as a template's Resources
 	// section does.
 	Resources map[string]CloudFormationResource `json:"resources,omitempty"`
@@ -153,9 +156,12 @@ func cloudFormationChange(part *CloudFormationPart, c iacChange, grantee string)
 		return
 	}
 	part.Merge = MergeAppend
-	part.Replaces = c.Replaced
+	part.Replaces, part.Removes = c.Replaced, c.Removed
 	part.Instructions = fmt.Sprintf("Append these statements to the Statement list of the %s of the %s that manages %s; "+
 		"a statement whose Sid is there already replaces it. Not a whole document: do not deploy it on its own.", docProperty, typ, policyLabel(c.ChangeView))
+	if len(c.Removed) > 0 {
+		part.Instructions += " Take out the statements listed in removes: what they grant is in the appended statements."
+	}
 }
 
 // cloudFormationResource returns the resource type that manages a change's

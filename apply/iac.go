@@ -33,6 +33,10 @@ type iacChange struct {
 	// another form (another grantee joined a kmsgrant statement): merged
 	// in, they replace the statement of that Sid.
 	Replaced []string
+	// Removed are the Sids of kmsgrant statements of Before that After
+	// no longer holds: put together with others into one of Statements,
+	// they are to be taken out of the document that holds them.
+	Removed []string
 	// Encryption is the After configuration of a bucket_encryption
 	// change.
 	Encryption *generate.Encryption
@@ -71,6 +75,7 @@ func iacChanges(v View) ([]iacChange, error) {
 				return nil, fmt.Errorf("%s of %s: %w", cv.Kind, cv.Target, err)
 			}
 			c.Doc, c.Statements, c.Replaced = doc, added, replaced
+			c.Removed = removedSids(cv.Before, doc)
 			if isNull(cv.Before) || cv.Action == generate.Manual {
 				c.Whole, c.Statements, c.Replaced = true, doc.Statements, nil
 			}
@@ -116,6 +121,29 @@ func addedStatements(before, after json.RawMessage) (added []policy.Statement, r
 		}
 	}
 	return added, replaced, doc, nil
+}
+
+// removedSids are the Sids of the kmsgrant statements of before that
+// after does not hold under their Sid.
+func removedSids(before json.RawMessage, after *policy.Document) []string {
+	if isNull(before) {
+		return nil
+	}
+	prev, err := policy.Parse(before)
+	if err != nil {
+		return nil
+	}
+	kept := map[string]bool{}
+	for _, s := range after.Statements {
+		kept[s.Sid] = true
+	}
+	var out []string
+	for _, s := range prev.Statements {
+		if s.HasSidPrefix(generate.SidPrefix) && !kept[s.Sid] {
+			out = append(out, s.Sid)
+		}
+	}
+	return out
 }
 
 // addedIndexes returns the indexes of doc's statements that are not among

@@ -967,3 +967,59 @@ func TestIaCOfABatchNamesEachDocumentOnce(t *testing.T) {
 		t.Errorf("%d policy documents in the Terraform output for %d changes", len(parsed.docs), len(p.View.Changes))
 	}
 }
+
+// A second prefix of the same grantee puts its grant together with the
+// first one's: the renderings say to take the first statement out.
+func TestIaCSaysWhichStatementsGo(t *testing.T) {
+	state := editedSeed(t, func(map[string]any) {})
+	f, err := statefile.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := planState(t, state, "arn:aws:iam::444455556666:role/reader")
+	if _, err := apply.Execute(context.Background(), f, first); err != nil {
+		t.Fatal(err)
+	}
+	var old string
+	for _, c := range first.Result.Changes {
+		if c.Kind == generate.KindBucketPolicy {
+			for _, st := range c.Policy.Statements {
+				if st.HasSidPrefix(generate.SidPrefix) {
+					old = st.Sid
+				}
+			}
+		}
+	}
+	f, err = statefile.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := arns.ParsePrincipal("arn:aws:iam::444455556666:role/reader", "aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := apply.NewPlan(context.Background(), f, generate.Grant{Bucket: "doc-example-bucket", Prefix: "logs/", Grantee: p, Access: []string{"read"}, IAMPolicyName: "kmsgrant-doc-example-bucket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := second.CloudFormation()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var removes []string
+	for _, part := range cf.Changes {
+		if part.Kind == generate.KindBucketPolicy {
+			removes = part.Removes
+		}
+	}
+	if !slices.Contains(removes, old) {
+		t.Errorf("CloudFormation removes %v, want the first grant's statement %s", removes, old)
+	}
+	var tf bytes.Buffer
+	if err := second.WriteTerraform(&tf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tf.String(), "Take "+old+" out of the document") {
+		t.Errorf("the Terraform output does not say to take %s out:\n%s", old, tf.String())
+	}
+}

@@ -143,6 +143,10 @@ func terraformChange(body *hclwrite.Body, c iacChange, grantee string, names *te
 			comment(body, "  The policy holds "+strings.Join(c.Replaced, ", ")+" already: here the grantee joins it, and listed",
 				"  after the document that holds it now, this one replaces it (same Sid).")
 		}
+		if len(c.Removed) > 0 {
+			comment(body, "  Take "+strings.Join(c.Removed, ", ")+" out of the document that holds it now: what it grants is",
+				"  in a statement below, together with the grants that share its form.")
+		}
 	}
 	d := body.AppendNewBlock("data", []string{"aws_iam_policy_document", docName}).Body()
 	if c.Whole {
