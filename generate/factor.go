@@ -178,34 +178,95 @@ func (fm *form) statement(principals, scopes []string) policy.Statement {
 	return st
 }
 
-// statements puts the statements back together: per form, one statement
-// for each set of principals, holding every scope exactly they hold, in the
-// order first seen. Each has the Sid kmsgrant gives its form.
+// statements puts the statements back together: per form, the grants of
+// each principal to each scope, as few statements as the two exact ways
+// of putting them together give: one statement for each set of
+// principals holding the same scopes, or one for each set of scopes held by
+// the same principals, whichever is shorter. Each has the Sid kmsgrant
+// gives its form.
 func (f *factoring) statements() []policy.Statement {
 	var out []policy.Statement
 	for _, fm := range f.forms {
-		var groups []string
-		scopesOf := map[string][]string{}
-		principalsOf := map[string][]string{}
-		for _, s := range fm.scopes {
-			holders := fm.holders[s]
-			if len(holders) == 0 {
-				continue
-			}
-			key := strings.Join(slices.Sorted(slices.Values(holders)), "\n")
-			if _, ok := scopesOf[key]; !ok {
-				groups = append(groups, key)
-				principalsOf[key] = holders
-			}
-			scopesOf[key] = append(scopesOf[key], s)
+		groups := fm.byScope()
+		if other := fm.byPrincipal(); length(other) < length(groups) {
+			groups = other
 		}
-		for _, key := range groups {
-			st := fm.statement(principalsOf[key], scopesOf[key])
+		for _, g := range groups {
+			st := fm.statement(g.principals, g.scopes)
 			st.Sid = sidFor(f.kind, st.Action.List, st)
 			out = append(out, st)
 		}
 	}
 	return out
+}
+
+// group is the principals of a statement and its scopes: every principal
+// holds every scope.
+type group struct{ principals, scopes []string }
+
+// byScope puts the scopes that the same principals hold together.
+func (fm *form) byScope() []group {
+	var groups []group
+	at := map[string]int{}
+	for _, s := range fm.scopes {
+		holders := fm.holders[s]
+		if len(holders) == 0 {
+			continue
+		}
+		key := strings.Join(slices.Sorted(slices.Values(holders)), "\n")
+		i, ok := at[key]
+		if !ok {
+			i = len(groups)
+			at[key] = i
+			groups = append(groups, group{principals: holders})
+		}
+		groups[i].scopes = append(groups[i].scopes, s)
+	}
+	return groups
+}
+
+// byPrincipal puts the principals that hold the same scopes together.
+func (fm *form) byPrincipal() []group {
+	var principals []string
+	held := map[string][]string{}
+	for _, s := range fm.scopes {
+		for _, p := range fm.holders[s] {
+			if _, ok := held[p]; !ok {
+				principals = append(principals, p)
+			}
+			held[p] = append(held[p], s)
+		}
+	}
+	var groups []group
+	at := map[string]int{}
+	for _, p := range principals {
+		key := strings.Join(slices.Sorted(slices.Values(held[p])), "\n")
+		i, ok := at[key]
+		if !ok {
+			i = len(groups)
+			at[key] = i
+			groups = append(groups, group{scopes: held[p]})
+		}
+		groups[i].principals = append(groups[i].principals, p)
+	}
+	return groups
+}
+
+// length is about how many bytes statements of groups take: their
+// principals and scopes, and what each statement repeats.
+func length(groups []group) int {
+	const perStatement = 250
+	n := 0
+	for _, g := range groups {
+		n += perStatement
+		for _, p := range g.principals {
+			n += len(p) + 3
+		}
+		for _, s := range g.scopes {
+			n += len(s) + 3
+		}
+	}
+	return n
 }
 
 // refactor takes doc's pristine kmsgrant statements apart, lets edit add

@@ -319,11 +319,21 @@ func TestMerge(t *testing.T) {
 			want: []string{mine, grant(p(reader, analyst), "arn:aws:s3:::b/a/*", "arn:aws:s3:::b/c/*")},
 		},
 		{
-			// Listing both would give analyst b/c/.
+			// Listing both on both would give analyst b/c/. Of the two
+			// exact ways, the shorter: a statement for each principal's
+			// prefixes, as principal ARNs are longer than these.
 			name: "grantees with different prefixes do not share a statement",
 			doc:  docOf(grant(p(reader, analyst), "arn:aws:s3:::b/a/*")),
 			add:  []string{grant(p(reader), "arn:aws:s3:::b/c/*")},
-			want: []string{grant(p(reader, analyst), "arn:aws:s3:::b/a/*"), grant(p(reader), "arn:aws:s3:::b/c/*")},
+			want: []string{grant(p(analyst), "arn:aws:s3:::b/a/*"), grant(p(reader), "arn:aws:s3:::b/a/*", "arn:aws:s3:::b/c/*")},
+		},
+		{
+			// The same, with long prefixes: a statement for each set of
+			// prefixes the same principals hold is the shorter.
+			name: "the shorter of the two exact ways",
+			doc:  docOf(grant(p(reader, analyst), "arn:aws:s3:::b/"+strings.Repeat("a", 80)+"/*")),
+			add:  []string{grant(p(reader), "arn:aws:s3:::b/"+strings.Repeat("c", 80)+"/*")},
+			want: []string{grant(p(reader, analyst), "arn:aws:s3:::b/"+strings.Repeat("a", 80)+"/*"), grant(p(reader), "arn:aws:s3:::b/"+strings.Repeat("c", 80)+"/*")},
 		},
 		{
 			name: "an identity policy's statements share one list",
