@@ -195,6 +195,15 @@ func (r *readOnce) Grantee(ctx context.Context, p arns.Principal) (*generate.Gra
 	return g, err
 }
 
+// GuessOwner answers for the backend when it can guess (see Guesser), and
+// with nothing otherwise, which readOwnerSide takes for no guess.
+func (r *readOnce) GuessOwner() (account, region string) {
+	if g, ok := r.Backend.(Guesser); ok {
+		return g.GuessOwner()
+	}
+	return "", ""
+}
+
 // BucketNames, AliasNames and PrincipalNames answer for the backend when
 // it can list names (see Namer), and nothing otherwise.
 func (r *readOnce) BucketNames(ctx context.Context) []string {

@@ -59,7 +59,17 @@ func Read(ctx context.Context, b Backend, g generate.Grant) (generate.Inputs, er
 func readOwnerSide(ctx context.Context, b Backend, g generate.Grant, in *generate.Inputs) error {
 	ref, err := arns.ParseKeyRef(g.Key)
 	if g.Key == "" || err != nil || ref.Region == "" {
+		// A key named by alias or ID resolves in the bucket's account
+		// and Region: where the backend can guess them, it is looked up
+		// beside the bucket, and again only when the guess was wrong.
+		var guessed *guessedKey
+		if gs, ok := b.(Guesser); ok && g.Key != "" && err == nil {
+			guessed = guessKey(ctx, b, gs, g.Key)
+		}
 		bucket, err := b.Bucket(ctx, g.Bucket)
+		if guessed != nil {
+			<-guessed.done
+		}
 		if err != nil || bucket == nil {
 			return err
 		}
@@ -67,6 +77,10 @@ func readOwnerSide(ctx context.Context, b Backend, g generate.Grant, in *generat
 		if ref := keyRef(g.Key, bucket.Encryption); ref != "" {
 			if err := checkKeyAccount(ref, bucket.Account); err != nil {
 				return err
+			}
+			if guessed != nil && guessed.account == bucket.Account && guessed.region == bucket.Region {
+				in.Key, in.KeyRef, in.KeyErr, in.NearKeys = guessed.in.Key, guessed.in.KeyRef, guessed.in.KeyErr, guessed.in.NearKeys
+				return guessed.err
 			}
 			return resolveKey(ctx, b, in, ref, bucket.Account, bucket.Region)
 		}
@@ -93,6 +107,35 @@ func readOwnerSide(ctx context.Context, b Backend, g generate.Grant, in *generat
 	}
 	in.Key, in.KeyRef, in.KeyErr = key.Key, key.KeyRef, key.KeyErr
 	return keyErr
+}
+
+// Guesser is implemented by backends that can guess, before a bucket is
+// read, the account and Region it is in: live AWS, those of the owner
+// credentials, where most buckets are.
+type Guesser interface {
+	GuessOwner() (account, region string)
+}
+
+// guessedKey is a key looked up in a guessed account and Region.
+type guessedKey struct {
+	account, region string
+	in              generate.Inputs
+	err             error
+	done            chan struct{}
+}
+
+// guessKey starts looking ref up where the backend guesses the bucket is.
+// It returns nil when the backend has no guess.
+func guessKey(ctx context.Context, b Backend, gs Guesser, ref string) *guessedKey {
+	k := &guessedKey{done: make(chan struct{})}
+	if k.account, k.region = gs.GuessOwner(); k.account == "" || k.region == "" {
+		return nil
+	}
+	go func() {
+		defer close(k.done)
+		k.err = resolveKey(ctx, b, &k.in, ref, k.account, k.region)
+	}()
+	return k
 }
 
 // checkKeyAccount refuses a key ARN of another account than the bucket

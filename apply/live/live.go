@@ -428,6 +428,12 @@ func (b *Backend) Accounts() (owner, grantee string) {
 	return b.owner.account, grantee
 }
 
+// GuessOwner implements apply.Guesser: a bucket is most likely in the owner
+// credentials' account and Region.
+func (b *Backend) GuessOwner() (account, region string) {
+	return b.owner.account, b.owner.cfg.Region
+}
+
 // Flush implements apply.Backend: every write already took effect.
 func (b *Backend) Flush(context.Context) error { return nil }
 

@@ -417,14 +417,16 @@ func seedWithKeyARN(t *testing.T, data []byte) any {
 // loading credentials to the finished plan: reads that do not depend on
 // each other run at once, so the figure stays near the length of the
 // dependent chain. With the key from the bucket's default encryption that
-// is STS, bucket, DescribeKey, key policy; a key named by ARN is read beside
-// the bucket.
+// is STS, bucket, DescribeKey, key policy; a key named by alias is looked
+// up beside the bucket, in the owner credentials' account and Region, and
+// one named by ARN is read whole beside it.
 func BenchmarkLivePlanRoundTrips(b *testing.B) {
 	const delay = 50 * time.Millisecond
 	for _, bc := range []struct {
 		name, key string
 	}{
 		{"key=bucket-default", ""},
+		{"key=alias", "alias/app-data"},
 		{"key=arn", "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -629,5 +631,26 @@ func TestLiveWriteRefusals(t *testing.T) {
 				t.Errorf("accounts changed (-before +now):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A key named by alias is looked up beside the bucket in the credentials'
+// Region; for a bucket in another Region, the guess is dropped and the
+// alias resolved where the bucket is, as the state file resolves it.
+func TestLiveAliasOfABucketInAnotherRegion(t *testing.T) {
+	data := example(t, "already-granted")
+	srv := livetest.New(t, data)
+	g := grant(t, "analytics-exports", "", "arn:aws:iam::444455556666:role/service-role/etl")
+	g.Key = "alias/exports"
+	p, err := apply.NewPlan(context.Background(), mustBackend(t, srv), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fp := filePlan(t, data, g)
+	if diff := cmp.Diff(viewJSON(t, fp), viewJSON(t, p)); diff != "" {
+		t.Errorf("live plan differs from the state file's (-file +live):\n%s", diff)
+	}
+	if p.View.Grant == nil || p.View.Grant.KeyARN != "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab" {
+		t.Errorf("key resolved to %+v", p.View.Grant)
 	}
 }
