@@ -105,3 +105,55 @@ func TestTooLargeOffersAlternatives(t *testing.T) {
 		t.Error("a blocked plan has changes")
 	}
 }
+
+// prefixCapacity is how many prefixes of one bucket a grantee can be
+// granted (to within step) before a resource policy would pass its limit,
+// and the policy that fills first. The grantee is a whole account, whose
+// IAM side kmsgrant does not write: a role's inline policies would fill up
+// first (see BenchmarkInlineCapacity).
+func prefixCapacity(tb testing.TB, step int) (int, string) {
+	full := func(n int) string {
+		var grants []Grant
+		for p := range n {
+			g := grantOn(readerARN, fmt.Sprintf("team-%04d/", p))
+			g.Grantee = principal("444455556666")
+			grants = append(grants, g)
+		}
+		res, err := Batch(batchOf(grants...), OpGrant)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if len(res.Blockers) == 0 {
+			return ""
+		}
+		if res.Blockers[0].Code != CodePolicyTooLarge {
+			tb.Fatalf("blocked by %+v", res.Blockers[0])
+		}
+		return res.Blockers[0].Target
+	}
+	lo, hi := 0, 64 // lo fits, hi does not
+	for full(hi) == "" {
+		lo, hi = hi, hi*2
+	}
+	for hi-lo > step {
+		if mid := (lo + hi) / 2; full(mid) == "" {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, full(hi)
+}
+
+// BenchmarkPrefixCapacity reports how many prefixes of one bucket one
+// grantee holds before the bucket or key policy is full (94, by the key
+// policy, when each prefix took statements of its own).
+func BenchmarkPrefixCapacity(b *testing.B) {
+	var n int
+	var full string
+	for b.Loop() {
+		n, full = prefixCapacity(b, 25)
+	}
+	b.ReportMetric(float64(n), "prefixes")
+	b.Logf("the first policy full: %s", full)
+}

@@ -150,9 +150,10 @@ func resourcePolicyAlternatives(doc *policy.Document, what string) string {
 		ids = append(ids, a)
 	}
 	slices.Sort(ids)
-	alternatives := []string{fmt.Sprintf(
-		"grant the grantee accounts (%s) as wholes, with --grantee ACCOUNT_ID or grantee: \"ACCOUNT_ID\" in the grants file: the %s policy then names each account once instead of %d principals, and each account's administrator chooses its roles in IAM (kmsgrant shows the IAM policy to attach); this trusts every principal those accounts' IAM allows",
-		strings.Join(ids, ", "), what, principals)}
+	alternatives := []string{"grant fewer, shorter prefixes: a prefix covers every key that starts with it, and grants them all"}
+	alternatives = append(alternatives, fmt.Sprintf(
+		"or grant the grantee accounts (%s) as wholes, with --grantee ACCOUNT_ID or grantee: \"ACCOUNT_ID\" in the grants file: the %s policy then names each account once instead of %d principals, and each account's administrator chooses its roles in IAM (kmsgrant shows the IAM policy to attach); this trusts every principal those accounts' IAM allows",
+		strings.Join(ids, ", "), what, principals))
 	alternatives = append(alternatives,
 		"or write one statement for the whole organization yourself, conditioned on aws:PrincipalOrgID: it trusts every account of the organization, which kmsgrant does not write")
 	if what == "key" {

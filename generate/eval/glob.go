@@ -46,6 +46,29 @@ func globMatch(pattern, s string) bool {
 // exact; it gives up (false, the cautious answer) only past maxCoverStates
 // automaton states, which policy patterns do not reach.
 func globCovers(pattern, prefix string) bool {
+	// Every string prefix+x starts with the pattern's literal beginning
+	// only if prefix does: most statements of a large policy are told
+	// apart here, before the automaton. (Patterns with a literal * or ?,
+	// from ${*} or ${?}, take the automaton alone.)
+	if !strings.ContainsAny(pattern, string([]byte{literalStar, literalQuestion})) {
+		literal := pattern
+		if i := strings.IndexAny(pattern, "*?"); i >= 0 {
+			literal = pattern[:i]
+		}
+		if !strings.HasPrefix(prefix, literal) {
+			return false
+		}
+		if !strings.Contains(pattern, "*") {
+			// Without a *, the pattern matches strings of one length:
+			// never every string under a prefix.
+			return false
+		}
+	}
+	return automatonCovers(pattern, prefix)
+}
+
+// automatonCovers is globCovers by the automaton alone.
+func automatonCovers(pattern, prefix string) bool {
 	pattern = collapseStars(pattern)
 	start := globStep(pattern, globClosure(pattern, map[int]bool{0: true}), prefix)
 	// The alphabet that matters: every literal character of the pattern,

@@ -383,3 +383,36 @@ func TestSuffixLanguageOracle(t *testing.T) {
 		})
 	}
 }
+
+// The literal-beginning shortcut of globCovers answers as the automaton
+// does, on every pattern and prefix of a small alphabet up to 5 long.
+func TestGlobCoversShortcutAgreesWithTheAutomaton(t *testing.T) {
+	alphabet := []string{"a", "b", "/", "*", "?"}
+	var all []string
+	var grow func(s string)
+	grow = func(s string) {
+		all = append(all, s)
+		if len(s) < 5 {
+			for _, c := range alphabet {
+				grow(s + c)
+			}
+		}
+	}
+	grow("")
+	var prefixes []string
+	for _, s := range all {
+		if !strings.ContainsAny(s, "*?") && len(s) <= 4 {
+			prefixes = append(prefixes, s)
+		}
+	}
+	n := 0
+	for _, pattern := range all {
+		for _, prefix := range prefixes {
+			if got, want := globCovers(pattern, prefix), automatonCovers(pattern, prefix); got != want {
+				t.Fatalf("globCovers(%q, %q) = %v, the automaton says %v", pattern, prefix, got, want)
+			}
+			n++
+		}
+	}
+	t.Logf("%d pairs", n)
+}
