@@ -24,6 +24,22 @@ var (
 	ErrStale = errors.New("changed since it was read")
 )
 
+// speculativeKey marks the context of reads made on a guess.
+type speculativeKey struct{}
+
+// Speculative marks reads made on a guess (a key looked up in the Region
+// the bucket is likely in) that may be dropped: a backend leaves notes
+// about them unsaid.
+func Speculative(ctx context.Context) context.Context {
+	return context.WithValue(ctx, speculativeKey{}, true)
+}
+
+// IsSpeculative reports whether ctx is of reads made on a guess.
+func IsSpeculative(ctx context.Context) bool {
+	v, _ := ctx.Value(speculativeKey{}).(bool)
+	return v
+}
+
 // Restorer is implemented by backends that can put a target back to the
 // Before document of a change (removing it when there was none): apply uses
 // it to roll back the writes of a failed apply.

@@ -157,10 +157,12 @@ func cloudFormationChange(part *CloudFormationPart, c iacChange, grantee string)
 	}
 	part.Merge = MergeAppend
 	part.Replaces, part.Removes = c.Replaced, c.Removed
-	part.Instructions = fmt.Sprintf("Append these statements to the Statement list of the %s of the %s that manages %s; "+
-		"a statement whose Sid is there already replaces it. Not a whole document: do not deploy it on its own.", docProperty, typ, policyLabel(c.ChangeView))
+	if len(c.Statements) > 0 {
+		part.Instructions = fmt.Sprintf("Append these statements to the Statement list of the %s of the %s that manages %s; "+
+			"a statement whose Sid is there already replaces it. Not a whole document: do not deploy it on its own.", docProperty, typ, policyLabel(c.ChangeView))
+	}
 	if len(c.Removed) > 0 {
-		part.Instructions += " Take out the statements listed in removes: what they grant is in the appended statements."
+		part.Instructions = strings.TrimSpace(part.Instructions + fmt.Sprintf(" Take the statements listed in removes out of the Statement list of the %s of the %s that manages %s: kmsgrant's plan no longer has them (what they granted that stays is in the appended statements).", docProperty, typ, policyLabel(c.ChangeView)))
 	}
 }
 

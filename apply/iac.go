@@ -34,8 +34,8 @@ type iacChange struct {
 	// in, they replace the statement of that Sid.
 	Replaced []string
 	// Removed are the Sids of kmsgrant statements of Before that After
-	// no longer holds: put together with others into one of Statements,
-	// they are to be taken out of the document that holds them.
+	// no longer holds, to be taken out of the document that holds them:
+	// put together with others into one of Statements, or revoked.
 	Removed []string
 	// Encryption is the After configuration of a bucket_encryption
 	// change.

@@ -1019,7 +1019,7 @@ func TestIaCSaysWhichStatementsGo(t *testing.T) {
 	if err := second.WriteTerraform(&tf); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(tf.String(), "Take "+old+" out of the document") {
+	if !strings.Contains(tf.String(), "Take "+old+" out of the document that holds it now") {
 		t.Errorf("the Terraform output does not say to take %s out:\n%s", old, tf.String())
 	}
 }

@@ -79,7 +79,10 @@ func readOwnerSide(ctx context.Context, b Backend, g generate.Grant, in *generat
 				return err
 			}
 			if guessed != nil && guessed.account == bucket.Account && guessed.region == bucket.Region {
-				in.Key, in.KeyRef, in.KeyErr, in.NearKeys = guessed.in.Key, guessed.in.KeyRef, guessed.in.KeyErr, guessed.in.NearKeys
+				in.Key, in.KeyRef, in.KeyErr = guessed.in.Key, guessed.in.KeyRef, guessed.in.KeyErr
+				if parsed, err := arns.ParseKeyRef(ref); err == nil {
+					nearKeys(ctx, b, in, parsed, bucket.Account, bucket.Region)
+				}
 				return guessed.err
 			}
 			return resolveKey(ctx, b, in, ref, bucket.Account, bucket.Region)
@@ -133,7 +136,9 @@ func guessKey(ctx context.Context, b Backend, gs Guesser, ref string) *guessedKe
 	}
 	go func() {
 		defer close(k.done)
-		k.err = resolveKey(ctx, b, &k.in, ref, k.account, k.region)
+		// Nothing is said of a guess that may be dropped, and no names
+		// are listed for a hint until it is taken.
+		k.err = resolveKey(Speculative(ctx), b, &k.in, ref, k.account, k.region)
 	}()
 	return k
 }
@@ -181,13 +186,23 @@ func resolveKey(ctx context.Context, b Backend, in *generate.Inputs, ref, accoun
 	if errors.Is(err, ErrKeyNotFound) || errors.Is(err, ErrAliasNotFound) {
 		in.KeyErr, err = err, nil
 	}
-	if n, ok := b.(Namer); ok && errors.Is(in.KeyErr, ErrAliasNotFound) {
-		if parsed.Account != "" {
-			account, region = parsed.Account, parsed.Region
-		}
-		in.NearKeys = generate.Closest(parsed.ID, n.AliasNames(ctx, account, region))
+	if !IsSpeculative(ctx) {
+		nearKeys(ctx, b, in, parsed, account, region)
 	}
 	return err
+}
+
+// nearKeys adds to an alias that names nothing the closest alias names of
+// the account and Region it was looked up in, for a "did you mean" hint.
+func nearKeys(ctx context.Context, b Backend, in *generate.Inputs, parsed arns.KeyRef, account, region string) {
+	n, ok := b.(Namer)
+	if !ok || !errors.Is(in.KeyErr, ErrAliasNotFound) {
+		return
+	}
+	if parsed.Account != "" {
+		account, region = parsed.Account, parsed.Region
+	}
+	in.NearKeys = generate.Closest(parsed.ID, n.AliasNames(ctx, account, region))
 }
 
 // withNearNames adds to a grantee that does not exist the closest names of

@@ -144,8 +144,8 @@ func terraformChange(body *hclwrite.Body, c iacChange, grantee string, names *te
 				"  after the document that holds it now, this one replaces it (same Sid).")
 		}
 		if len(c.Removed) > 0 {
-			comment(body, "  Take "+strings.Join(c.Removed, ", ")+" out of the document that holds it now: what it grants is",
-				"  in a statement below, together with the grants that share its form.")
+			comment(body, "  Take "+strings.Join(c.Removed, ", ")+" out of the document that holds it now: kmsgrant's",
+				"  plan no longer has it (what it granted that stays is in the statements below).")
 		}
 	}
 	d := body.AppendNewBlock("data", []string{"aws_iam_policy_document", docName}).Body()

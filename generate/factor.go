@@ -327,9 +327,32 @@ func withText(st policy.Statement) policy.Statement {
 }
 
 // withoutSid is a statement's text from its fields, with no Sid.
+//
+// Lists are sorted and their string-or-list shapes forgotten: the order a
+// statement lists its principals, actions, resources or condition values
+// in does not change what it grants, and a statement kmsgrant wrote in
+// another order is kept as it is rather than written again.
 func withoutSid(st policy.Statement) string {
 	c := st.Clone()
 	c.Sid = ""
+	sorted := func(v *policy.Values) {
+		v.List = slices.Sorted(slices.Values(v.List))
+		v.Single = false
+	}
+	for _, v := range []*policy.Values{&c.Action, &c.NotAction, &c.Resource, &c.NotResource} {
+		if v.IsSet() {
+			sorted(v)
+		}
+	}
+	if c.Principal != nil {
+		for t, v := range c.Principal.Types {
+			sorted(&v)
+			c.Principal.Types[t] = v
+		}
+	}
+	for i := range c.Condition {
+		sorted(&c.Condition[i].Values)
+	}
 	return c.String()
 }
 

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/kmsgrant/kmsgrant/generate/policy"
 )
 
 // Generated batches of grants (grantees, prefixes and access levels drawn
@@ -153,5 +155,26 @@ func TestRevokeOfAbsentGranteeChangesNothing(t *testing.T) {
 	c := change(t, res, KindBucketPolicy)
 	if c.Action != NoOp || c.After != before {
 		t.Errorf("bucket policy: %s (%s)\n%s", c.Action, c.Reason, c.After)
+	}
+}
+
+// A document kmsgrant wrote is left as it is by a grant that does not
+// touch its statements, whatever order they list their prefixes in.
+func TestUnrelatedGrantKeepsStatementsAsWritten(t *testing.T) {
+	in := seedInputs()
+	in.Bucket.Policy = nil
+	for _, step := range []struct{ grantee, prefix string }{{analystARN, "a/"}, {readerARN, "c/"}, {analystARN, "c/"}} {
+		g := grantOn(step.grantee, step.prefix)
+		in.Grantee = &Grantee{Principal: g.Grantee}
+		in = applied(t, in, plan(t, g, in))
+	}
+	before := in.Bucket.Policy
+	g := grantOn(reader2ARN, "d/")
+	in.Grantee = &Grantee{Principal: g.Grantee}
+	after := change(t, plan(t, g, in), KindBucketPolicy).Policy
+	for _, st := range before.Statements {
+		if !slices.ContainsFunc(after.Statements, func(s policy.Statement) bool { return s.String() == st.String() }) {
+			t.Errorf("statement %s was written again:\nbefore %s\nafter  %s", st.Sid, before.Pretty(), after.Pretty())
+		}
 	}
 }

@@ -654,3 +654,34 @@ func TestLiveAliasOfABucketInAnotherRegion(t *testing.T) {
 		t.Errorf("key resolved to %+v", p.View.Grant)
 	}
 }
+
+// Nothing is said of a guess that is dropped: a key of the same alias in
+// the credentials' Region, whose grants cannot be listed, is no note.
+func TestLiveDroppedGuessSaysNothing(t *testing.T) {
+	var state map[string]any
+	if err := json.Unmarshal(example(t, "already-granted"), &state); err != nil {
+		t.Fatal(err)
+	}
+	keys := state["accounts"].(map[string]any)[owner].(map[string]any)["kms_keys"].(map[string]any)
+	keys["arn:aws:kms:us-west-2:111122223333:key/0000abcd-12ab-34cd-56ef-1234567890ab"] = map[string]any{
+		"key_manager": "CUSTOMER", "key_state": "Enabled", "aliases": []string{"alias/exports"}, "grants_unreadable": true,
+		"policy": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Sid": "Root", "Effect": "Allow",
+			"Principal": map[string]any{"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}}},
+	}
+	data, err := json.Marshal(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := livetest.New(t, data)
+	b := mustBackend(t, srv)
+	g := grant(t, "analytics-exports", "", "arn:aws:iam::444455556666:role/service-role/etl")
+	g.Key = "alias/exports"
+	if _, err := apply.NewPlan(context.Background(), b, g); err != nil {
+		t.Fatal(err)
+	}
+	for _, note := range b.Notes() {
+		if strings.Contains(note, "0000abcd") {
+			t.Errorf("a note of the dropped guess: %s", note)
+		}
+	}
+}

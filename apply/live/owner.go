@@ -385,7 +385,9 @@ func (b *Backend) readGrants(ctx context.Context, client KMSAPI, k *generate.Key
 		out, err := client.ListGrants(ctx, &kms.ListGrantsInput{KeyId: aws.String(k.ARN), Marker: marker})
 		if isAccessDenied(err) {
 			k.Grants, k.GrantsUnread = nil, true
-			b.note(fmt.Sprintf("%s may not list the grants of %s (kms:ListGrants), so grants are not counted", b.owner.name(), k.ARN))
+			if !apply.IsSpeculative(ctx) {
+				b.note(fmt.Sprintf("%s may not list the grants of %s (kms:ListGrants), so grants are not counted", b.owner.name(), k.ARN))
+			}
 			return nil
 		}
 		if err != nil {
