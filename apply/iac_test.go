@@ -52,7 +52,18 @@ func iacPlans(t *testing.T) map[string]*apply.Plan {
 
 	// A second grantee with the same access joins kmsgrant's statements:
 	// they change, and the Terraform merge replaces them by Sid.
-	state = editedSeed(t, func(map[string]any) {})
+	state, _ = seedWithReader(t)
+	plans["second grantee"] = planState(t, state, "arn:aws:iam::444455556666:role/analyst")
+	// The same again: nothing to do.
+	plans["nothing to do"] = planState(t, state, "arn:aws:iam::444455556666:role/reader")
+	return plans
+}
+
+// seedWithReader writes the seed state to a temporary file with the
+// reader role's grant applied, and returns the file and that grant's plan.
+func seedWithReader(t *testing.T) (string, *apply.Plan) {
+	t.Helper()
+	state := editedSeed(t, func(map[string]any) {})
 	f, err := statefile.Open(state)
 	if err != nil {
 		t.Fatal(err)
@@ -61,10 +72,7 @@ func iacPlans(t *testing.T) map[string]*apply.Plan {
 	if _, err := apply.Execute(context.Background(), f, first); err != nil {
 		t.Fatal(err)
 	}
-	plans["second grantee"] = planState(t, state, "arn:aws:iam::444455556666:role/analyst")
-	// The same again: nothing to do.
-	plans["nothing to do"] = planState(t, state, "arn:aws:iam::444455556666:role/reader")
-	return plans
+	return state, first
 }
 
 func bucketOf(state map[string]any) map[string]any {
@@ -971,15 +979,7 @@ func TestIaCOfABatchNamesEachDocumentOnce(t *testing.T) {
 // A second prefix of the same grantee puts its grant together with the
 // first one's: the renderings say to take the first statement out.
 func TestIaCSaysWhichStatementsGo(t *testing.T) {
-	state := editedSeed(t, func(map[string]any) {})
-	f, err := statefile.Open(state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := planState(t, state, "arn:aws:iam::444455556666:role/reader")
-	if _, err := apply.Execute(context.Background(), f, first); err != nil {
-		t.Fatal(err)
-	}
+	state, first := seedWithReader(t)
 	var old string
 	for _, c := range first.Result.Changes {
 		if c.Kind == generate.KindBucketPolicy {
@@ -990,7 +990,7 @@ func TestIaCSaysWhichStatementsGo(t *testing.T) {
 			}
 		}
 	}
-	f, err = statefile.Open(state)
+	f, err := statefile.Open(state)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -243,40 +243,42 @@ func (b *Backend) granteeSide(id *identity) *granteeSide {
 // already loaded (known), and checks each is of its account.
 func (b *Backend) loadAccountProfiles(ctx context.Context, known map[string]*identity) error {
 	var mu sync.Mutex
-	var loads []func() error
-	byProfile := map[string][]string{}
+	// One load for each profile (or, in tests, each config), and the
+	// accounts it is given for: both are checked the same way.
+	type source struct {
+		name     string
+		profile  string
+		cfg      *aws.Config
+		accounts []string
+	}
+	var sources []*source
+	byProfile := map[string]*source{}
 	for account, profile := range b.opts.AccountProfiles {
-		byProfile[profile] = append(byProfile[profile], account)
+		if byProfile[profile] == nil {
+			byProfile[profile] = &source{name: fmt.Sprintf("profile %q", profile), profile: profile}
+			sources = append(sources, byProfile[profile])
+		}
+		byProfile[profile].accounts = append(byProfile[profile].accounts, account)
 	}
 	for account, cfg := range b.opts.AccountConfigs {
-		loads = append(loads, func() error {
-			id, err := loadIdentity(ctx, b.opts, "", cfg)
-			if err != nil {
-				return fmt.Errorf("credentials for account %s: %w", account, err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if id.account == account && b.grantees[account] == nil {
-				b.grantees[account] = b.granteeSide(id)
-			}
-			return nil
-		})
+		sources = append(sources, &source{name: "the credentials given", cfg: cfg, accounts: []string{account}})
 	}
-	for profile, accounts := range byProfile {
+	var loads []func() error
+	for _, src := range sources {
 		loads = append(loads, func() error {
-			id, ok := known[profile]
-			if !ok || id == nil {
+			id, ok := known[src.profile]
+			if src.cfg != nil || !ok || id == nil {
 				var err error
-				if id, err = loadIdentity(ctx, b.opts, profile, nil); err != nil {
-					return fmt.Errorf("profile %q, for account %s: %w", profile, accounts[0], err)
+				if id, err = loadIdentity(ctx, b.opts, src.profile, src.cfg); err != nil {
+					return fmt.Errorf("%s, for account %s: %w", src.name, src.accounts[0], err)
 				}
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			for _, account := range accounts {
+			for _, account := range src.accounts {
 				switch {
 				case id.account != account:
-					return fmt.Errorf("profile %q is for account %s, but it is given for account %s", profile, id.account, account)
+					return fmt.Errorf("%s is for account %s, but it is given for account %s", src.name, id.account, account)
 				case account == b.owner.account:
 					// The owner's own account is no grantee's.
 				case b.grantees[account] == nil:
