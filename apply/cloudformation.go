@@ -40,6 +40,9 @@ const (
 	// MergeProperty: set the property the fragment shows on the
 	// resource that manages the target.
 	MergeProperty = "property"
+	// MergeOutside: CloudFormation cannot make the change (KMS grants
+	// have no resource); the instructions say how to make it.
+	MergeOutside = "outside"
 )
 
 // CloudFormationPart is one change of the plan as a CloudFormation
@@ -51,7 +54,8 @@ type CloudFormationPart struct {
 	PolicyName string          `json:"policy_name,omitempty"`
 	Action     generate.Action `json:"action"`
 	Reason     string          `json:"reason"`
-	// Merge is MergeNone, MergeAppend, MergeResource or MergeProperty.
+	// Merge is MergeNone, MergeAppend, MergeResource, MergeProperty or
+	// MergeOutside.
 	Merge        string `json:"merge"`
 	Instructions string `json:"instructions"`
 	// Replaces lists the Sids of appended statements that the document
@@ -107,6 +111,19 @@ func cloudFormationChange(part *CloudFormationPart, c iacChange, grantee string)
 	switch {
 	case c.Action == generate.NoOp:
 		part.Instructions = "Nothing to add."
+		return
+	case c.Kind == generate.KindKeyGrants:
+		// CloudFormation has no resource for a KMS grant.
+		var steps []string
+		for _, g := range c.GrantsAdded {
+			steps = append(steps, fmt.Sprintf("aws kms create-grant --key-id %s --grantee-principal %s --operations %s --name %s",
+				c.Target, g.GranteePrincipal, strings.Join(g.Operations, " "), g.Name))
+		}
+		for _, g := range c.GrantsRevoked {
+			steps = append(steps, fmt.Sprintf("revoke grant %s of %s (aws kms list-grants --key-id %s gives its ID; aws kms revoke-grant)", g.Name, g.GranteePrincipal, c.Target))
+		}
+		part.Merge = MergeOutside
+		part.Instructions = "CloudFormation has no resource for KMS grants: make them with the AWS CLI, or with kmsgrant apply: " + strings.Join(steps, "; ") + "."
 		return
 	case c.Action == generate.Delete:
 		part.Instructions = "Remove the resource that attaches " + policyLabel(c.ChangeView) + "."

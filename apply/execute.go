@@ -574,6 +574,17 @@ func lacking(c generate.Change) string {
 		}
 		return "lacks the default encryption kmsgrant wrote"
 	}
+	if c.Kind == generate.KindKeyGrants {
+		added, removed := grantsChanged(c)
+		var parts []string
+		if len(added) > 0 {
+			parts = append(parts, "lacks grant(s) "+strings.Join(added, ", ")+" as kmsgrant made them")
+		}
+		if len(removed) > 0 {
+			parts = append(parts, "still has grant(s) "+strings.Join(removed, ", ")+" that kmsgrant revoked")
+		}
+		return strings.Join(parts, " and ")
+	}
 	before, after := statementsOf(c.Before), statementsOf(c.After)
 	var written, removed []string
 	for i, s := range after {
@@ -614,6 +625,9 @@ func lacking(c generate.Change) string {
 func holds(current string, c generate.Change) bool {
 	if current == c.After {
 		return true
+	}
+	if c.Kind == generate.KindKeyGrants {
+		return holdsGrants(current, c)
 	}
 	if c.Kind == generate.KindBucketEncryption || c.After == "" || current == "" {
 		return false
@@ -762,4 +776,55 @@ func executeAtFlush(ctx context.Context, b Backend, p *Plan) ([]Outcome, error) 
 		return undo(err)
 	}
 	return outcomes, nil
+}
+
+// holdsGrants reports whether the key's grants as read now (current) still
+// have what a key_grants change did: each grant it made is there, each it
+// revoked is not, whatever grants others made or revoked beside them.
+func holdsGrants(current string, c generate.Change) bool {
+	now, err := generate.ParseGrantsJSON(current)
+	if err != nil {
+		return false
+	}
+	has := map[string]bool{}
+	for _, g := range now {
+		has[generate.GrantIdentity(g)] = true
+	}
+	before, _ := generate.ParseGrantsJSON(c.Before)
+	after, _ := generate.ParseGrantsJSON(c.After)
+	for _, g := range after {
+		if !has[generate.GrantIdentity(g)] && !slices.ContainsFunc(before, sameGrant(g)) {
+			return false
+		}
+	}
+	for _, g := range before {
+		if has[generate.GrantIdentity(g)] && !slices.ContainsFunc(after, sameGrant(g)) {
+			return false
+		}
+	}
+	return true
+}
+
+// grantsChanged names the grants a key_grants change makes and revokes,
+// by name and grantee.
+func grantsChanged(c generate.Change) (added, removed []string) {
+	before, _ := generate.ParseGrantsJSON(c.Before)
+	after, _ := generate.ParseGrantsJSON(c.After)
+	for _, g := range after {
+		if !slices.ContainsFunc(before, sameGrant(g)) {
+			added = append(added, g.Name+" of "+g.GranteePrincipal)
+		}
+	}
+	for _, g := range before {
+		if !slices.ContainsFunc(after, sameGrant(g)) {
+			removed = append(removed, g.Name+" of "+g.GranteePrincipal)
+		}
+	}
+	return added, removed
+}
+
+// sameGrant matches the grants of g's identity.
+func sameGrant(g generate.KMSGrant) func(generate.KMSGrant) bool {
+	id := generate.GrantIdentity(g)
+	return func(x generate.KMSGrant) bool { return generate.GrantIdentity(x) == id }
 }

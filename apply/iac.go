@@ -3,6 +3,7 @@ package apply
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -42,6 +43,10 @@ type iacChange struct {
 	Encryption *generate.Encryption
 	// Principal is the parsed target of an iam_policy change.
 	Principal *arns.Principal
+	// GrantsAdded and GrantsRevoked are, for key_grants, the KMS grants
+	// the change makes and those it revokes (a grant given more
+	// operations is both: grants cannot be changed).
+	GrantsAdded, GrantsRevoked []generate.KMSGrant
 }
 
 // iacChanges derives the renderings' view of every change of v.
@@ -59,6 +64,12 @@ func iacChanges(v View) ([]iacChange, error) {
 				return nil, fmt.Errorf("%s of %s: %w", cv.Kind, cv.Target, err)
 			}
 			c.Encryption = &e
+		case generate.KindKeyGrants:
+			added, revoked, err := grantsDiff(cv.Before, cv.After)
+			if err != nil {
+				return nil, fmt.Errorf("%s of %s: %w", cv.Kind, cv.Target, err)
+			}
+			c.GrantsAdded, c.GrantsRevoked = added, revoked
 		case generate.KindBucketPolicy, generate.KindKeyPolicy, generate.KindIAMPolicy:
 			if cv.Kind == generate.KindIAMPolicy {
 				p, err := arns.ParsePrincipal(cv.Target, "")
@@ -83,6 +94,36 @@ func iacChanges(v View) ([]iacChange, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// grantsDiff returns the grants of after that before does not hold, and
+// those of before that after does not.
+func grantsDiff(before, after json.RawMessage) (added, revoked []generate.KMSGrant, err error) {
+	text := func(raw json.RawMessage) string {
+		if isNull(raw) {
+			return ""
+		}
+		return string(raw)
+	}
+	b, err := generate.ParseGrantsJSON(text(before))
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := generate.ParseGrantsJSON(text(after))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, g := range a {
+		if !slices.ContainsFunc(b, sameGrant(g)) {
+			added = append(added, g)
+		}
+	}
+	for _, g := range b {
+		if !slices.ContainsFunc(a, sameGrant(g)) {
+			revoked = append(revoked, g)
+		}
+	}
+	return added, revoked, nil
 }
 
 func isNull(raw json.RawMessage) bool {
@@ -231,6 +272,8 @@ func policyLabel(c ChangeView) string {
 		return fmt.Sprintf("the inline policy %s of %s", c.PolicyName, c.Target)
 	case generate.KindBucketEncryption:
 		return "the default encryption of " + bucketOf(c.Target)
+	case generate.KindKeyGrants:
+		return "kmsgrant's KMS grants on " + c.Target
 	}
 	return c.Kind + " " + c.Target
 }

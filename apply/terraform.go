@@ -95,6 +95,9 @@ func terraformChange(body *hclwrite.Body, c iacChange, grantee string, names *te
 	case c.Action == generate.NoOp:
 		comment(body, "  Nothing to add.")
 		return
+	case c.Kind == generate.KindKeyGrants:
+		terraformGrants(body, c, names)
+		return
 	case c.Action == generate.Delete:
 		comment(body, "  Remove the resource that attaches "+policyLabel(c.ChangeView)+".")
 		return
@@ -303,4 +306,27 @@ func (n *terraformNames) name(parts ...string) string {
 	}
 	n.used[name] = true
 	return name
+}
+
+// terraformGrants renders a key_grants change: an aws_kms_grant for each
+// grant it makes, and the grants it revokes, to take out.
+func terraformGrants(body *hclwrite.Body, c iacChange, names *terraformNames) {
+	for _, g := range c.GrantsRevoked {
+		comment(body, fmt.Sprintf("  Remove the aws_kms_grant %s of %s: kmsgrant's plan no longer has it.", g.Name, g.GranteePrincipal))
+	}
+	for _, g := range c.GrantsAdded {
+		grantee := g.GranteePrincipal
+		if p, err := arns.ParsePrincipal(grantee, ""); err == nil {
+			grantee = p.Name
+		}
+		r := body.AppendNewBlock("resource", []string{"aws_kms_grant", names.name(g.Name, grantee)}).Body()
+		r.SetAttributeValue("name", cty.StringVal(g.Name))
+		r.SetAttributeValue("key_id", cty.StringVal(c.Target))
+		r.SetAttributeValue("grantee_principal", cty.StringVal(g.GranteePrincipal))
+		ops := make([]cty.Value, len(g.Operations))
+		for i, op := range g.Operations {
+			ops[i] = cty.StringVal(op)
+		}
+		r.SetAttributeValue("operations", cty.ListVal(ops))
+	}
 }

@@ -225,6 +225,7 @@ func withWrites(in Inputs, written map[string]Change) Inputs {
 	}
 	if in.Key != nil {
 		pick(KindKeyPolicy, in.Key.ARN, "")
+		pick(KindKeyGrants, in.Key.ARN, "")
 	}
 	if gr := in.Grantee; gr != nil {
 		prefix := KindIAMPolicy + " " + gr.Principal.ARN() + " "

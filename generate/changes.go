@@ -41,6 +41,9 @@ type Change struct {
 	Policy *policy.Document
 	// Encryption is the configuration to write for bucket_encryption.
 	Encryption *Encryption
+	// KeyGrants are, for key_grants, every grant of kmsgrant's the key is
+	// to have: a write creates those it lacks and revokes its others.
+	KeyGrants []KMSGrant
 	// Grantee is the role or user an iam_policy change is written to.
 	Grantee *arns.Principal
 	// Size is the document's size after the change against AWS's limit,
@@ -88,8 +91,17 @@ func (c Change) Writes() bool {
 func (c Change) Reversed() (Change, error) {
 	back := c
 	back.Before, back.After = c.After, c.Before
-	back.Policy, back.Encryption = nil, nil
+	back.Policy, back.Encryption, back.KeyGrants = nil, nil, nil
 	switch {
+	case c.Kind == KindKeyGrants:
+		grants, err := ParseGrantsJSON(c.Before)
+		if err != nil {
+			return c, fmt.Errorf("restoring %s of %s: %w", c.Kind, c.Target, err)
+		}
+		back.Action, back.KeyGrants = Update, grants
+		if c.Before == "" {
+			back.Action = Delete
+		}
 	case c.Kind == KindBucketEncryption:
 		var e Encryption
 		if err := json.Unmarshal([]byte(c.Before), &e); err != nil {
@@ -125,6 +137,9 @@ type Resolved struct {
 	GranteeSession string   `json:"grantee_session,omitempty"`
 	Access         []string `json:"access"`
 	IAMPolicyName  string   `json:"iam_policy_name"`
+	// Via is "grant" for a grant whose key is granted by a KMS grant
+	// (--via grant); empty for the key policy.
+	Via string `json:"via,omitempty"`
 }
 
 // Result is a computed plan.
@@ -225,6 +240,9 @@ type planner struct {
 	// explaining goes on assessing a grantee of the bucket's own account,
 	// which a plan refuses, for explain to show.
 	explaining bool
+	// grantsAfter, once a KMS grant is planned (--via grant), are the
+	// key's grants with it: the IAM layer counts them.
+	grantsAfter []KMSGrant
 	// inBatch leaves the text of the documents a grant changes (Before)
 	// to Batch, which shows each document as first read once: a batch's
 	// later grants see documents that earlier ones added to.
@@ -267,6 +285,9 @@ func (p *planner) resolve() {
 		Region: b.Region, OwnerAccount: b.Account, KeyARN: p.sc.keyARN,
 		Grantee: p.g.Grantee.ARN(), GranteeKind: string(p.g.Grantee.Kind), GranteeAccount: p.g.Grantee.Account, GranteeSession: p.g.Grantee.SessionARN(),
 		Access: p.g.Access, IAMPolicyName: p.g.IAMPolicyName,
+	}
+	if p.g.Via == ViaGrant {
+		p.r.Grant.Via = ViaGrant
 	}
 }
 

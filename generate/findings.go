@@ -42,4 +42,6 @@ const (
 	CodeAccessRemains     = "access_remains"
 	CodeNetworkCondition  = "network_condition"
 	CodeGrantsUnread      = "grants_unread"
+	CodeGrantBroadens     = "grant_broadens"
+	CodeGrantShared       = "grant_shared"
 )

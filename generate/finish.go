@@ -158,7 +158,7 @@ func resourcePolicyAlternatives(doc *policy.Document, what string) string {
 		"or write one statement for the whole organization yourself, conditioned on aws:PrincipalOrgID: it trusts every account of the organization, which kmsgrant does not write")
 	if what == "key" {
 		alternatives = append(alternatives,
-			"or give each grantee a KMS grant (aws kms create-grant, operations Decrypt and GenerateDataKey as the access needs) instead of key policy statements: kmsgrant counts grants it reads, but does not create them")
+			"or give each grantee a KMS grant instead of key policy statements, with --via grant or via: grant in the grants file: one grant per grantee and bucket, which lets the grantee use the key on any data it encrypted, directly as well as through S3, since a grant cannot be narrowed to a prefix or to S3's calls")
 	}
 	return strings.Join(alternatives, "; ")
 }

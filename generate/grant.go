@@ -37,6 +37,8 @@ type Grant struct {
 	Access []string
 	// IAMPolicyName names the grantee's inline policy.
 	IAMPolicyName string
+	// Via is how the key is granted: "" for the key policy, or ViaGrant.
+	Via string
 }
 
 // ParseAccess parses a comma-separated list of access levels such as

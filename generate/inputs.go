@@ -107,7 +107,9 @@ type Key struct {
 // key", AWS KMS Developer Guide). A grant only allows: an explicit Deny
 // still wins.
 type KMSGrant struct {
-	ID               string
+	ID string
+	// Name is the grant's friendly name; kmsgrant's start with kmsgrant-.
+	Name             string
 	GranteePrincipal string
 	// Operations are KMS API operations without the service prefix
 	// ("Decrypt", "GenerateDataKey").

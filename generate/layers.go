@@ -186,6 +186,10 @@ func (p *planner) keyPolicy() error {
 			"the key's grants could not be read (kms:ListGrants was denied), so a grant that already allows the grantee was not looked for; kmsgrant plans key policy statements instead",
 			"allow kms:ListGrants on the key to the owner credentials to have grants counted")
 	}
+	if p.g.Via == ViaGrant && len(l.Missing) > 0 {
+		p.keyGrant(l)
+		return nil
+	}
 	c, err := p.policyChange(KindKeyPolicy, k.Account, k.ARN, k.Policy, l.needs(), l.grantedBy())
 	if err != nil {
 		return err
@@ -442,7 +446,10 @@ func (p *planner) checkNetworkConditions(l *Layer) {
 
 // keyGrants are the grants of the key the grant is about, if any.
 func (p *planner) keyGrants() []KMSGrant {
-	if p.in.Key == nil {
+	switch {
+	case p.grantsAfter != nil:
+		return p.grantsAfter
+	case p.in.Key == nil:
 		return nil
 	}
 	return p.in.Key.Grants

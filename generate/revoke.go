@@ -72,6 +72,7 @@ func Revoke(g Grant, in Inputs) (*Result, error) {
 		p.r.Changes = nil
 		return p.r, nil
 	}
+	p.revokeKeyGrant(in)
 	if err := p.remainingAccess(in); err != nil {
 		return nil, err
 	}
@@ -185,6 +186,8 @@ func After(in Inputs, res *Result) Inputs {
 			out.Bucket.Policy = c.Policy
 		case KindKeyPolicy:
 			out.Key.Policy = c.Policy
+		case KindKeyGrants:
+			out.Key.Grants = append(slices.DeleteFunc(slices.Clone(out.Key.Grants), IsOwnGrant), c.KeyGrants...)
 		case KindIAMPolicy:
 			if out.Grantee == nil {
 				continue
@@ -222,4 +225,31 @@ func (p *planner) remainingAccess(in Inputs) error {
 		}
 	}
 	return nil
+}
+
+// revokeKeyGrant plans the revocation of kmsgrant's KMS grant to the
+// grantee for the bucket (--via grant) once the grantee holds no prefix of
+// the bucket in kmsgrant's bucket policy statements: the grant is not
+// narrowed to a prefix, so it stays while any prefix needs it.
+func (p *planner) revokeKeyGrant(in Inputs) {
+	k := in.Key
+	if k == nil {
+		return
+	}
+	name, principal := KMSGrantName(in.Bucket.Name), p.g.Grantee.ARN()
+	mine := func(g KMSGrant) bool { return IsOwnGrant(g) && g.Name == name && g.GranteePrincipal == principal }
+	if !slices.ContainsFunc(k.Grants, mine) {
+		return
+	}
+	for _, h := range HeldGrants(After(in, p.r).Bucket) {
+		if h.Principal == principal {
+			return
+		}
+	}
+	after := slices.DeleteFunc(slices.Clone(k.Grants), mine)
+	p.r.Changes = append(p.r.Changes, keyGrantsChange(k, k.Grants, after,
+		fmt.Sprintf("revokes KMS grant %s of %s: the grantee holds no other prefix of the bucket", name, principal)))
+	p.warn(CodeGrantShared, k.ARN,
+		fmt.Sprintf("KMS grant %s is not narrowed to bucket %s: a grant of %s on another bucket with this key that was planned while it existed needed no key permission of its own, and loses it with this revoke", name, in.Bucket.Name, principal),
+		"plan the grantee's other grants on this key again after the revoke (kmsgrant plan -f FILE); with -f --prune, one plan revokes and grants again in order")
 }

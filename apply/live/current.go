@@ -51,6 +51,9 @@ func (b *Backend) Current(ctx context.Context, c generate.Change) (string, error
 			return "", callError(err, "reading the key policy of", c.Target, "kms:GetKeyPolicy", b.owner)
 		}
 		return prettyPolicy(aws.ToString(out.Policy), "key policy of "+c.Target)
+	case generate.KindKeyGrants:
+		grants, err := b.keyGrants(ctx, c.Target)
+		return generate.GrantsJSON(grants), err
 	case generate.KindIAMPolicy:
 		side := b.granteeIn(c.Account)
 		if side == nil || c.Grantee == nil {

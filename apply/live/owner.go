@@ -380,31 +380,42 @@ func (b *Backend) keyDetails(ctx context.Context, client KMSAPI, k *generate.Key
 // could allow what the key policy does not, so kmsgrant never takes their
 // absence for "no grant".
 func (b *Backend) readGrants(ctx context.Context, client KMSAPI, k *generate.Key) error {
+	grants, err := listGrants(ctx, client, k.ARN)
+	if isAccessDenied(err) {
+		k.Grants, k.GrantsUnread = nil, true
+		if !apply.IsSpeculative(ctx) {
+			b.note(fmt.Sprintf("%s may not list the grants of %s (kms:ListGrants), so grants are not counted", b.owner.name(), k.ARN))
+		}
+		return nil
+	}
+	if err != nil {
+		return callError(err, "listing the grants of", k.ARN, "kms:ListGrants", b.owner)
+	}
+	k.Grants = grants
+	return nil
+}
+
+// listGrants lists a key's grants, every page.
+func listGrants(ctx context.Context, client KMSAPI, keyARN string) ([]generate.KMSGrant, error) {
+	var grants []generate.KMSGrant
 	var marker *string
 	for {
-		out, err := client.ListGrants(ctx, &kms.ListGrantsInput{KeyId: aws.String(k.ARN), Marker: marker})
-		if isAccessDenied(err) {
-			k.Grants, k.GrantsUnread = nil, true
-			if !apply.IsSpeculative(ctx) {
-				b.note(fmt.Sprintf("%s may not list the grants of %s (kms:ListGrants), so grants are not counted", b.owner.name(), k.ARN))
-			}
-			return nil
-		}
+		out, err := client.ListGrants(ctx, &kms.ListGrantsInput{KeyId: aws.String(keyARN), Marker: marker})
 		if err != nil {
-			return callError(err, "listing the grants of", k.ARN, "kms:ListGrants", b.owner)
+			return nil, err
 		}
 		for _, g := range out.Grants {
-			kg := generate.KMSGrant{ID: aws.ToString(g.GrantId), GranteePrincipal: aws.ToString(g.GranteePrincipal)}
+			kg := generate.KMSGrant{ID: aws.ToString(g.GrantId), Name: aws.ToString(g.Name), GranteePrincipal: aws.ToString(g.GranteePrincipal)}
 			for _, op := range g.Operations {
 				kg.Operations = append(kg.Operations, string(op))
 			}
 			if c := g.Constraints; c != nil {
 				kg.EncryptionContextEquals, kg.EncryptionContextSubset = c.EncryptionContextEquals, c.EncryptionContextSubset
 			}
-			k.Grants = append(k.Grants, kg)
+			grants = append(grants, kg)
 		}
 		if !out.Truncated {
-			return nil
+			return grants, nil
 		}
 		marker = out.NextMarker
 	}

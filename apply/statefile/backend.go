@@ -3,6 +3,7 @@ package statefile
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -139,11 +140,7 @@ func (f *File) Key(_ context.Context, ref arns.KeyRef, account, region string) (
 			GrantsUnread: k.GrantsUnreadable,
 		}
 		for _, g := range k.Grants {
-			kg := generate.KMSGrant{ID: g.GrantID, GranteePrincipal: g.GranteePrincipal, Operations: g.Operations}
-			if c := g.Constraints; c != nil {
-				kg.EncryptionContextEquals, kg.EncryptionContextSubset = c.EncryptionContextEquals, c.EncryptionContextSubset
-			}
-			out.Grants = append(out.Grants, kg)
+			out.Grants = append(out.Grants, g.kms())
 		}
 		return out, nil
 	}
@@ -229,6 +226,17 @@ func (f *File) Current(_ context.Context, c generate.Change) (string, error) {
 		}
 		return generate.EncryptionJSON(b.Encryption), nil
 	}
+	if c.Kind == generate.KindKeyGrants {
+		k, err := f.key(c)
+		if err != nil {
+			return "", err
+		}
+		var grants []generate.KMSGrant
+		for _, g := range k.Grants {
+			grants = append(grants, g.kms())
+		}
+		return generate.GrantsJSON(grants), nil
+	}
 	return f.doc(path...).Pretty(), nil
 }
 
@@ -246,7 +254,9 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 		at, rel = start, path[4:]
 	}
 	var data []byte
-	if c.Action == generate.Delete {
+	if c.Kind == generate.KindKeyGrants {
+		data, err = f.editGrants(c, at, rel)
+	} else if c.Action == generate.Delete {
 		data, err = jsonedit.DeleteAt(f.data, at, rel)
 	} else if c.Kind == generate.KindBucketEncryption {
 		var id []byte
@@ -266,6 +276,53 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 		f.edited(path, int64(len(f.data))-before)
 	}
 	return nil
+}
+
+// key is the key a key_grants change is to.
+func (f *File) key(c generate.Change) (*key, error) {
+	if acct := f.st.Accounts[c.Account]; acct != nil && acct.KMSKeys[c.Target] != nil {
+		return acct.KMSKeys[c.Target], nil
+	}
+	return nil, fmt.Errorf("%s has no accounts.%s.kms_keys.%s", f.name, c.Account, c.Target)
+}
+
+// editGrants makes the key's grants those of other makers, as they are,
+// and kmsgrant's that c lists: one kept keeps its ID, a new one gets an
+// ID of 64 hex digits, as KMS gives, made from what it is.
+func (f *File) editGrants(c generate.Change, at int64, rel []string) ([]byte, error) {
+	k, err := f.key(c)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]string{}
+	var out []*grant
+	for _, g := range k.Grants {
+		if kg := g.kms(); generate.IsOwnGrant(kg) {
+			ids[generate.GrantIdentity(kg)] = g.GrantID
+			continue
+		}
+		out = append(out, g)
+	}
+	for _, g := range c.KeyGrants {
+		id := ids[generate.GrantIdentity(g)]
+		if id == "" {
+			sum := sha256.Sum256([]byte(c.Target + "\x00" + generate.GrantIdentity(g)))
+			id = hex.EncodeToString(sum[:])
+		}
+		g.ID = id
+		out = append(out, grantOf(g))
+	}
+	switch {
+	case len(out) == 0 && len(k.Grants) == 0:
+		return f.data, nil
+	case len(out) == 0:
+		return jsonedit.DeleteAt(f.data, at, rel)
+	}
+	text, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	return jsonedit.SetAt(f.data, at, rel, text)
 }
 
 // take makes data, the file's contents with one edit at path, the file's
@@ -326,6 +383,8 @@ func changePath(c generate.Change) ([]string, error) {
 		return []string{"accounts", c.Account, "buckets", bucketName(c.Target), "policy"}, nil
 	case generate.KindKeyPolicy:
 		return []string{"accounts", c.Account, "kms_keys", c.Target, "policy"}, nil
+	case generate.KindKeyGrants:
+		return []string{"accounts", c.Account, "kms_keys", c.Target, "grants"}, nil
 	case generate.KindIAMPolicy:
 		if c.Grantee == nil {
 			return nil, fmt.Errorf("iam_policy change for %s names no role or user", c.Target)

@@ -6,6 +6,8 @@ package statefile
 
 import (
 	"encoding/json"
+
+	"github.com/kmsgrant/kmsgrant/generate"
 )
 
 // FormatVersion is the state file format this version reads and writes.
@@ -69,10 +71,31 @@ type key struct {
 }
 
 type grant struct {
-	GrantID          string            `json:"grant_id"`
+	GrantID string `json:"grant_id"`
+	// Name is the grant's friendly name: kmsgrant's start with
+	// kmsgrant-.
+	Name             string            `json:"name,omitempty"`
 	GranteePrincipal string            `json:"grantee_principal"`
 	Operations       []string          `json:"operations"`
 	Constraints      *grantConstraints `json:"constraints,omitempty"`
+}
+
+// kms is the grant as the planner takes it.
+func (g *grant) kms() generate.KMSGrant {
+	kg := generate.KMSGrant{ID: g.GrantID, Name: g.Name, GranteePrincipal: g.GranteePrincipal, Operations: g.Operations}
+	if c := g.Constraints; c != nil {
+		kg.EncryptionContextEquals, kg.EncryptionContextSubset = c.EncryptionContextEquals, c.EncryptionContextSubset
+	}
+	return kg
+}
+
+// grantOf is a planner's grant as the state file holds it.
+func grantOf(g generate.KMSGrant) *grant {
+	sg := &grant{GrantID: g.ID, Name: g.Name, GranteePrincipal: g.GranteePrincipal, Operations: g.Operations}
+	if g.EncryptionContextEquals != nil || g.EncryptionContextSubset != nil {
+		sg.Constraints = &grantConstraints{EncryptionContextEquals: g.EncryptionContextEquals, EncryptionContextSubset: g.EncryptionContextSubset}
+	}
+	return sg
 }
 
 type grantConstraints struct {

@@ -49,11 +49,7 @@ func Snapshot(in generate.Inputs, grantee arns.Principal) ([]byte, error) {
 		a := acct(k.Account)
 		sk := &key{KeyManager: k.Manager, KeyState: k.State, Policy: raw(k.Policy), Aliases: k.Aliases, GrantsUnreadable: k.GrantsUnread}
 		for _, g := range k.Grants {
-			sg := &grant{GrantID: g.ID, GranteePrincipal: g.GranteePrincipal, Operations: g.Operations}
-			if g.EncryptionContextEquals != nil || g.EncryptionContextSubset != nil {
-				sg.Constraints = &grantConstraints{EncryptionContextEquals: g.EncryptionContextEquals, EncryptionContextSubset: g.EncryptionContextSubset}
-			}
-			sk.Grants = append(sk.Grants, sg)
+			sk.Grants = append(sk.Grants, grantOf(g))
 		}
 		a.KMSKeys = map[string]*key{k.ARN: sk}
 	}

@@ -66,6 +66,7 @@ type keyModel struct {
 
 type grantModel struct {
 	GrantID          string   `json:"grant_id"`
+	Name             string   `json:"name,omitempty"`
 	GranteePrincipal string   `json:"grantee_principal"`
 	Operations       []string `json:"operations"`
 	Constraints      *struct {

@@ -59,6 +59,8 @@ type Server struct {
 	rand   *rand.Rand
 	fails  map[string][]*failure
 	reqID  int
+	// grantSeq numbers the grants CreateGrant makes.
+	grantSeq int
 	// analyzer is what the fake IAM Access Analyzer reports.
 	analyzer analyzerState
 }

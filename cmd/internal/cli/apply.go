@@ -114,6 +114,7 @@ merged into what it then holds (backed up first, and said on stderr).`,
 	opts.Grant.register(cmd)
 	opts.Grant.registerFile(cmd)
 	opts.Grant.registerPrune(cmd)
+	opts.Grant.registerVia(cmd)
 	opts.registerWriteFlags(cmd)
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
 	addValidateFlag(cmd, &opts.Validate)
@@ -390,7 +391,7 @@ func savedPlan(ctx context.Context, f *Factory, opts *ApplyOptions) (*planned, e
 	}
 	b := &batch{}
 	for i, r := range saved {
-		spec := grantSpec{Bucket: r.Bucket, Grantee: r.Grantee, Prefix: r.Prefix, Key: r.KeyARN, Access: strings.Join(r.Access, ","), IAMPolicyName: r.IAMPolicyName}
+		spec := grantSpec{Bucket: r.Bucket, Grantee: r.Grantee, Prefix: r.Prefix, Key: r.KeyARN, Access: strings.Join(r.Access, ","), IAMPolicyName: r.IAMPolicyName, Via: r.Via}
 		label := ""
 		if len(saved) > 1 {
 			label = fmt.Sprintf("%s: grant %d", opts.PlanFile, i+1)

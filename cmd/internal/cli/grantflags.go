@@ -40,6 +40,9 @@ type GrantFlags struct {
 	Grantee       string
 	Access        string
 	IAMPolicyName string
+	// Via is how the key is granted (--via): key-policy or grant; with
+	// -f, the way of the file's grants that name none.
+	Via string
 	// moreGrantees and morePrefixes are the --grantee and --prefix values
 	// after the first: plan, apply and revoke plan every grantee on every
 	// prefix.
@@ -154,7 +157,7 @@ var policyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 // grantSpec is one grant as a person wrote it, in flags or in a grants
 // file: both are checked by grant, so they mean the same.
 type grantSpec struct {
-	Bucket, Prefix, Key, Grantee, Access, IAMPolicyName string
+	Bucket, Prefix, Key, Grantee, Access, IAMPolicyName, Via string
 }
 
 // fieldName names a field of a grant in errors: its flag (--bucket), or
@@ -182,7 +185,14 @@ func (g *GrantFlags) grant() (generate.Grant, *generate.Finding, error) {
 
 // spec is the grant the flags give for one grantee and prefix.
 func (g *GrantFlags) spec(grantee, prefix string) grantSpec {
-	return grantSpec{Bucket: g.Bucket, Prefix: prefix, Key: g.Key, Grantee: grantee, Access: g.Access, IAMPolicyName: g.IAMPolicyName}
+	return grantSpec{Bucket: g.Bucket, Prefix: prefix, Key: g.Key, Grantee: grantee, Access: g.Access, IAMPolicyName: g.IAMPolicyName, Via: g.Via}
+}
+
+// registerVia adds --via, which plan and apply take: how the key is
+// granted.
+func (g *GrantFlags) registerVia(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&g.Via, "via", "", "`WAY` the grantee gets the key: key-policy (statements scoped to the prefix and to S3; the default) or grant (a KMS grant per grantee and bucket, which fits where the key policy does not, and allows the key on any data, directly too); with -f, for the grants that name none")
+	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions([]string{generate.ViaKeyPolicy, generate.ViaGrant}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // grant checks a grant's values and turns them into a grant. A wildcard
@@ -219,6 +229,10 @@ func (s grantSpec) grant(name fieldName) (generate.Grant, *generate.Finding, err
 	if policyName == "" {
 		policyName = generate.DefaultIAMPolicyName(s.Bucket)
 	}
+	via, err := generate.ParseVia(s.Via)
+	if err != nil {
+		return out, nil, fmt.Errorf("%s: %w", name("via"), err)
+	}
 	if !policyNameRE.MatchString(policyName) {
 		return out, nil, fmt.Errorf("%s: %q is not a valid IAM policy name (1-128 letters, digits and +=,.@_-)", name("iam_policy_name"), policyName)
 	}
@@ -234,7 +248,7 @@ func (s grantSpec) grant(name fieldName) (generate.Grant, *generate.Finding, err
 	}
 	return generate.Grant{
 		Bucket: s.Bucket, Prefix: s.Prefix, Key: s.Key, Grantee: principal,
-		Access: access, IAMPolicyName: policyName,
+		Access: access, IAMPolicyName: policyName, Via: via,
 	}, nil, nil
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -131,7 +132,7 @@ func (g *GrantFlags) fileGrants() (*batch, error) {
 		name := func(field string) string { return e.Where + ": " + field }
 		for _, grantee := range e.Grantees {
 			for _, prefix := range e.Prefixes {
-				spec := grantSpec{Bucket: e.Bucket, Prefix: prefix, Key: e.Key, Grantee: grantee, Access: e.Access, IAMPolicyName: e.IAMPolicyName}
+				spec := grantSpec{Bucket: e.Bucket, Prefix: prefix, Key: e.Key, Grantee: grantee, Access: e.Access, IAMPolicyName: e.IAMPolicyName, Via: cmp.Or(e.Via, g.Via)}
 				if err := b.add(spec, name, e.Where); err != nil {
 					return nil, err
 				}

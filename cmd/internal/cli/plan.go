@@ -77,6 +77,7 @@ document first (live AWS only).`,
 	opts.Grant.register(cmd)
 	opts.Grant.registerFile(cmd)
 	opts.Grant.registerPrune(cmd)
+	opts.Grant.registerVia(cmd)
 	addOutputFlag(cmd, &opts.Output, planFormats...)
 	addValidateFlag(cmd, &opts.Validate)
 	cmd.Flags().BoolVar(&opts.DetailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes to apply (0 none, 1 error)")

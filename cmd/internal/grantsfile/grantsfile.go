@@ -39,12 +39,14 @@ type Entry struct {
 	Grantees      []string
 	Access        string
 	IAMPolicyName string
+	// Via is how the key is granted, "" where the file does not say.
+	Via string
 }
 
 // fields are the fields of a grant, with whether a list is allowed.
 var fields = map[string]bool{
 	"bucket": false, "prefix": true, "key": false, "grantee": true,
-	"access": true, "iam_policy_name": false,
+	"access": true, "iam_policy_name": false, "via": false,
 }
 
 // Parse reads a grants file's data; name is the file's name for messages.
@@ -166,6 +168,8 @@ func parseEntry(name string, index int, n *yaml.Node) (Entry, error) {
 			e.Access = strings.Join(values, ",")
 		case "iam_policy_name":
 			e.IAMPolicyName = values[0]
+		case "via":
+			e.Via = values[0]
 		}
 	}
 	var missing []string
