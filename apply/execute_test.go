@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -495,5 +496,62 @@ func TestExecuteWritesDocumentsAtOnce(t *testing.T) {
 		if !o.Done {
 			t.Errorf("%s not done", o.Change.Kind)
 		}
+	}
+}
+
+// A KMS grant kmsgrant made is rolled back like a document: revoked when
+// the key's grants are as kmsgrant left them, left alone (and said so)
+// when another writer made or revoked grants since.
+func TestRollbackOfKeyGrants(t *testing.T) {
+	other := `[
+  {
+    "Name": "kmsgrant-other-bucket",
+    "GranteePrincipal": "arn:aws:iam::444455556666:role/analyst",
+    "Operations": [
+      "Decrypt"
+    ]
+  }
+]
+`
+	for _, tc := range []struct {
+		name   string
+		now    func(after string) string
+		status string
+	}{
+		{"as written", nil, "rolled back"},
+		{"another grant made since", func(after string) string {
+			grants, _ := generate.ParseGrantsJSON(after)
+			more, _ := generate.ParseGrantsJSON(other)
+			return generate.GrantsJSON(append(grants, more...))
+		}, "failed to roll back"},
+		{"revoked by another writer", func(string) string { return other }, "overwritten by another writer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, g := fakeSeed(t)
+			g.Via = generate.ViaGrant
+			b.FailWrite = 4
+			p := mustPlan(t, b, g)
+			if diff := cmp.Diff([]string{"bucket_encryption", "bucket_policy", "key_grants", "iam_policy"}, kinds(p.Result.Changes)); diff != "" {
+				t.Fatalf("plan (-want +got):\n%s", diff)
+			}
+			if tc.now != nil {
+				b.ChangedAfterWrite = map[string]string{generate.KindKeyGrants: tc.now(changeOf(t, p, generate.KindKeyGrants).After)}
+			}
+			outcomes, err := apply.Execute(context.Background(), b, p, apply.Parallelism(1))
+			if err == nil {
+				t.Fatal("apply succeeded")
+			}
+			var got []string
+			for _, o := range outcomes {
+				got = append(got, o.Status())
+			}
+			if diff := cmp.Diff([]string{"kept", "rolled back", tc.status, "failed"}, got); diff != "" {
+				t.Errorf("statuses (-want +got):\n%s", diff)
+			}
+			restored := kinds(b.Restored)
+			if want := tc.status == "rolled back"; slices.Contains(restored, generate.KindKeyGrants) != want {
+				t.Errorf("restored %v; key_grants among them: want %v", restored, want)
+			}
+		})
 	}
 }

@@ -114,6 +114,10 @@ func (cv ChangeView) change() (generate.Change, error) {
 	if c.After, c.Policy, c.Encryption, err = canonical(cv.Kind, cv.After); err != nil {
 		return c, fmt.Errorf("after: %w", err)
 	}
+	if cv.Kind == generate.KindKeyGrants {
+		grants, _ := generate.ParseGrantsJSON(c.After) // canonical read it
+		c.KeyGrants = generate.OwnGrants(grants)
+	}
 	if cv.Kind == generate.KindIAMPolicy && cv.Action != generate.Manual {
 		p, err := arns.ParsePrincipal(cv.Target, "")
 		if err != nil {
@@ -126,9 +130,17 @@ func (cv ChangeView) change() (generate.Change, error) {
 
 // canonical parses a document of the JSON plan and returns its canonical
 // text, which is what plans compare and hash, whatever the file's layout.
+// A key_grants document's grants are read by the caller (grantsOf).
 func canonical(kind string, raw json.RawMessage) (string, *policy.Document, *generate.Encryption, error) {
 	if len(raw) == 0 || strings.TrimSpace(string(raw)) == "null" {
 		return "", nil, nil, nil
+	}
+	if kind == generate.KindKeyGrants {
+		grants, err := generate.ParseGrantsJSON(string(raw))
+		if err != nil {
+			return "", nil, nil, err
+		}
+		return generate.GrantsJSON(grants), nil, nil, nil
 	}
 	if kind == generate.KindBucketEncryption {
 		var e generate.Encryption

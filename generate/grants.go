@@ -96,12 +96,20 @@ func granteeMatches(grantee string, p arns.Principal) eval.Tri {
 // grantRef describes a grant the way layers name the statements that allow.
 func grantRef(g KMSGrant, match eval.Tri) eval.Ref {
 	text, _ := json.Marshal(grantView(g))
-	return eval.Ref{Policy: grantsPolicy, Label: "grant " + g.ID, Statement: string(text), Match: match}
+	label := "grant " + g.ID
+	if g.ID == "" {
+		// One this plan makes: KMS gives the ID when it is created.
+		label = "grant " + g.Name + " (planned)"
+	}
+	return eval.Ref{Policy: grantsPolicy, Label: label, Statement: string(text), Match: match}
 }
 
 // grantView is a grant shaped like ListGrants' answer, for messages.
 func grantView(g KMSGrant) map[string]any {
 	v := map[string]any{"GrantId": g.ID, "GranteePrincipal": g.GranteePrincipal, "Operations": g.Operations}
+	if g.Name != "" {
+		v["Name"] = g.Name
+	}
 	c := map[string]any{}
 	if g.EncryptionContextEquals != nil {
 		c["EncryptionContextEquals"] = maps.Clone(g.EncryptionContextEquals)

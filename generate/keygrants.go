@@ -203,6 +203,11 @@ func (p *planner) keyGrant(l *Layer) {
 	g := KMSGrant{Name: KMSGrantName(p.in.Bucket.Name), GranteePrincipal: p.g.Grantee.ARN(), Operations: ops}
 	after := withOwnGrant(k.Grants, g)
 	c := keyGrantsChange(k, k.Grants, after, fmt.Sprintf("creates KMS grant %s for %s: %s", g.Name, g.GranteePrincipal, strings.Join(ops, ", ")))
+	if c.Action == NoOp {
+		// The grant is there, yet the layer is not sure it allows: a
+		// grant to a whole account leaves the choice to its IAM.
+		c.Reason = fmt.Sprintf("KMS grant %s for %s is there already; whether it serves each request depends on what kmsgrant cannot see (see the warnings)", g.Name, g.GranteePrincipal)
+	}
 	p.grantsAfter = after
 	p.r.Changes = append(p.r.Changes, c)
 	p.warn(CodeGrantBroadens, k.ARN,

@@ -1,6 +1,7 @@
 package statefile
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -255,7 +256,7 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 	}
 	var data []byte
 	if c.Kind == generate.KindKeyGrants {
-		data, err = f.editGrants(c, at, rel)
+		data, err = f.editGrants(c, path, at, rel)
 	} else if c.Action == generate.Delete {
 		data, err = jsonedit.DeleteAt(f.data, at, rel)
 	} else if c.Kind == generate.KindBucketEncryption {
@@ -286,43 +287,51 @@ func (f *File) key(c generate.Change) (*key, error) {
 	return nil, fmt.Errorf("%s has no accounts.%s.kms_keys.%s", f.name, c.Account, c.Target)
 }
 
-// editGrants makes the key's grants those of other makers, as they are,
-// and kmsgrant's that c lists: one kept keeps its ID, a new one gets an
-// ID of 64 hex digits, as KMS gives, made from what it is.
-func (f *File) editGrants(c generate.Change, at int64, rel []string) ([]byte, error) {
+// editGrants makes the key's grants those of other makers, as they are
+// (the text of each too), and kmsgrant's that c lists: a grant kept keeps
+// its place and ID, one that goes is left out, and a new one is appended
+// with an ID of 64 hex digits, as KMS gives, made from what it is.
+func (f *File) editGrants(c generate.Change, path []string, at int64, rel []string) ([]byte, error) {
 	k, err := f.key(c)
 	if err != nil {
 		return nil, err
 	}
-	ids := map[string]string{}
-	var out []*grant
-	for _, g := range k.Grants {
-		if kg := g.kms(); generate.IsOwnGrant(kg) {
-			ids[generate.GrantIdentity(kg)] = g.GrantID
+	want := map[string]bool{}
+	for _, g := range c.KeyGrants {
+		want[generate.GrantIdentity(g)] = true
+	}
+	var items [][]byte
+	for i, g := range k.Grants {
+		kg := g.kms()
+		if generate.IsOwnGrant(kg) && !want[generate.GrantIdentity(kg)] {
 			continue
 		}
-		out = append(out, g)
+		delete(want, generate.GrantIdentity(kg))
+		start, end, ok := jsonedit.Span(f.data, append(slices.Clone(path), strconv.Itoa(i)))
+		if !ok {
+			return nil, fmt.Errorf("editing %s: grant %d of %s is not where it was read", f.name, i, c.Target)
+		}
+		items = append(items, f.data[start:end])
 	}
 	for _, g := range c.KeyGrants {
-		id := ids[generate.GrantIdentity(g)]
-		if id == "" {
-			sum := sha256.Sum256([]byte(c.Target + "\x00" + generate.GrantIdentity(g)))
-			id = hex.EncodeToString(sum[:])
+		if !want[generate.GrantIdentity(g)] {
+			continue
 		}
-		g.ID = id
-		out = append(out, grantOf(g))
+		sum := sha256.Sum256([]byte(c.Target + "\x00" + generate.GrantIdentity(g)))
+		g.ID = hex.EncodeToString(sum[:])
+		text, err := json.Marshal(grantOf(g))
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, text)
 	}
 	switch {
-	case len(out) == 0 && len(k.Grants) == 0:
+	case len(items) == 0 && len(k.Grants) == 0:
 		return f.data, nil
-	case len(out) == 0:
+	case len(items) == 0:
 		return jsonedit.DeleteAt(f.data, at, rel)
 	}
-	text, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	return jsonedit.SetAt(f.data, at, rel, text)
+	return jsonedit.SetAt(f.data, at, rel, append(append([]byte("["), bytes.Join(items, []byte(", "))...), ']'))
 }
 
 // take makes data, the file's contents with one edit at path, the file's

@@ -71,6 +71,9 @@ func (g *GrantFlags) grants() (*batch, error) {
 	if g.CheckObjects < 0 {
 		return nil, fmt.Errorf("--check-objects: want a number of objects, not %d", g.CheckObjects)
 	}
+	if _, err := generate.ParseVia(g.Via); err != nil {
+		return nil, fmt.Errorf("--via: %w", err)
+	}
 	var b *batch
 	var err error
 	if g.File != "" {

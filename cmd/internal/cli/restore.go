@@ -166,6 +166,14 @@ func restoreChange(ctx context.Context, b apply.Backend, dir string, t apply.Bac
 		c.Encryption = &e
 		return c, nil
 	}
+	if t.Kind == generate.KindKeyGrants {
+		grants, err := generate.ParseGrantsJSON(c.After)
+		if err != nil {
+			return c, errors.New("the backed-up document is not a list of grants: " + err.Error())
+		}
+		c.KeyGrants = generate.OwnGrants(grants)
+		return c, nil
+	}
 	doc, err := policy.Parse([]byte(c.After))
 	if err != nil {
 		return c, errors.New("the backed-up document is not a policy: " + err.Error())
