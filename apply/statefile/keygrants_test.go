@@ -88,7 +88,9 @@ func TestKeyGrantsWrite(t *testing.T) {
 			// Revoked, the key has the other maker's grants alone, and a
 			// key that had none reads as before, byte for byte.
 			change(t, f)
-			if got := read(t, f); !slices.EqualFunc(got, tc.others, func(a, b generate.KMSGrant) bool { return a.ID == b.ID && generate.GrantIdentity(a) == generate.GrantIdentity(b) }) {
+			if got := read(t, f); !slices.EqualFunc(got, tc.others, func(a, b generate.KMSGrant) bool {
+				return a.ID == b.ID && generate.GrantIdentity(a) == generate.GrantIdentity(b)
+			}) {
 				t.Errorf("grants after revoking kmsgrant's = %+v, want %+v", got, tc.others)
 			}
 			switch {
