@@ -143,6 +143,10 @@ func TestJSONMatchesSchemas(t *testing.T) {
 		}
 		validate(t, planSchema, "plan of "+ex.name, out)
 	}
+	viaGrant := copyExample("seed")
+	expect(planSchema, "plan by KMS grant", 0, "", &Factory{}, "plan", "--state", viaGrant, "--bucket", "doc-example-bucket", "--grantee", role, "--via", "grant", "-o", "json")
+	expect(resultSchema, "apply by KMS grant", 0, apply.ResultApplied, &Factory{}, "apply", "--state", viaGrant, "--bucket", "doc-example-bucket", "--grantee", role, "--via", "grant", "--auto-approve", "-o", "json")
+	expect(resultSchema, "revoke of a KMS grant", 0, apply.ResultApplied, &Factory{}, "revoke", "--state", viaGrant, "--bucket", "doc-example-bucket", "--grantee", role, "--auto-approve", "-o", "json")
 	expect(planSchema, "blocked plan", 1, "", &Factory{}, "plan", "--state", copyExample("seed"), "--bucket", "doc-example-bucket", "--grantee", "*", "-o", "json")
 	validatedBackend := &checkingBackend{Backend: seedBackend(t), broken: true}
 	expect(planSchema, "validated plan", 1, "", &Factory{OpenLive: func(context.Context, live.Options) (apply.Backend, error) { return validatedBackend, nil }},
@@ -161,10 +165,10 @@ func TestJSONMatchesSchemas(t *testing.T) {
 	expect(resultSchema, "apply again", 0, apply.ResultNoChanges, &Factory{}, append([]string{"apply"}, grant...)...)
 	expect(resultSchema, "revoke", 0, apply.ResultApplied, &Factory{}, append([]string{"revoke"}, grant...)...)
 	backups, err := os.ReadDir(filepath.Join(dir, "kmsgrant", "backups"))
-	if err != nil || len(backups) != 2 {
+	if err != nil || len(backups) != 4 {
 		t.Fatalf("backups: %v, %v", backups, err)
 	}
-	expect(resultSchema, "restore", 0, apply.ResultApplied, &Factory{}, "restore", filepath.Join(dir, "kmsgrant", "backups", backups[1].Name()), "--state", state, "--auto-approve", "-o", "json")
+	expect(resultSchema, "restore", 0, apply.ResultApplied, &Factory{}, "restore", filepath.Join(dir, "kmsgrant", "backups", backups[3].Name()), "--state", state, "--auto-approve", "-o", "json")
 	expect(resultSchema, "blocked apply", 1, apply.ResultBlocked, &Factory{}, "apply", "--state", state, "--bucket", "doc-example-bucket", "--grantee", "*", "--auto-approve", "-o", "json")
 
 	failing := seedBackend(t)
