@@ -71,6 +71,14 @@ func writeGrants(b *strings.Builder, v View) {
 	b.WriteString("\n")
 }
 
+// throughKey says which key a grant is through, and how it is granted.
+func throughKey(g *generate.Resolved) string {
+	if g.Via == generate.ViaGrant {
+		return "through a KMS grant on key " + g.KeyARN
+	}
+	return "through key " + g.KeyARN
+}
+
 // WriteText renders the plan for people.
 func (p *Plan) WriteText(w io.Writer, color bool) error {
 	c := painter(color)
@@ -83,7 +91,7 @@ func (p *Plan) WriteText(w io.Writer, color bool) error {
 	} else if g != nil {
 		fmt.Fprintf(&b, "Grant %s %s access to s3://%s/%s*\n", g.Grantee, strings.Join(g.Access, ","), g.Bucket, g.Prefix)
 		if g.KeyARN != "" {
-			fmt.Fprintf(&b, "  through key %s\n", g.KeyARN)
+			b.WriteString("  " + throughKey(g) + "\n")
 		}
 		b.WriteString("\n")
 	} else if len(v.Grants)+len(v.Pruned) > 0 {

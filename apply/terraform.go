@@ -84,7 +84,7 @@ func (p *Plan) headline() []string {
 	}
 	lines := []string{fmt.Sprintf("kmsgrant plan: grant %s %s access to s3://%s/%s*", g.Grantee, strings.Join(g.Access, ","), g.Bucket, g.Prefix)}
 	if g.KeyARN != "" {
-		lines = append(lines, "  through key "+g.KeyARN)
+		lines = append(lines, "  "+throughKey(g))
 	}
 	return lines
 }
