@@ -17,10 +17,11 @@ type Labelled struct {
 	Label string
 }
 
-// readConcurrency bounds the buckets, keys and grantees read at once:
-// enough that a data lake's reads take a few round trips, few enough that
-// AWS's request rates are met with the SDK's retries rather than errors.
-const readConcurrency = 32
+// DefaultReadConcurrency bounds the buckets, keys and grantees read at
+// once: enough that a data lake's reads take a few round trips, few enough
+// that AWS's request rates are met with the SDK's retries rather than
+// errors.
+const DefaultReadConcurrency = 32
 
 // PlanBatch reads what a batch of grants needs and plans them as one (see
 // generate.Batch). Every bucket, key and grantee is read once however many
@@ -28,12 +29,12 @@ const readConcurrency = 32
 // bounded number at a time. A batch of one grant is read and planned
 // exactly as NewPlan does.
 func PlanBatch(ctx context.Context, b Backend, grants []Labelled, op generate.Op, opts ...BatchOption) (*Plan, error) {
-	var o batchOptions
+	o := batchOptions{reads: DefaultReadConcurrency}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if len(grants) != 1 || o.prune {
-		b = newReadOnce(b)
+		b = newReadOnce(b, o.reads)
 	}
 	items := make([]generate.BatchItem, len(grants))
 	errs := make([]error, len(grants))
@@ -72,7 +73,14 @@ func PlanBatch(ctx context.Context, b Backend, grants []Labelled, op generate.Op
 // BatchOption changes how PlanBatch plans.
 type BatchOption func(*batchOptions)
 
-type batchOptions struct{ prune bool }
+type batchOptions struct {
+	prune bool
+	reads int
+}
+
+// ReadConcurrency sets how many reads a batch makes at once (default
+// DefaultReadConcurrency); less than 1 is 1.
+func ReadConcurrency(n int) BatchOption { return func(o *batchOptions) { o.reads = max(n, 1) } }
 
 // Prune makes the batch the whole set of grants kmsgrant manages for the
 // buckets it names: every grant kmsgrant wrote earlier into their bucket
@@ -137,7 +145,7 @@ func prunes(ctx context.Context, b Backend, items []generate.BatchItem) ([]gener
 
 // readOnce is a Backend whose reads of buckets, keys and grantees are made
 // once each, however many grants of a batch ask at once: the first caller
-// reads, the others wait for its answer; readConcurrency reads at most run
+// reads, the others wait for its answer; a bounded number of reads run
 // at once. Every other method is the backend's own.
 type readOnce struct {
 	Backend
@@ -152,8 +160,8 @@ type onceCall struct {
 	err  error
 }
 
-func newReadOnce(b Backend) *readOnce {
-	return &readOnce{Backend: b, calls: map[string]*onceCall{}, slots: make(chan struct{}, readConcurrency)}
+func newReadOnce(b Backend, concurrency int) *readOnce {
+	return &readOnce{Backend: b, calls: map[string]*onceCall{}, slots: make(chan struct{}, concurrency)}
 }
 
 // do returns the answer of read for key, calling it only the first time.

@@ -2,7 +2,6 @@ package live_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -45,12 +44,17 @@ type batchRun struct {
 }
 
 func runBatch(tb testing.TB, lake applytest.Lake, delay time.Duration, opts ...apply.Option) batchRun {
+	return runBatchReading(tb, lake, delay, apply.DefaultReadConcurrency, opts...)
+}
+
+// runBatchReading is runBatch with reads reads at once.
+func runBatchReading(tb testing.TB, lake applytest.Lake, delay time.Duration, reads int, opts ...apply.Option) batchRun {
 	tb.Helper()
 	srv := livetest.New(tb, lake.State())
 	srv.SetDelay(delay)
 	start := time.Now()
 	b := lakeBackend(tb, srv)
-	p, err := apply.PlanBatch(context.Background(), b, lake.GrantList(), generate.OpGrant)
+	p, err := apply.PlanBatch(context.Background(), b, lake.GrantList(), generate.OpGrant, apply.ReadConcurrency(reads))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -90,20 +94,33 @@ func isWrite(op string) bool {
 // requests made, against what a batch needs (each document read once to
 // plan, then read again, written and read back once per write), STS calls,
 // and the time spent waiting in round trips of that latency (the wall time
-// less that of the same batch without latency): the length of the chain of
-// requests that wait on each other.
+// less that of the same batch without latency).
+//
+// With the default bounds (10 writes and 32 reads at once) that time is
+// mostly requests queued behind the bound, not waiting on each other. The
+// unbounded case lets every request go as soon as what it needs is known,
+// so its round trips are the length of the longest chain of requests that
+// wait on each other's answers: the pipeline's depth.
 func BenchmarkLiveBatch(b *testing.B) {
 	const delay = 20 * time.Millisecond
 	lake := applytest.Lake{Buckets: 50, Keys: 10, RolesA: 100, RolesB: 20, Grants: 1000, Prefixes: 10}
-	for _, parallelism := range []int{apply.DefaultParallelism, 100} {
-		b.Run(fmt.Sprintf("parallelism=%d", parallelism), func(b *testing.B) {
+	const unbounded = 1 << 16
+	for _, tc := range []struct {
+		name               string
+		parallelism, reads int
+	}{
+		{"parallelism=10", apply.DefaultParallelism, apply.DefaultReadConcurrency},
+		{"parallelism=100", 100, apply.DefaultReadConcurrency},
+		{"unbounded", unbounded, unbounded},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
 			var run batchRun
 			var waited time.Duration
 			for b.Loop() {
 				// The same batch without latency: what is left is
 				// time spent waiting on requests.
-				base := runBatch(b, lake, 0, apply.Parallelism(parallelism))
-				run = runBatch(b, lake, delay, apply.Parallelism(parallelism))
+				base := runBatchReading(b, lake, 0, tc.reads, apply.Parallelism(tc.parallelism))
+				run = runBatchReading(b, lake, delay, tc.reads, apply.Parallelism(tc.parallelism))
 				waited += run.elapsed - base.elapsed
 			}
 			writes := run.count(isWrite)
@@ -116,6 +133,26 @@ func BenchmarkLiveBatch(b *testing.B) {
 			b.ReportMetric(run.elapsed.Seconds(), "wall-s")
 		})
 	}
+}
+
+// BenchmarkLivePipelineDepth measures how many round trips a batch waits
+// in a row when nothing bounds its requests: the longest chain of requests
+// each of which waits on another's answer (STS, then a role's attached
+// policy, its version, ...; then each document's re-read, write and read
+// back). It is the wall time as a multiple of the injected latency, on a
+// batch small enough that the fake's own work, which serves one request at
+// a time, is small beside the latency. On 1,000 grants (BenchmarkLiveBatch,
+// unbounded) the fake's work hides part of the latency.
+func BenchmarkLivePipelineDepth(b *testing.B) {
+	const delay = 200 * time.Millisecond
+	const unbounded = 1 << 16
+	lake := applytest.Lake{Buckets: 5, Keys: 2, RolesA: 10, RolesB: 5, Grants: 50, Prefixes: 3}
+	var run batchRun
+	for b.Loop() {
+		run = runBatchReading(b, lake, delay, unbounded, apply.Parallelism(unbounded))
+	}
+	b.ReportMetric(float64(run.elapsed)/float64(delay), "latencies")
+	b.ReportMetric(float64(run.count(isWrite)), "writes")
 }
 
 // The requests of a batch: every document read once to plan, once before
