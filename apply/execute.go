@@ -754,7 +754,19 @@ func executeAtFlush(ctx context.Context, b Backend, p *Plan) ([]Outcome, error) 
 		}
 		return outcomes, &WriteError{Outcomes: outcomes, Err: err}
 	}
-	for i := range outcomes {
+	// The writes take effect together, at Flush, so their order does not
+	// matter: they are made grouped by the bucket, key, role or user they
+	// edit, in plan order within each, which lets the state file copy
+	// each such entity into the file once rather than once per write.
+	order := make([]int, len(outcomes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		ca, cb := outcomes[a].Change, outcomes[b].Change
+		return strings.Compare(ca.Account+" "+ca.Target, cb.Account+" "+cb.Target)
+	})
+	for _, i := range order {
 		if err := ctx.Err(); err != nil {
 			return undo(err)
 		}

@@ -242,33 +242,29 @@ func (f *File) Current(_ context.Context, c generate.Change) (string, error) {
 }
 
 // Write implements apply.Backend by editing the file's bytes in memory;
-// Flush writes them.
+// Flush writes them. A write inside a bucket, key, role or user the file
+// has edits that entity alone, in a window (see entityWindow); a write that
+// adds an entity or an account, or that the window cannot take, edits the
+// whole file.
 func (f *File) Write(_ context.Context, c generate.Change) error {
 	path, err := changePath(c)
 	if err != nil {
 		return err
 	}
-	// Within a known entity, the edit starts there; otherwise from the
-	// top of the file.
+	if w, ok := f.entityWindow(path); ok && f.writeInWindow(w, path, c) == nil {
+		return nil
+	}
+	// Made on the whole file, an edit that fails gives its message with
+	// its place in the file.
+	f.closeEntity()
 	at, rel := int64(-1), path
 	if start, ok := f.entityStart(path); ok {
 		at, rel = start, path[4:]
 	}
-	var data []byte
-	if c.Kind == generate.KindKeyGrants {
-		data, err = f.editGrants(c, path, at, rel)
-	} else if c.Action == generate.Delete {
-		data, err = jsonedit.DeleteAt(f.data, at, rel)
-	} else if c.Kind == generate.KindBucketEncryption {
-		var id []byte
-		if id, err = json.Marshal(c.Encryption.KMSMasterKeyID); err == nil {
-			data, err = jsonedit.SetAt(f.data, at, rel, id)
-		}
-	} else {
-		data, err = f.editPolicy(path, at, rel, c.Policy)
-	}
+	t := &wholeText{data: f.data, at: at}
+	err = f.edit(t, c, path, rel)
 	before := int64(len(f.data))
-	if err := f.take(path, at, data, err); err != nil {
+	if err := f.take(path, at, t.data, err); err != nil {
 		return err
 	}
 	if at < 0 {
@@ -277,6 +273,90 @@ func (f *File) Write(_ context.Context, c generate.Change) error {
 		f.edited(path, int64(len(f.data))-before)
 	}
 	return nil
+}
+
+// writeInWindow makes change c in w, the window on the entity at path, once
+// the entity checks as Parse would check it; otherwise the window is left
+// as it was and the error returned.
+func (f *File) writeInWindow(w *jsonedit.Window, path []string, c generate.Change) error {
+	text, _ := w.Text()
+	saved := slices.Clone(text)
+	err := f.edit(w, c, path, path[4:])
+	if err == nil {
+		text, at := w.Text()
+		if bytes.Equal(text, saved) {
+			return nil // a deletion of what is not there
+		}
+		var commit func()
+		if commit, err = f.checkEntity(path, at, text); err == nil {
+			commit()
+			f.dirty = true
+			return nil
+		}
+	}
+	w.Reset(saved)
+	return err
+}
+
+// text is what a write edits: a window on one entity, or the whole file.
+// Paths start inside the entity for a window, at the top of the file for
+// the whole file without an entity.
+type text interface {
+	Set(path []string, value []byte) error
+	Append(path []string, value []byte) error
+	Delete(path []string) error
+	Value(path []string) ([]byte, bool)
+}
+
+// wholeText is the file's bytes as a text, path starting at the object at
+// data[at] (-1: the top).
+type wholeText struct {
+	data []byte
+	at   int64
+}
+
+func (t *wholeText) Set(path []string, value []byte) error {
+	out, err := jsonedit.SetAt(t.data, t.at, path, value)
+	if err == nil {
+		t.data = out
+	}
+	return err
+}
+
+func (t *wholeText) Append(path []string, value []byte) error {
+	out, err := jsonedit.AppendAt(t.data, t.at, path, value)
+	if err == nil {
+		t.data = out
+	}
+	return err
+}
+
+func (t *wholeText) Delete(path []string) error {
+	out, err := jsonedit.DeleteAt(t.data, t.at, path)
+	if err == nil {
+		t.data = out
+	}
+	return err
+}
+
+func (t *wholeText) Value(path []string) ([]byte, bool) { return jsonedit.ValueAt(t.data, t.at, path) }
+
+// edit makes change c, whose document is at path (rel from where t's paths
+// start), in t.
+func (f *File) edit(t text, c generate.Change, path, rel []string) error {
+	switch {
+	case c.Kind == generate.KindKeyGrants:
+		return f.editGrants(t, c, rel)
+	case c.Action == generate.Delete:
+		return t.Delete(rel)
+	case c.Kind == generate.KindBucketEncryption:
+		id, err := json.Marshal(c.Encryption.KMSMasterKeyID)
+		if err != nil {
+			return err
+		}
+		return t.Set(rel, id)
+	}
+	return f.editPolicy(t, path, rel, c.Policy)
 }
 
 // key is the key a key_grants change is to.
@@ -291,10 +371,10 @@ func (f *File) key(c generate.Change) (*key, error) {
 // (the text of each too), and kmsgrant's that c lists: a grant kept keeps
 // its place and ID, one that goes is left out, and a new one is appended
 // with an ID of 64 hex digits, as KMS gives, made from what it is.
-func (f *File) editGrants(c generate.Change, path []string, at int64, rel []string) ([]byte, error) {
+func (f *File) editGrants(t text, c generate.Change, rel []string) error {
 	k, err := f.key(c)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	want := map[string]bool{}
 	for _, g := range c.KeyGrants {
@@ -307,11 +387,11 @@ func (f *File) editGrants(c generate.Change, path []string, at int64, rel []stri
 			continue
 		}
 		delete(want, generate.GrantIdentity(kg))
-		start, end, ok := jsonedit.Span(f.data, append(slices.Clone(path), strconv.Itoa(i)))
+		item, ok := t.Value(append(slices.Clone(rel), strconv.Itoa(i)))
 		if !ok {
-			return nil, fmt.Errorf("editing %s: grant %d of %s is not where it was read", f.name, i, c.Target)
+			return fmt.Errorf("editing %s: grant %d of %s is not where it was read", f.name, i, c.Target)
 		}
-		items = append(items, f.data[start:end])
+		items = append(items, item)
 	}
 	for _, g := range c.KeyGrants {
 		if !want[generate.GrantIdentity(g)] {
@@ -319,19 +399,19 @@ func (f *File) editGrants(c generate.Change, path []string, at int64, rel []stri
 		}
 		sum := sha256.Sum256([]byte(c.Target + "\x00" + generate.GrantIdentity(g)))
 		g.ID = hex.EncodeToString(sum[:])
-		text, err := json.Marshal(grantOf(g))
+		item, err := json.Marshal(grantOf(g))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		items = append(items, text)
+		items = append(items, item)
 	}
 	switch {
 	case len(items) == 0 && len(k.Grants) == 0:
-		return f.data, nil
+		return nil
 	case len(items) == 0:
-		return jsonedit.DeleteAt(f.data, at, rel)
+		return t.Delete(rel)
 	}
-	return jsonedit.SetAt(f.data, at, rel, append(append([]byte("["), bytes.Join(items, []byte(", "))...), ']'))
+	return t.Set(rel, append(append([]byte("["), bytes.Join(items, []byte(", "))...), ']'))
 }
 
 // take makes data, the file's contents with one edit at path, the file's
@@ -409,34 +489,30 @@ func changePath(c generate.Change) ([]string, error) {
 	return nil, fmt.Errorf("unknown change kind %q", c.Kind)
 }
 
-// editPolicy writes doc at path. Where doc is the document already there
-// with statements changed or appended, only those statements are edited, so
-// the statements kmsgrant did not touch keep their lines in the file.
-// The edit's path, rel, starts at the object at data[at] (-1: the top).
-func (f *File) editPolicy(path []string, at int64, rel []string, doc *policy.Document) ([]byte, error) {
+// editPolicy writes doc, the document at path (rel in t). Where doc is the
+// document already there with statements changed or appended, only those
+// statements are edited, so the statements kmsgrant did not touch keep
+// their lines in the file.
+func (f *File) editPolicy(t text, path, rel []string, doc *policy.Document) error {
 	old := f.doc(path...)
 	if old == nil || old.StatementIsObject() || doc.StatementIsObject() ||
 		old.Version != doc.Version || old.ID != doc.ID || len(doc.Statements) < len(old.Statements) {
-		return jsonedit.SetAt(f.data, at, rel, doc.Compact())
+		return t.Set(rel, doc.Compact())
 	}
-	// The statements are edited in a window on the document, and the file
-	// copied once: a batch's document can change in many statements.
-	w, err := jsonedit.OpenWindow(f.data, at, rel)
-	if err != nil {
-		return nil, err
-	}
+	statements := append(slices.Clone(rel), "Statement")
 	for i, st := range doc.Statements {
+		var err error
 		switch {
 		case i >= len(old.Statements):
-			err = w.Append([]string{"Statement"}, []byte(st.String()))
+			err = t.Append(statements, []byte(st.String()))
 		case st.String() != old.Statements[i].String():
-			err = w.Set([]string{"Statement", strconv.Itoa(i)}, []byte(st.String()))
+			err = t.Set(append(slices.Clone(statements), strconv.Itoa(i)), []byte(st.String()))
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return w.Close(f.data), nil
+	return nil
 }
 
 func bucketName(bucketARN string) string {
@@ -450,6 +526,7 @@ func (f *File) Flush(context.Context) error {
 	if !f.dirty {
 		return nil
 	}
+	f.closeEntity()
 	if f.read != ([sha256.Size]byte{}) {
 		// kmsgrant runs that write hold the state lock (AcquireLock) from
 		// their read to here, so this catches only programs that do not
@@ -497,7 +574,10 @@ func (f *File) Flush(context.Context) error {
 func (f *File) WritesAtFlush() bool { return true }
 
 // Bytes returns the file's current contents, with writes not yet flushed.
-func (f *File) Bytes() []byte { return f.data }
+func (f *File) Bytes() []byte {
+	f.closeEntity()
+	return f.data
+}
 
 // staleError says that the state file changed on disk after it was read.
 // It matches apply.ErrStale; apply's WriteError adds that nothing was

@@ -3,6 +3,7 @@ package statefile
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -1093,5 +1094,46 @@ func TestFlushRefusesAFileChangedSinceRead(t *testing.T) {
 	got, _ := os.ReadFile(name)
 	if !bytes.Equal(got, edited) {
 		t.Error("Flush overwrote the other edit")
+	}
+}
+
+// Writes held in a window on their entity until a write goes elsewhere give
+// the file the same bytes as writes copied into it one by one: here each
+// of a run of writes moves the entities after it, and goes back to one
+// written before.
+func TestWritesInEntityWindows(t *testing.T) {
+	ctx := context.Background()
+	writes := func(t *testing.T, f *File, between func()) {
+		t.Helper()
+		b, _ := f.Bucket(ctx, "doc-example-bucket")
+		for _, c := range []generate.Change{
+			{Kind: generate.KindBucketPolicy, Account: owner, Target: bucketARN, Action: generate.Update, Policy: withStatement(t, b.Policy, grantStatement)},
+			{Kind: generate.KindBucketPolicy, Account: owner, Target: "arn:aws:s3:::plain-bucket", Action: generate.Create, Policy: mustPolicy(t, plainBucketPoly)},
+			{Kind: generate.KindBucketEncryption, Account: owner, Target: bucketARN, Action: generate.Update,
+				Encryption: &generate.Encryption{Algorithm: "aws:kms", KMSMasterKeyID: key1ARN, BucketKeyEnabled: true}},
+			{Kind: generate.KindIAMPolicy, Account: partner, Target: "arn:aws:iam::444455556666:role/reader", PolicyName: "kmsgrant-doc-example-bucket",
+				Action: generate.Create, Policy: mustPolicy(t, `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::doc-example-bucket/*"}]}`), Grantee: &arns.Principal{Kind: arns.Role, Partition: "aws", Account: partner, Name: "reader"}},
+		} {
+			if err := f.Write(ctx, c); err != nil {
+				t.Fatalf("Write %s %s: %v", c.Kind, c.Target, err)
+			}
+			between()
+		}
+	}
+	oneByOne, _ := writeFixture(t, fixture, 0o600)
+	writes(t, oneByOne, func() { oneByOne.Bytes() })
+	held, _ := writeFixture(t, fixture, 0o600)
+	writes(t, held, func() {
+		// The entity written last reads as written, from its window.
+		raw, ok := held.Entity([]string{"accounts", owner, "buckets", "doc-example-bucket"})
+		if !ok || !json.Valid(raw) {
+			t.Fatalf("Entity: %v, %s", ok, raw)
+		}
+	})
+	if diff := cmp.Diff(string(oneByOne.Bytes()), string(held.Bytes())); diff != "" {
+		t.Errorf("bytes (-one by one +held in windows):\n%s", diff)
+	}
+	if _, err := Parse("state.json", held.Bytes()); err != nil {
+		t.Errorf("the file does not parse: %v", err)
 	}
 }

@@ -48,6 +48,9 @@ type File struct {
 	// spans is where each entity starts in data, for writes; nil until
 	// the first write, and after one it cannot follow.
 	spans *spans
+	// open is the entity the last writes edited, in a window not yet
+	// copied into data (see entityWindow); nil when there is none.
+	open *openEntity
 	// checked holds the policies parsed and checked so far, by kind and
 	// text: a write checks its entity again, and the entity's other
 	// policies, unchanged, need not be parsed again.

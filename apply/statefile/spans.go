@@ -89,6 +89,10 @@ func (f *File) Entity(path []string) ([]byte, bool) {
 	if len(path) != 4 {
 		return nil, false
 	}
+	if f.open != nil && entityKey(f.open.path) == entityKey(path) {
+		text, at := f.open.win.Text()
+		return jsonedit.ValueAt(text, at, nil)
+	}
 	start, ok := f.entityStart(append(slices.Clone(path), ""))
 	if !ok {
 		return nil, false
@@ -98,4 +102,56 @@ func (f *File) Entity(path []string) ([]byte, bool) {
 		return nil, false
 	}
 	return f.data[start:end], true
+}
+
+// openEntity is an entity whose edits are held in a window on it.
+type openEntity struct {
+	path []string // accounts.ID.KIND.NAME
+	win  *jsonedit.Window
+}
+
+// entityWindow returns the window on the entity a write at path edits
+// inside, opening it (and copying the edits of the one open before into
+// data) unless it is open already; false when the index knows no such
+// entity (see entityStart). A batch writes a role's inline
+// policies, a bucket's policy and encryption, one after another: each
+// write copies its entity, not the whole file, and the file is copied once
+// per entity written, not once per write.
+//
+// While a window is open, data is as it was when the window was opened, so
+// the index of where entities start holds for the others; everything that
+// reads data as a whole (Bytes, Flush, a write outside any entity) closes
+// the window first.
+func (f *File) entityWindow(path []string) (*jsonedit.Window, bool) {
+	if f.open != nil && len(path) > 4 && entityKey(f.open.path) == entityKey(path) {
+		return f.open.win, true
+	}
+	// Closed first: the other window's edits move what follows it.
+	f.closeEntity()
+	start, ok := f.entityStart(path)
+	if !ok {
+		return nil, false
+	}
+	if key, ok := jsonedit.KeyBefore(f.data, start); !ok || key != path[3] {
+		// Not where the index says: the write edits the whole file,
+		// found by its path.
+		return nil, false
+	}
+	w, err := jsonedit.OpenWindowAt(f.data, start)
+	if err != nil {
+		return nil, false
+	}
+	f.open = &openEntity{path: slices.Clone(path[:4]), win: w}
+	return w, true
+}
+
+// closeEntity copies the open window's edits into data.
+func (f *File) closeEntity() {
+	if f.open == nil {
+		return
+	}
+	before := int64(len(f.data))
+	f.data = f.open.win.Close(f.data)
+	f.edited(f.open.path, int64(len(f.data))-before)
+	f.open = nil
 }

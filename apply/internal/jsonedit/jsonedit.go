@@ -648,3 +648,90 @@ func (w *Window) Append(path []string, value []byte) error {
 func (w *Window) Close(data []byte) []byte {
 	return splice(data, w.start, w.end, w.data)
 }
+
+// OpenWindowAt opens a window on the object that starts at data[start]:
+// path arguments of the window's methods start inside it. data must be
+// valid JSON.
+func OpenWindowAt(data []byte, start int64) (*Window, error) {
+	if start < 0 || start >= int64(len(data)) || data[start] != '{' {
+		return nil, errors.New("jsonedit: no object at the offset given")
+	}
+	end, err := ValueEnd(data, start)
+	if err != nil {
+		return nil, err
+	}
+	line := int64(bytes.LastIndexByte(data[:start], '\n') + 1)
+	return &Window{data: slices.Clone(data[line:end]), at: start - line, start: line, end: end, unit: indentUnit(data)}, nil
+}
+
+// Delete is Delete on the window's value: path starts inside it.
+func (w *Window) Delete(path []string) error {
+	out, err := DeleteAt(w.data, w.at, path)
+	if err == nil {
+		w.data = out
+	}
+	return err
+}
+
+// Value returns the text of the value at path inside the window's value
+// (the value itself for an empty path); false when there is none.
+func (w *Window) Value(path []string) ([]byte, bool) {
+	return ValueAt(w.data, w.at, path)
+}
+
+// Text returns the window's text as edited so far, and where its value
+// starts in it. The text is the window's own: Reset it, do not change it.
+func (w *Window) Text() (text []byte, at int64) { return w.data, w.at }
+
+// Reset makes text, an earlier Text of the window, its text again: the
+// edits since are dropped.
+func (w *Window) Reset(text []byte) { w.data = text }
+
+// ValueAt returns the text of the value at path, which starts at the object
+// at data[at] (-1: the top-level object); false when there is none.
+func ValueAt(data []byte, at int64, path []string) ([]byte, bool) {
+	if len(path) == 0 && at >= 0 {
+		end, err := ValueEnd(data, at)
+		if err != nil {
+			return nil, false
+		}
+		return data[at:end], true
+	}
+	loc, err := locateAt(data, at, path)
+	if err != nil || !loc.found || loc.depth != len(path) {
+		return nil, false
+	}
+	return data[loc.value.start:loc.value.end], true
+}
+
+// KeyBefore returns the key of the object member whose value starts at
+// data[start], read backwards from it; false when what precedes the value
+// is not a member's key (or a key this cannot read backwards, one with an
+// escaped quote). It lets a caller that keeps offsets check one before it
+// trusts it.
+func KeyBefore(data []byte, start int64) (string, bool) {
+	i := start - 1
+	for i >= 0 && isSpace(data[i]) {
+		i--
+	}
+	if i < 0 || data[i] != ':' {
+		return "", false
+	}
+	i--
+	for i >= 0 && isSpace(data[i]) {
+		i--
+	}
+	if i < 0 || data[i] != '"' {
+		return "", false
+	}
+	end := i
+	open := int64(bytes.LastIndexByte(data[:end], '"'))
+	if open < 0 || (open > 0 && data[open-1] == '\\') {
+		return "", false
+	}
+	var key string
+	if json.Unmarshal(data[open:end+1], &key) != nil {
+		return "", false
+	}
+	return key, true
+}

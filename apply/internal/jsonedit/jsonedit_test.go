@@ -1150,3 +1150,62 @@ func pathValue(v any, path []string) any {
 	}
 	return v
 }
+
+func TestKeyBefore(t *testing.T) {
+	data := []byte(`{"a": {"x": 1}, "b.c" :{}, "q\"uote": {}, "list": [{}]}`)
+	for _, tc := range []struct {
+		value string
+		key   string
+		ok    bool
+	}{
+		{`{"x": 1}`, "a", true},
+		{`{}, "q`, "b.c", true},
+		{`{}, "list"`, "", false}, // a key with an escaped quote is not read backwards
+		{`{}]`, "", false},        // an array element has no key
+	} {
+		start := int64(strings.Index(string(data), tc.value))
+		key, ok := KeyBefore(data, start)
+		if key != tc.key || ok != tc.ok {
+			t.Errorf("KeyBefore at %q = %q, %v; want %q, %v", tc.value, key, ok, tc.key, tc.ok)
+		}
+	}
+	if _, ok := KeyBefore(data, 0); ok {
+		t.Error("KeyBefore of the top-level value found a key")
+	}
+}
+
+// A window on an object takes edits, reads values inside it, and can drop
+// its edits; closed, the text holds them, indented as the text is.
+func TestWindowOnAnObject(t *testing.T) {
+	data := []byte("{\n  \"a\": {\n    \"list\": [1],\n    \"gone\": true\n  },\n  \"b\": 2\n}\n")
+	start := int64(strings.Index(string(data), "{\n    \"list\""))
+	w, err := OpenWindowAt(data, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := w.Value([]string{"list", "0"}); !ok || string(v) != "1" {
+		t.Errorf("Value(list.0) = %q, %v", v, ok)
+	}
+	if v, ok := w.Value(nil); !ok || !strings.HasPrefix(string(v), "{") || !strings.HasSuffix(string(v), "}") {
+		t.Errorf("Value() = %q, %v", v, ok)
+	}
+	text, _ := w.Text()
+	saved := slices.Clone(text)
+	if err := w.Set([]string{"new"}, []byte(`{"k": "v"}`)); err != nil {
+		t.Fatal(err)
+	}
+	w.Reset(saved)
+	if err := w.Append([]string{"list"}, []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Delete([]string{"gone"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"a\": {\n    \"list\": [1, 2]\n  },\n  \"b\": 2\n}\n"
+	if got := string(w.Close(data)); got != want {
+		t.Errorf("closed:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := OpenWindowAt(data, 1); err == nil {
+		t.Error("a window opened where no object starts")
+	}
+}
