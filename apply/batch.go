@@ -124,7 +124,7 @@ func prunes(ctx context.Context, b Backend, items []generate.BatchItem) ([]gener
 			if !slices.ContainsFunc(h.Access, func(a string) bool { return !slices.Contains(want, a) }) {
 				continue
 			}
-			g := generate.Grant{Bucket: name, Prefix: h.Prefix, Grantee: p, Access: h.Access, IAMPolicyName: generate.DefaultIAMPolicyName(name)}
+			g := generate.Grant{Bucket: name, Prefix: h.Prefix, Grantee: p, Access: h.Access, IAMPolicyName: generate.IAMPolicyName}
 			out = append(out, generate.BatchItem{Grant: g, Prune: true,
 				Label: fmt.Sprintf("prune %s on s3://%s/%s*", p.ARN(), name, h.Prefix)})
 		}

@@ -926,7 +926,8 @@ func TestTerraformExample(t *testing.T) {
 }
 
 // A batch's Terraform and CloudFormation outputs name every document once,
-// a role with inline policies for two buckets by role and policy name.
+// a role with inline policies for two buckets (named by flag) by role and
+// policy name.
 func TestIaCOfABatchNamesEachDocumentOnce(t *testing.T) {
 	data, err := os.ReadFile("../examples/data-lake/state.json")
 	if err != nil {
@@ -943,7 +944,7 @@ func TestIaCOfABatchNamesEachDocumentOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			grants = append(grants, apply.Labelled{Grant: generate.Grant{Bucket: bucket, Prefix: "x/", Grantee: p, Access: []string{"read"}, IAMPolicyName: generate.DefaultIAMPolicyName(bucket)}})
+			grants = append(grants, apply.Labelled{Grant: generate.Grant{Bucket: bucket, Prefix: "x/", Grantee: p, Access: []string{"read"}, IAMPolicyName: "kmsgrant-" + bucket}})
 		}
 	}
 	p, err := apply.PlanBatch(context.Background(), f, grants, generate.OpGrant)

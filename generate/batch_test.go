@@ -209,11 +209,13 @@ func TestBatchListsSharedWarningsOnce(t *testing.T) {
 }
 
 // A role's inline policies are sized together: after grants on two
-// buckets, both kmsgrant policies count in each change's size.
+// buckets into two inline policies (--iam-policy-name), both count in each
+// change's size.
 func TestBatchSizesInlinePoliciesTogether(t *testing.T) {
 	first := grantOn(readerARN, "reports/")
 	second := first
-	second.Bucket, second.IAMPolicyName = "second-bucket", DefaultIAMPolicyName("second-bucket")
+	first.IAMPolicyName = "team-a"
+	second.Bucket, second.IAMPolicyName = "second-bucket", "team-b"
 	items := batchOf(first, second)
 	b := *items[1].Inputs.Bucket
 	b.Name = "second-bucket"

@@ -21,7 +21,7 @@ func lakeItems(buckets, n int) []BatchItem {
 		in.Bucket, in.Grantee = &bucket, grantee
 		for p := range n {
 			g := seedGrant()
-			g.Bucket, g.Prefix, g.IAMPolicyName = bucket.Name, fmt.Sprintf("team-%03d/", p), DefaultIAMPolicyName(bucket.Name)
+			g.Bucket, g.Prefix, g.IAMPolicyName = bucket.Name, fmt.Sprintf("team-%03d/", p), IAMPolicyName
 			items = append(items, BatchItem{Grant: g, Inputs: in})
 		}
 	}

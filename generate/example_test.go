@@ -46,7 +46,7 @@ func ExampleChanges() {
 	}
 	g := Grant{
 		Bucket: "doc-example-bucket", Prefix: "reports/", Grantee: role, Access: access,
-		IAMPolicyName: DefaultIAMPolicyName("doc-example-bucket"),
+		IAMPolicyName: IAMPolicyName,
 	}
 	r, err := Changes(g, in)
 	if err != nil {

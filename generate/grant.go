@@ -68,12 +68,20 @@ func ParseAccess(s string) ([]string, error) {
 // maxIAMPolicyName is the longest inline policy name IAM takes.
 const maxIAMPolicyName = 128
 
-// DefaultIAMPolicyName is the grantee's inline policy name for a bucket,
-// kmsgrant-BUCKET. A legacy bucket name (up to 255 characters) can make that
-// longer than IAM allows: the name then keeps what fits of the bucket name
-// and ends in a hash of all of it, the same on every run, so that revoke
-// finds what apply wrote, and different for buckets that share a beginning.
-func DefaultIAMPolicyName(bucket string) string {
+// IAMPolicyName is the grantee's inline policy that holds every grant
+// kmsgrant makes it, whatever the bucket (unless --iam-policy-name names
+// another): one policy, whose statements are put together across buckets
+// and prefixes, rather than one a bucket, which IAM's limit on a role's
+// inline policies together leaves no room for.
+const IAMPolicyName = "kmsgrant"
+
+// LegacyIAMPolicyName is the inline policy kmsgrant gave a bucket's grants
+// before they shared IAMPolicyName: kmsgrant-BUCKET. A legacy bucket name
+// (up to 255 characters) can make that longer than IAM allows: the name
+// then keeps what fits of the bucket name and ends in a hash of all of it.
+// Plans fold the statements of these policies into IAMPolicyName, and
+// revoke looks in both.
+func LegacyIAMPolicyName(bucket string) string {
 	name := "kmsgrant-" + bucket
 	if len(name) <= maxIAMPolicyName {
 		return name
@@ -138,4 +146,11 @@ func s3Location(p string) (what, bucket, key string, ok bool) {
 	}
 	// An ARN copied from a policy ends in the * that kmsgrant adds itself.
 	return "S3 ARN", bucket, strings.TrimSuffix(key, "*"), true
+}
+
+// isLegacyIAMPolicyName reports whether name is the one kmsgrant gave a
+// bucket's grants before IAMPolicyName (see LegacyIAMPolicyName).
+func isLegacyIAMPolicyName(name string) bool {
+	bucket, ok := strings.CutPrefix(name, "kmsgrant-")
+	return ok && arns.ValidateBucketName(bucket) == nil && LegacyIAMPolicyName(bucket) == name
 }

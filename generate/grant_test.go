@@ -105,7 +105,7 @@ func TestValidatePrefix(t *testing.T) {
 	}
 }
 
-func TestDefaultIAMPolicyName(t *testing.T) {
+func TestLegacyIAMPolicyName(t *testing.T) {
 	long := "Legacy_" + strings.Repeat("b", 248) // 255 characters
 	longToo := "Legacy_" + strings.Repeat("b", 247) + "c"
 	for _, tc := range []struct {
@@ -119,12 +119,12 @@ func TestDefaultIAMPolicyName(t *testing.T) {
 		{long, "kmsgrant-Legacy_" + strings.Repeat("b", 103) + "-1e95dcf3"},
 		{longToo, "kmsgrant-Legacy_" + strings.Repeat("b", 103) + "-c455f107"},
 	} {
-		got := DefaultIAMPolicyName(tc.bucket)
+		got := LegacyIAMPolicyName(tc.bucket)
 		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("DefaultIAMPolicyName(%.20q…) (-want +got):\n%s", tc.bucket, diff)
+			t.Errorf("LegacyIAMPolicyName(%.20q…) (-want +got):\n%s", tc.bucket, diff)
 		}
 		if len(got) > 128 || strings.Trim(got, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-") != "" {
-			t.Errorf("DefaultIAMPolicyName(%.20q…) = %q is not a valid IAM policy name", tc.bucket, got)
+			t.Errorf("LegacyIAMPolicyName(%.20q…) = %q is not a valid IAM policy name", tc.bucket, got)
 		}
 	}
 }

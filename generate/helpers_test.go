@@ -32,7 +32,7 @@ const (
 	analystARN     = "arn:aws:iam::444455556666:role/analyst"
 	aliceARN       = "arn:aws:iam::444455556666:user/team/alice"
 	rootB          = "arn:aws:iam::444455556666:root"
-	seedPolicyName = "kmsgrant-doc-example-bucket"
+	seedPolicyName = IAMPolicyName
 	seedViaService = "s3.us-west-2.amazonaws.com"
 )
 

@@ -231,8 +231,54 @@ func (p *planner) iamPolicy(keyUsable bool) error {
 	c.PolicyName = p.g.IAMPolicyName
 	grantee := p.g.Grantee
 	c.Grantee = &grantee
-	p.r.Changes = append(p.r.Changes, c)
+	var folded []Change
+	if c.Writes() && p.g.IAMPolicyName == IAMPolicyName {
+		folded = p.foldLegacy(&c, gr)
+	}
+	p.r.Changes = append(append(p.r.Changes, c), folded...)
 	return nil
+}
+
+// foldLegacy moves into c, the change of the grantee's IAMPolicyName
+// policy, the statements kmsgrant wrote into its inline policies of one
+// bucket each (LegacyIAMPolicyName), and returns the changes that take
+// them out: a policy left with none of its own is deleted, one that holds
+// others' statements too keeps those. It runs only where c is written
+// anyway: a grant that needs nothing changes nothing. The grantee's access
+// is the same, since IAM reads its inline policies together.
+func (p *planner) foldLegacy(c *Change, gr *Grantee) []Change {
+	f := newFactoring(KindIAMPolicy)
+	var out []Change
+	for _, np := range gr.Inline {
+		if np.Doc == nil || !isLegacyIAMPolicyName(np.Name) {
+			continue
+		}
+		var moved, kept []policy.Statement
+		for _, st := range np.Doc.Statements {
+			if f.pristine(st) {
+				moved = append(moved, st)
+			} else {
+				kept = append(kept, st)
+			}
+		}
+		if len(moved) == 0 {
+			continue
+		}
+		c.added = append(moved, c.added...)
+		c.Policy = appended(c.Policy, moved)
+		legacy := Change{Kind: KindIAMPolicy, Account: c.Account, Target: c.Target, PolicyName: np.Name, Grantee: c.Grantee,
+			Before: np.Doc.Pretty(), Reason: fmt.Sprintf("its kmsgrant statements move into inline policy %s, which holds every grant kmsgrant makes the %s", IAMPolicyName, p.g.Grantee.Kind)}
+		if len(kept) == 0 {
+			legacy.Action = Delete
+			legacy.Reason += "; left with no statement, it is deleted"
+		} else {
+			doc := np.Doc.Clone()
+			doc.Statements = kept
+			legacy.Action, legacy.Policy, legacy.After = Update, doc, doc.Pretty()
+		}
+		out = append(out, legacy)
+	}
+	return out
 }
 
 // identityPolicies are the grantee's inline, attached and group policies,

@@ -56,17 +56,27 @@ func Revoke(g Grant, in Inputs) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		var current *policy.Document
-		for _, np := range gr.Inline {
-			if np.Name == g.IAMPolicyName {
-				current = np.Doc
-			}
+		// The grant's policy, and where it is the one every grant
+		// shares, the bucket's own from before (LegacyIAMPolicyName),
+		// whose statements a plan has not folded into it yet.
+		names := []string{g.IAMPolicyName}
+		if g.IAMPolicyName == IAMPolicyName {
+			names = append(names, LegacyIAMPolicyName(b.Name))
 		}
-		c := revokeChange(KindIAMPolicy, p.g.Grantee.Account, principal, current, iamShapes, "", true)
-		c.PolicyName = g.IAMPolicyName
 		grantee := p.g.Grantee
-		c.Grantee = &grantee
-		p.r.Changes = append(p.r.Changes, c)
+		for _, name := range names {
+			i := slices.IndexFunc(gr.Inline, func(np NamedPolicy) bool { return np.Name == name })
+			if i < 0 && name != g.IAMPolicyName {
+				continue
+			}
+			var current *policy.Document
+			if i >= 0 {
+				current = gr.Inline[i].Doc
+			}
+			c := revokeChange(KindIAMPolicy, p.g.Grantee.Account, principal, current, iamShapes, "", true)
+			c.PolicyName, c.Grantee = name, &grantee
+			p.r.Changes = append(p.r.Changes, c)
+		}
 	}
 	if len(p.r.Blockers) > 0 {
 		p.r.Changes = nil

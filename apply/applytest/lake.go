@@ -115,7 +115,7 @@ func (l Lake) GrantList() []apply.Labelled {
 		}
 		out = append(out, apply.Labelled{
 			Grant: generate.Grant{Bucket: bucketName(b), Prefix: prefix, Grantee: p, Access: levels[i%len(levels)],
-				IAMPolicyName: generate.DefaultIAMPolicyName(bucketName(b))},
+				IAMPolicyName: generate.IAMPolicyName},
 			Label: fmt.Sprintf("grant %d", len(out)+1),
 		})
 	}

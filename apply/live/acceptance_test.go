@@ -30,7 +30,7 @@ func TestAcceptance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := generate.Grant{Bucket: bucket, Prefix: os.Getenv("KMSGRANT_PREFIX"), Grantee: p, Access: []string{"read"}, IAMPolicyName: generate.DefaultIAMPolicyName(bucket)}
+	g := generate.Grant{Bucket: bucket, Prefix: os.Getenv("KMSGRANT_PREFIX"), Grantee: p, Access: []string{"read"}, IAMPolicyName: generate.IAMPolicyName}
 	ctx := context.Background()
 	open := func() *live.Backend {
 		b, err := live.New(ctx, live.Options{

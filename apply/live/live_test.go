@@ -54,7 +54,7 @@ func grant(t testing.TB, bucket, prefix, grantee string, access ...string) gener
 	if len(access) == 0 {
 		access = []string{"read"}
 	}
-	return generate.Grant{Bucket: bucket, Prefix: prefix, Grantee: p, Access: access, IAMPolicyName: generate.DefaultIAMPolicyName(bucket)}
+	return generate.Grant{Bucket: bucket, Prefix: prefix, Grantee: p, Access: access, IAMPolicyName: generate.IAMPolicyName}
 }
 
 // backend connects to the server with owner and grantee credentials.

@@ -115,7 +115,7 @@ func planOf(t testing.TB, data []byte, n int, revoke bool) *apply.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := generate.Grant{Bucket: testBucket, Prefix: testPrefix, Grantee: p, Access: []string{"read"}, IAMPolicyName: generate.DefaultIAMPolicyName(testBucket)}
+	g := generate.Grant{Bucket: testBucket, Prefix: testPrefix, Grantee: p, Access: []string{"read"}, IAMPolicyName: generate.IAMPolicyName}
 	in, err := apply.Read(context.Background(), f, g)
 	if err != nil {
 		t.Fatal(err)

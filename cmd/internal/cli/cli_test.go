@@ -94,7 +94,7 @@ func TestGrantFromFlags(t *testing.T) {
 		Bucket:        "doc-example-bucket",
 		Grantee:       arns.Principal{Kind: arns.User, Partition: "aws", Account: "444455556666", Path: "/team/", Name: "alice"},
 		Access:        []string{"read", "write"},
-		IAMPolicyName: "kmsgrant-doc-example-bucket",
+		IAMPolicyName: "kmsgrant",
 	}
 	if diff := cmp.Diff(want, g); diff != "" {
 		t.Errorf("grant (-want +got):\n%s", diff)
@@ -107,11 +107,11 @@ func TestGrantFromFlags(t *testing.T) {
 	}
 
 	// A legacy bucket name is taken: only reading the bucket tells its
-	// Region, and so whether the name can exist. One too long for
-	// kmsgrant-BUCKET gets the shortened default policy name.
+	// Region, and so whether the name can exist; its grants go into the
+	// inline policy all grants share.
 	legacy := base
 	legacy.Bucket = "Legacy_" + strings.Repeat("b", 200)
-	if g, _, err := legacy.grant(); err != nil || g.IAMPolicyName != generate.DefaultIAMPolicyName(legacy.Bucket) || len(g.IAMPolicyName) != 128 {
+	if g, _, err := legacy.grant(); err != nil || g.IAMPolicyName != generate.IAMPolicyName {
 		t.Errorf("legacy bucket name: IAM policy name %q, err %v", g.IAMPolicyName, err)
 	}
 

@@ -62,7 +62,7 @@ func (g *GrantFlags) register(cmd *cobra.Command) {
 	fl.Var(&grantFlag{first: &g.Prefix, more: &g.morePrefixes}, "prefix", "limit the grant to object keys starting with `PREFIX` (reports/)")
 	fl.StringVar(&g.Key, "key", "", "KMS `KEY`: key ID, key ARN, alias/NAME or alias ARN (default: the key of the bucket's default encryption)")
 	fl.StringVar(&g.Access, "access", "read", "access `LEVELS`, comma-separated: read (always), list, write, versions")
-	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "`NAME` of the grantee's inline policy (default kmsgrant-BUCKET, ending in a hash of the bucket name where that is over IAM's 128 characters)")
+	fl.StringVar(&g.IAMPolicyName, "iam-policy-name", "", "`NAME` of the grantee's inline policy (default kmsgrant: one for all of kmsgrant's grants to it, into which the kmsgrant-BUCKET policies of earlier versions are folded)")
 	fl.IntVar(&g.CheckObjects, "check-objects", 0, "look at up to `N` objects under the prefix for the key they are really encrypted with")
 	_ = cmd.RegisterFlagCompletionFunc("bucket", completeFromState(func(n stateNames) []string { return n.Buckets }))
 	_ = cmd.RegisterFlagCompletionFunc("grantee", completeFromState(func(n stateNames) []string { return n.Grantees }))
@@ -227,7 +227,7 @@ func (s grantSpec) grant(name fieldName) (generate.Grant, *generate.Finding, err
 	}
 	policyName := s.IAMPolicyName
 	if policyName == "" {
-		policyName = generate.DefaultIAMPolicyName(s.Bucket)
+		policyName = generate.IAMPolicyName
 	}
 	via, err := generate.ParseVia(s.Via)
 	if err != nil {
