@@ -273,10 +273,7 @@ func TestExecuteRollsBackAfterNetworkError(t *testing.T) {
 			if err == nil {
 				t.Fatal("apply succeeded")
 			}
-			var got []string
-			for _, o := range outcomes {
-				got = append(got, o.Status())
-			}
+			got := statuses(outcomes)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("statuses (-want +got):\n%s", diff)
 			}
@@ -313,10 +310,7 @@ func TestRollbackLeavesTargetsChangedSince(t *testing.T) {
 			if err == nil {
 				t.Fatal("apply succeeded")
 			}
-			var got []string
-			for _, o := range outcomes {
-				got = append(got, o.Status())
-			}
+			got := statuses(outcomes)
 			if diff := cmp.Diff([]string{"kept", tc.status, "failed", "untouched"}, got); diff != "" {
 				t.Errorf("statuses (-want +got):\n%s", diff)
 			}
@@ -328,6 +322,15 @@ func TestRollbackLeavesTargetsChangedSince(t *testing.T) {
 			}
 		})
 	}
+}
+
+// statuses are the outcomes' statuses, in order.
+func statuses(outcomes []apply.Outcome) []string {
+	var out []string
+	for _, o := range outcomes {
+		out = append(out, o.Status())
+	}
+	return out
 }
 
 // changeOf returns the plan's change of kind.
@@ -361,10 +364,7 @@ func TestInterruptedApplyRollsBack(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	var got []string
-	for _, o := range outcomes {
-		got = append(got, o.Status())
-	}
+	got := statuses(outcomes)
 	if diff := cmp.Diff([]string{"kept", "rolled back", "untouched", "untouched"}, got); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
@@ -382,10 +382,7 @@ func TestWriteThatLandedDespiteAnErrorIsRolledBack(t *testing.T) {
 	if err == nil {
 		t.Fatal("apply succeeded")
 	}
-	var got []string
-	for _, o := range outcomes {
-		got = append(got, o.Status())
-	}
+	got := statuses(outcomes)
 	if diff := cmp.Diff([]string{"kept", "rolled back", "untouched", "untouched"}, got); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
@@ -541,10 +538,7 @@ func TestRollbackOfKeyGrants(t *testing.T) {
 			if err == nil {
 				t.Fatal("apply succeeded")
 			}
-			var got []string
-			for _, o := range outcomes {
-				got = append(got, o.Status())
-			}
+			got := statuses(outcomes)
 			if diff := cmp.Diff([]string{"kept", "rolled back", tc.status, "failed"}, got); diff != "" {
 				t.Errorf("statuses (-want +got):\n%s", diff)
 			}

@@ -179,16 +179,9 @@ func combined(first, last Change, p *pending, reasons []string) Change {
 		}
 		return c
 	}
-	switch {
-	case c.After == c.Before:
-		c.Action, c.Reason = NoOp, "the batch's grants leave it as it is"
+	if c.Action = actionFor(c.Before, c.After); c.Action == NoOp {
+		c.Reason = "the batch's grants leave it as it is"
 		return c
-	case c.Before == "":
-		c.Action = Create
-	case c.After == "":
-		c.Action = Delete
-	default:
-		c.Action = Update
 	}
 	c.Reason = summarise(reasons)
 	return c

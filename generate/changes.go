@@ -80,6 +80,20 @@ const (
 // Over reports whether the size is over its limit.
 func (s *Size) Over() bool { return s != nil && s.Used > s.Limit }
 
+// actionFor is the action that makes a document's text before into after
+// ("" for no document).
+func actionFor(before, after string) Action {
+	switch {
+	case after == before:
+		return NoOp
+	case before == "":
+		return Create
+	case after == "":
+		return Delete
+	}
+	return Update
+}
+
 // Writes reports whether applying the change writes anything.
 func (c Change) Writes() bool {
 	return c.Action == Create || c.Action == Update || c.Action == Delete

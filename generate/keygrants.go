@@ -148,16 +148,7 @@ func ParseGrantsJSON(text string) ([]KMSGrant, error) {
 func keyGrantsChange(k *Key, before, after []KMSGrant, reason string) Change {
 	c := Change{Kind: KindKeyGrants, Account: k.Account, Target: k.ARN,
 		Before: GrantsJSON(before), After: GrantsJSON(after), KeyGrants: OwnGrants(after), Reason: reason}
-	switch {
-	case c.After == c.Before:
-		c.Action = NoOp
-	case c.Before == "":
-		c.Action = Create
-	case c.After == "":
-		c.Action = Delete
-	default:
-		c.Action = Update
-	}
+	c.Action = actionFor(c.Before, c.After)
 	return c
 }
 
