@@ -1309,3 +1309,25 @@ func TestAccessAnalyzer(t *testing.T) {
 		t.Errorf("ValidatePolicy after Fail = %v, want AccessDeniedException", err)
 	}
 }
+
+// RoundTrips counts requests made one after another's answer, not those
+// made at once.
+func TestRoundTrips(t *testing.T) {
+	s := New(t, seed(t))
+	s.SetDelay(20 * time.Millisecond)
+	call := func() {
+		if _, err := newClients(t, s, owner).sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+			t.Error(err)
+		}
+	}
+	call()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(call)
+	}
+	wg.Wait()
+	call()
+	if got := s.RoundTrips(); got != 3 {
+		t.Errorf("RoundTrips = %d after one call, four at once and one; want 3", got)
+	}
+}

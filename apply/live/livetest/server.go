@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,7 +53,10 @@ type Server struct {
 	// retries holds, for each served request in calls, whether it was
 	// the SDK's retry of an earlier attempt (amz-sdk-request attempt > 1).
 	retries []bool
-	delay   time.Duration
+	// timed holds, for each served request in calls, when it arrived and
+	// when it was answered.
+	timed []interval
+	delay time.Duration
 	// jitter, when set, holds every request a random time before and
 	// after it is served (see SetJitter).
 	jitter time.Duration
@@ -329,6 +333,7 @@ func init() {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	req := &request{w: w, r: r, caller: parseCaller(r)}
 	body, err := readBody(r)
 	if err != nil {
@@ -345,6 +350,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	req.id = fmt.Sprintf("LIVETEST%08X", s.reqID)
 	s.calls = append(s.calls, svc+":"+op)
 	s.retries = append(s.retries, isSDKRetry(r))
+	at := len(s.timed)
+	s.timed = append(s.timed, interval{start: arrived})
+	defer func() {
+		s.mu.Lock()
+		s.timed[at].end = time.Now()
+		s.mu.Unlock()
+	}()
 	delay := s.delay
 	var before, after time.Duration
 	if s.jitter > 0 {
@@ -522,4 +534,39 @@ func classify(r *http.Request, body []byte) (svc, op string) {
 		}
 	}
 	return svcS3, s3Op(r)
+}
+
+// interval is when a request arrived and when it was answered.
+type interval struct{ start, end time.Time }
+
+// RoundTrips is the longest chain of requests each of which arrived after
+// the one before it was answered: the round trips a client waited one
+// after another, whether it needed the answer before it could ask again
+// or a bound on its requests at once held the next back. Requests not
+// answered yet do not count.
+func (s *Server) RoundTrips() int {
+	s.mu.Lock()
+	timed := slices.Clone(s.timed)
+	s.mu.Unlock()
+	timed = slices.DeleteFunc(timed, func(i interval) bool { return i.end.IsZero() })
+	byStart := slices.Clone(timed)
+	slices.SortFunc(byStart, func(a, b interval) int { return a.start.Compare(b.start) })
+	byEnd := make([]int, len(byStart))
+	for i := range byEnd {
+		byEnd[i] = i
+	}
+	slices.SortFunc(byEnd, func(a, b int) int { return byStart[a].end.Compare(byStart[b].end) })
+	depth := make([]int, len(byStart))
+	longest, before, next := 0, 0, 0
+	for i, r := range byStart {
+		// Every request answered before r arrived also arrived
+		// before it, so its depth is known.
+		for next < len(byEnd) && !byStart[byEnd[next]].end.After(r.start) {
+			before = max(before, depth[byEnd[next]])
+			next++
+		}
+		depth[i] = before + 1
+		longest = max(longest, depth[i])
+	}
+	return longest
 }
