@@ -388,23 +388,29 @@ func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) 
 	var failed atomic.Bool
 	sem := make(chan struct{}, r.o.parallelism)
 	var wg sync.WaitGroup
-	for i, c := range changes {
-		out := writes[i]
+	for _, run := range inSequence(changes) {
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if failed.Load() {
-				return
-			}
-			stale, err := r.writeOne(ctx, c, out)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				errs = append(errs, err)
-				failed.Store(true)
-			case stale:
-				changed = append(changed, targetOf(c))
+			for _, i := range run {
+				c, out := changes[i], writes[i]
+				sem <- struct{}{}
+				if failed.Load() {
+					<-sem
+					return
+				}
+				stale, err := r.writeOne(ctx, c, out)
+				<-sem
+				mu.Lock()
+				switch {
+				case err != nil:
+					errs = append(errs, err)
+					failed.Store(true)
+				case stale:
+					changed = append(changed, targetOf(c))
+				}
+				mu.Unlock()
+				if err != nil || stale {
+					return
+				}
 			}
 		})
 	}
@@ -414,6 +420,31 @@ func (r *run) write(ctx context.Context, p *Plan) (changed []string, err error) 
 	}
 	slices.Sort(changed)
 	return changed, nil
+}
+
+// inSequence groups the indexes of changes into runs to write one after
+// another, in plan order; the runs go at once. A role's or user's inline
+// policies are one run: IAM counts them together against its limit, and a
+// plan that moves statements from one to another orders its writes so the
+// principal neither lacks them nor goes over the limit (see
+// generate.foldOrder). Every other document is a run of its own.
+func inSequence(changes []generate.Change) [][]int {
+	var runs [][]int
+	principal := map[string]int{}
+	for i, c := range changes {
+		if c.Kind != generate.KindIAMPolicy {
+			runs = append(runs, []int{i})
+			continue
+		}
+		key := c.Account + " " + c.Target
+		if j, ok := principal[key]; ok {
+			runs[j] = append(runs[j], i)
+			continue
+		}
+		principal[key] = len(runs)
+		runs = append(runs, []int{i})
+	}
+	return runs
 }
 
 // writeOne writes one change, after checking that its target still holds
@@ -798,19 +829,21 @@ func holdsGrants(current string, c generate.Change) bool {
 	if err != nil {
 		return false
 	}
+	create, revoke, err := generate.GrantsDelta(c.Before, c.After)
+	if err != nil {
+		return false
+	}
 	has := map[string]bool{}
 	for _, g := range now {
 		has[generate.GrantIdentity(g)] = true
 	}
-	before, _ := generate.ParseGrantsJSON(c.Before)
-	after, _ := generate.ParseGrantsJSON(c.After)
-	for _, g := range after {
-		if !has[generate.GrantIdentity(g)] && !slices.ContainsFunc(before, sameGrant(g)) {
+	for _, g := range create {
+		if !has[generate.GrantIdentity(g)] {
 			return false
 		}
 	}
-	for _, g := range before {
-		if has[generate.GrantIdentity(g)] && !slices.ContainsFunc(after, sameGrant(g)) {
+	for _, g := range revoke {
+		if has[generate.GrantIdentity(g)] {
 			return false
 		}
 	}
@@ -820,23 +853,12 @@ func holdsGrants(current string, c generate.Change) bool {
 // grantsChanged names the grants a key_grants change makes and revokes,
 // by name and grantee.
 func grantsChanged(c generate.Change) (added, removed []string) {
-	before, _ := generate.ParseGrantsJSON(c.Before)
-	after, _ := generate.ParseGrantsJSON(c.After)
-	for _, g := range after {
-		if !slices.ContainsFunc(before, sameGrant(g)) {
-			added = append(added, g.Name+" of "+g.GranteePrincipal)
-		}
+	create, revoke, _ := generate.GrantsDelta(c.Before, c.After)
+	for _, g := range create {
+		added = append(added, g.Name+" of "+g.GranteePrincipal)
 	}
-	for _, g := range before {
-		if !slices.ContainsFunc(after, sameGrant(g)) {
-			removed = append(removed, g.Name+" of "+g.GranteePrincipal)
-		}
+	for _, g := range revoke {
+		removed = append(removed, g.Name+" of "+g.GranteePrincipal)
 	}
 	return added, removed
-}
-
-// sameGrant matches the grants of g's identity.
-func sameGrant(g generate.KMSGrant) func(generate.KMSGrant) bool {
-	id := generate.GrantIdentity(g)
-	return func(x generate.KMSGrant) bool { return generate.GrantIdentity(x) == id }
 }

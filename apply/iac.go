@@ -3,7 +3,6 @@ package apply
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode"
 
@@ -96,8 +95,8 @@ func iacChanges(v View) ([]iacChange, error) {
 	return out, nil
 }
 
-// grantsDiff returns the grants of after that before does not hold, and
-// those of before that after does not.
+// grantsDiff returns the grants a key_grants change of the JSON plan
+// makes and those it revokes.
 func grantsDiff(before, after json.RawMessage) (added, revoked []generate.KMSGrant, err error) {
 	text := func(raw json.RawMessage) string {
 		if isNull(raw) {
@@ -105,25 +104,7 @@ func grantsDiff(before, after json.RawMessage) (added, revoked []generate.KMSGra
 		}
 		return string(raw)
 	}
-	b, err := generate.ParseGrantsJSON(text(before))
-	if err != nil {
-		return nil, nil, err
-	}
-	a, err := generate.ParseGrantsJSON(text(after))
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, g := range a {
-		if !slices.ContainsFunc(b, sameGrant(g)) {
-			added = append(added, g)
-		}
-	}
-	for _, g := range b {
-		if !slices.ContainsFunc(a, sameGrant(g)) {
-			revoked = append(revoked, g)
-		}
-	}
-	return added, revoked, nil
+	return generate.GrantsDelta(text(before), text(after))
 }
 
 func isNull(raw json.RawMessage) bool {

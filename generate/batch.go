@@ -138,7 +138,9 @@ func Batch(items []BatchItem, op Op) (*Result, error) {
 	for _, key := range order {
 		out.Changes = append(out.Changes, combined(first[key], last[key], acc[key], reasons[key]))
 	}
-	out.Blockers = finish(out.Changes, inline)
+	var warnings []Finding
+	out.Blockers, warnings = finish(out.Changes, inline)
+	out.Warnings = appendNew(out.Warnings, warnings, seen)
 	if len(out.Blockers) > 0 {
 		out.Changes = nil
 	}

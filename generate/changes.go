@@ -59,6 +59,10 @@ type Change struct {
 	// unchanged, when set, is the reason finish gives where the merged
 	// document is the one read.
 	unchanged string
+	// foldsInto, on the change of an inline policy of one bucket from
+	// before IAMPolicyName, names the policy its statements move into
+	// (see foldLegacy).
+	foldsInto string
 }
 
 // Size is how large a document is against the limit AWS sets for it.
@@ -238,7 +242,9 @@ func (p *planner) finish() {
 	if gr := p.in.Grantee; gr != nil {
 		inline = map[string][]NamedPolicy{p.g.Grantee.ARN(): gr.Inline}
 	}
-	p.r.Blockers = append(p.r.Blockers, finish(p.r.Changes, inline)...)
+	blockers, warnings := finish(p.r.Changes, inline)
+	p.r.Blockers = append(p.r.Blockers, blockers...)
+	p.r.Warnings = append(p.r.Warnings, warnings...)
 }
 
 type planner struct {

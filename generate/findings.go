@@ -44,4 +44,5 @@ const (
 	CodeGrantsUnread      = "grants_unread"
 	CodeGrantBroadens     = "grant_broadens"
 	CodeGrantShared       = "grant_shared"
+	CodeFoldGap           = "fold_gap"
 )

@@ -15,8 +15,9 @@ import (
 // AWS's limit, the way AWS counts (see Size), and returns a blocker for
 // each that would be written over it. inline holds, by principal ARN, the
 // inline policies of each role or user as read: IAM's limit is on all of
-// them together.
-func finish(changes []Change, inline map[string][]NamedPolicy) []Finding {
+// them together. Last, it orders the changes of a fold (see foldOrder),
+// which may warn.
+func finish(changes []Change, inline map[string][]NamedPolicy) (blockers, warnings []Finding) {
 	for i := range changes {
 		c := &changes[i]
 		if c.added == nil {
@@ -63,7 +64,6 @@ func finish(changes []Change, inline map[string][]NamedPolicy) []Finding {
 			final[c.Target][c.PolicyName] = c.Policy
 		}
 	}
-	var blockers []Finding
 	tooLarge := func(target, msg, fix string) {
 		blockers = append(blockers, Finding{Code: CodePolicyTooLarge, Target: target, Message: msg, Fix: fix})
 	}
@@ -104,7 +104,7 @@ func finish(changes []Change, inline map[string][]NamedPolicy) []Finding {
 			}
 		}
 	}
-	return blockers
+	return blockers, foldOrder(changes)
 }
 
 // writtenSids are the Sids of the statements of after that before does not
@@ -161,4 +161,73 @@ func resourcePolicyAlternatives(doc *policy.Document, what string) string {
 			"or give each grantee a KMS grant instead of key policy statements, with --via grant or via: grant in the grants file: one grant per grantee and bucket, which lets the grantee use the key on any data it encrypted, directly as well as through S3, since a grant cannot be narrowed to a prefix or to S3's calls")
 	}
 	return strings.Join(alternatives, "; ")
+}
+
+// foldOrder orders the changes that fold a role's or user's inline policies
+// of one bucket each into IAMPolicyName (see foldLegacy). Apply writes a
+// principal's inline policies one after another, in plan order: the shared
+// policy first, so the principal never lacks a statement; but until the
+// old policies are cut, its moved statements are there twice, and IAM
+// refuses a write that puts its inline policies together over the limit.
+// Where they would be, the old policies are cut first, and a warning says
+// the principal lacks those statements for a moment.
+func foldOrder(changes []Change) []Finding {
+	var warnings []Finding
+	for i := 0; i < len(changes); i++ {
+		c := changes[i]
+		if c.Kind != KindIAMPolicy || c.foldsInto != "" || c.Size == nil || !c.Writes() {
+			continue
+		}
+		var folds []int
+		extra := 0
+		for j, f := range changes {
+			if f.foldsInto == c.PolicyName && f.Target == c.Target {
+				folds = append(folds, j)
+				extra += nonSpace([]byte(compactText(f.Before))) - nonSpace([]byte(compactText(f.After)))
+			}
+		}
+		if len(folds) == 0 || c.Size.Used+extra <= c.Size.Limit {
+			continue
+		}
+		// The folds go right before c, in their order.
+		var moved []Change
+		for _, j := range folds {
+			moved = append(moved, changes[j])
+		}
+		rest := slices.DeleteFunc(slices.Clone(changes), func(x Change) bool { return x.foldsInto == c.PolicyName && x.Target == c.Target })
+		at := slices.IndexFunc(rest, func(x Change) bool {
+			return x.Kind == KindIAMPolicy && x.Target == c.Target && x.PolicyName == c.PolicyName
+		})
+		copy(changes, slices.Concat(rest[:at], moved, rest[at:]))
+		i = at + len(moved)
+		var names []string
+		for _, m := range moved {
+			names = append(names, m.PolicyName)
+		}
+		warnings = append(warnings, Finding{Code: CodeFoldGap, Target: c.Target,
+			Message: fmt.Sprintf("moving kmsgrant's statements from %s into inline policy %s would put the %s's inline policies over IAM's limit of %d while both hold them, so apply takes them out of %s first: for a moment it lacks them", strings.Join(names, ", "), c.PolicyName, kindOf(c), c.Size.Limit, strings.Join(names, ", ")),
+			Fix:     "apply when a moment without that access does no harm, or revoke grants the role no longer needs first"})
+	}
+	return warnings
+}
+
+// compactText is a document's text without its layout, for counting as IAM
+// counts; "" for none.
+func compactText(text string) string {
+	if text == "" {
+		return ""
+	}
+	d, err := policy.Parse([]byte(text))
+	if err != nil {
+		return text
+	}
+	return string(d.Compact())
+}
+
+// kindOf says whether an inline policy change is a role's or a user's.
+func kindOf(c Change) string {
+	if c.Grantee != nil && c.Grantee.Kind == arns.User {
+		return "user"
+	}
+	return "role"
 }

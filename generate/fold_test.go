@@ -120,3 +120,59 @@ func TestRevokeLooksInLegacyInlinePolicies(t *testing.T) {
 		t.Errorf("IAM changes: %v", names)
 	}
 }
+
+// A policy named like kmsgrant's of a bucket (kmsgrant-team) that holds
+// grants of another bucket is not one kmsgrant wrote for a bucket: its
+// statements stay.
+func TestFoldLeavesPoliciesOfOtherBuckets(t *testing.T) {
+	in := seedInputs()
+	named := seedGrant()
+	named.IAMPolicyName = "kmsgrant-team"
+	in = applied(t, in, plan(t, named, in))
+	g := seedGrant()
+	g.Prefix = "exports/"
+	for _, c := range plan(t, g, in).Changes {
+		if c.Kind == KindIAMPolicy && c.PolicyName == "kmsgrant-team" {
+			t.Errorf("kmsgrant-team is changed: %s %s", c.Action, c.Reason)
+		}
+	}
+}
+
+// The shared policy is written before the old ones are cut, so the role
+// never lacks a statement; where both holding the moved statements would
+// put its inline policies over IAM's limit, the old ones are cut first,
+// and the plan says the role lacks them for a moment.
+func TestFoldOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bulk int // characters of another inline policy of the role
+		gap  bool
+	}{
+		{"room for both", 1000, false},
+		{"near the limit", 9300, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, _ := legacyGranted(t)
+			resource := `"arn:aws:s3:::archive/` + strings.Repeat("x", tc.bulk-120) + `"`
+			in.Grantee.Inline = append(in.Grantee.Inline, NamedPolicy{Name: "bulk",
+				Doc: docOf(`{"Sid": "Bulk", "Effect": "Allow", "Action": "s3:GetObject", "Resource": ` + resource + `}`)})
+			g := seedGrant()
+			g.Prefix = "exports/"
+			res := plan(t, g, in)
+			if len(res.Blockers) > 0 {
+				t.Fatalf("blocked: %v", res.Blockers)
+			}
+			var order []string
+			for _, c := range res.Changes {
+				if c.Kind == KindIAMPolicy {
+					order = append(order, c.PolicyName)
+				}
+			}
+			sharedFirst := len(order) > 0 && order[0] == IAMPolicyName
+			warned := slices.ContainsFunc(res.Warnings, func(f Finding) bool { return f.Code == CodeFoldGap })
+			if sharedFirst == tc.gap || warned != tc.gap {
+				t.Errorf("IAM writes in order %v, fold_gap warned %v; want the old policies first and a warning: %v", order, warned, tc.gap)
+			}
+		})
+	}
+}

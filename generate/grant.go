@@ -148,9 +148,13 @@ func s3Location(p string) (what, bucket, key string, ok bool) {
 	return "S3 ARN", bucket, strings.TrimSuffix(key, "*"), true
 }
 
-// isLegacyIAMPolicyName reports whether name is the one kmsgrant gave a
-// bucket's grants before IAMPolicyName (see LegacyIAMPolicyName).
-func isLegacyIAMPolicyName(name string) bool {
+// legacyBucket returns the bucket whose grants kmsgrant put into inline
+// policy name before IAMPolicyName (see LegacyIAMPolicyName); false for
+// other names, and for a shortened one, whose bucket cannot be told.
+func legacyBucket(name string) (string, bool) {
 	bucket, ok := strings.CutPrefix(name, "kmsgrant-")
-	return ok && arns.ValidateBucketName(bucket) == nil && LegacyIAMPolicyName(bucket) == name
+	if !ok || arns.ValidateBucketName(bucket) != nil || LegacyIAMPolicyName(bucket) != name {
+		return "", false
+	}
+	return bucket, true
 }

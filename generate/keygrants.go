@@ -44,10 +44,11 @@ const maxGrantName = 256
 
 // KMSGrantName names kmsgrant's KMS grant for a bucket: kmsgrant-BUCKET,
 // with the dots of a bucket name (which KMS does not take in a grant name)
-// as underscores (which a bucket name never has, so names stay distinct),
-// and ending in a hash of the name where it is longer than KMS allows.
+// as colons (which no bucket name has, legacy ones included, so names stay
+// distinct), and ending in a hash of the name where it is longer than KMS
+// allows.
 func KMSGrantName(bucket string) string {
-	name := grantNamePrefix + strings.ReplaceAll(bucket, ".", "_")
+	name := grantNamePrefix + strings.ReplaceAll(bucket, ".", ":")
 	if len(name) <= maxGrantName {
 		return name
 	}
@@ -143,6 +144,36 @@ func ParseGrantsJSON(text string) ([]KMSGrant, error) {
 	return out, nil
 }
 
+// GrantsDelta is what a key_grants change does, from the texts of its
+// Before and After: the grants to create (in After, not in Before) and
+// those to revoke (in Before, not in After), by identity. A write does
+// exactly that, whatever other grants the key has by then, kmsgrant's
+// included: another run may have made its own since this plan was made.
+func GrantsDelta(before, after string) (create, revoke []KMSGrant, err error) {
+	b, err := ParseGrantsJSON(before)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := ParseGrantsJSON(after)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := func(list []KMSGrant, g KMSGrant) bool {
+		return slices.ContainsFunc(list, func(x KMSGrant) bool { return GrantIdentity(x) == GrantIdentity(g) })
+	}
+	for _, g := range a {
+		if !in(b, g) {
+			create = append(create, g)
+		}
+	}
+	for _, g := range b {
+		if !in(a, g) {
+			revoke = append(revoke, g)
+		}
+	}
+	return create, revoke, nil
+}
+
 // keyGrantsChange plans the key's grants going from before to after, the
 // whole list of the key's grants each time (kmsgrant's are picked out).
 func keyGrantsChange(k *Key, before, after []KMSGrant, reason string) Change {
@@ -204,4 +235,25 @@ func (p *planner) keyGrant(l *Layer) {
 	p.warn(CodeGrantBroadens, k.ARN,
 		"a KMS grant lets its grantee use the key for the operations it lists on any data the key encrypted, directly as well as through S3: key policy statements would allow only S3's calls (kms:ViaService) for objects under the granted prefix (encryption context), and a grant's constraints are exact values that cannot name a prefix; a new grant may take up to 5 minutes to take effect",
 		"leave out --via grant to have the key policy name the grantee instead, where it fits")
+}
+
+// warnSharedGrant warns where the key layer is granted by a KMS grant
+// kmsgrant made for another bucket: a grant is not narrowed to a bucket,
+// so this grant needs nothing of its own, and loses the key when that
+// bucket's grants are revoked (revoke says so too).
+func (p *planner) warnSharedGrant(l *Layer) {
+	own := KMSGrantName(p.in.Bucket.Name)
+	for _, ref := range l.AllowedBy {
+		if ref.Policy != grantsPolicy {
+			continue
+		}
+		var g struct{ Name string }
+		if json.Unmarshal([]byte(ref.Statement), &g) != nil || !IsOwnGrant(KMSGrant{Name: g.Name}) || g.Name == own {
+			continue
+		}
+		p.warn(CodeGrantShared, l.Target,
+			fmt.Sprintf("the key is granted to %s by KMS grant %s, which kmsgrant made for another bucket: revoking that bucket's grants takes it, and this bucket's key access with it", p.g.Grantee.ARN(), g.Name),
+			"plan this grant again after such a revoke, or use -f FILE --prune, which revokes and grants again in one plan")
+		return
+	}
 }

@@ -181,8 +181,12 @@ func TestReversedKeyGrants(t *testing.T) {
 }
 
 func TestKMSGrantName(t *testing.T) {
-	if got := KMSGrantName("logs.example.com"); got != "kmsgrant-logs_example_com" {
+	if got := KMSGrantName("logs.example.com"); got != "kmsgrant-logs:example:com" {
 		t.Errorf("KMSGrantName = %q", got)
+	}
+	// A legacy name may have underscores where another has dots.
+	if KMSGrantName("My.Data") == KMSGrantName("My_Data") {
+		t.Errorf("My.Data and My_Data share grant name %s", KMSGrantName("My.Data"))
 	}
 	long := strings.Repeat("a", 200) + "." + strings.Repeat("b", 54)
 	a, b := KMSGrantName(long), KMSGrantName(long[:254]+"c")
@@ -194,5 +198,38 @@ func TestKMSGrantName(t *testing.T) {
 	}
 	if v, err := ParseVia("key-policy"); err != nil || v != "" {
 		t.Errorf("ParseVia(key-policy) = %q, %v", v, err)
+	}
+}
+
+// A grant whose key another bucket's KMS grant allows adds nothing, and
+// says that it rests on it; a revoke that cannot read the grants says it
+// does not look for them.
+func TestSharedAndUnreadGrantsAreSaid(t *testing.T) {
+	in := seedInputs()
+	in = applied(t, in, plan(t, viaGrant(), in))
+	other := seedInputs()
+	other.Bucket.Name = "other-bucket"
+	other.Key, other.Grantee = in.Key, in.Grantee
+	g := viaGrant()
+	g.Bucket = "other-bucket"
+	res := plan(t, g, other)
+	for _, c := range res.Changes {
+		if c.Kind == KindKeyGrants || c.Kind == KindKeyPolicy && c.Writes() {
+			t.Errorf("the key is granted already, yet %s %s", c.Kind, c.Action)
+		}
+	}
+	if !slices.ContainsFunc(res.Warnings, func(f Finding) bool {
+		return f.Code == CodeGrantShared && strings.Contains(f.Message, "kmsgrant-doc-example-bucket")
+	}) {
+		t.Errorf("no %s warning naming the seed bucket's grant: %v", CodeGrantShared, codeTargets(res.Warnings))
+	}
+
+	in.Key.GrantsUnread = true
+	rev, err := Revoke(seedGrant(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rev.Warnings, func(f Finding) bool { return f.Code == CodeGrantsUnread }) {
+		t.Errorf("revoke with the grants unread: warnings %v", codeTargets(rev.Warnings))
 	}
 }

@@ -181,6 +181,7 @@ func (p *planner) keyPolicy() error {
 	policies := []eval.Policy{{Name: "key policy", Kind: eval.Resource, Doc: k.Policy}}
 	l := p.evaluate("key policy", k.ARN, policies, kmsNeeds(p.g, p.sc, p.bucketKey()), k.Grants)
 	p.checkNetworkConditions(l)
+	p.warnSharedGrant(l)
 	if k.GrantsUnread && len(l.Missing) > 0 {
 		p.warn(CodeGrantsUnread, k.ARN,
 			"the key's grants could not be read (kms:ListGrants was denied), so a grant that already allows the grantee was not looked for; kmsgrant plans key policy statements instead",
@@ -250,12 +251,16 @@ func (p *planner) foldLegacy(c *Change, gr *Grantee) []Change {
 	f := newFactoring(KindIAMPolicy)
 	var out []Change
 	for _, np := range gr.Inline {
-		if np.Doc == nil || !isLegacyIAMPolicyName(np.Name) {
+		bucket, ok := legacyBucket(np.Name)
+		if np.Doc == nil || !ok {
 			continue
 		}
 		var moved, kept []policy.Statement
 		for _, st := range np.Doc.Statements {
-			if f.pristine(st) {
+			// Only what kmsgrant wrote there for that bucket: a
+			// policy a person named kmsgrant-SOMETHING for other
+			// grants keeps them.
+			if f.pristine(st) && onlyFor(st, bucket) {
 				moved = append(moved, st)
 			} else {
 				kept = append(kept, st)
@@ -267,7 +272,7 @@ func (p *planner) foldLegacy(c *Change, gr *Grantee) []Change {
 		c.added = append(moved, c.added...)
 		c.Policy = appended(c.Policy, moved)
 		legacy := Change{Kind: KindIAMPolicy, Account: c.Account, Target: c.Target, PolicyName: np.Name, Grantee: c.Grantee,
-			Before: np.Doc.Pretty(), Reason: fmt.Sprintf("its kmsgrant statements move into inline policy %s, which holds every grant kmsgrant makes the %s", IAMPolicyName, p.g.Grantee.Kind)}
+			Before: np.Doc.Pretty(), foldsInto: c.PolicyName, Reason: fmt.Sprintf("its kmsgrant statements move into inline policy %s, which holds every grant kmsgrant makes the %s", IAMPolicyName, p.g.Grantee.Kind)}
 		if len(kept) == 0 {
 			legacy.Action = Delete
 			legacy.Reason += "; left with no statement, it is deleted"
@@ -521,4 +526,27 @@ func withGrants(d eval.Decision, grants []KMSGrant, req eval.Request) eval.Decis
 		}
 	}
 	return d
+}
+
+// onlyFor reports whether a statement of an identity policy is about bucket
+// alone: every S3 ARN it names, as a resource or as the encryption context
+// it decrypts for, is the bucket's or under it, and it names one.
+func onlyFor(st policy.Statement, bucket string) bool {
+	values := slices.Clone(st.Resource.List)
+	if c := scopeCondition(st); c >= 0 {
+		values = append(values, st.Condition[c].Values.List...)
+	}
+	seen := false
+	for _, v := range values {
+		_, rest, isS3 := strings.Cut(v, ":s3:::")
+		if !isS3 {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		if name != bucket {
+			return false
+		}
+		seen = true
+	}
+	return seen
 }

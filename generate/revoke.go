@@ -246,6 +246,12 @@ func (p *planner) revokeKeyGrant(in Inputs) {
 	if k == nil {
 		return
 	}
+	if k.GrantsUnread {
+		p.warn(CodeGrantsUnread, k.ARN,
+			"the key's grants could not be read (kms:ListGrants was denied), so a KMS grant kmsgrant made for this bucket (--via grant) is not looked for, and stays if there is one",
+			"allow kms:ListGrants on the key to the owner credentials, and revoke again")
+		return
+	}
 	name, principal := KMSGrantName(in.Bucket.Name), p.g.Grantee.ARN()
 	mine := func(g KMSGrant) bool { return IsOwnGrant(g) && g.Name == name && g.GranteePrincipal == principal }
 	if !slices.ContainsFunc(k.Grants, mine) {

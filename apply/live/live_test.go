@@ -685,3 +685,53 @@ func TestLiveDroppedGuessSaysNothing(t *testing.T) {
 		}
 	}
 }
+
+// Two runs grant by KMS grant on one key at once: each planned before the
+// other wrote. The second's write makes its grant and leaves the first's,
+// which its plan never saw, on the live backend and the state file alike.
+func TestRacingKeyGrantWritesKeepBoth(t *testing.T) {
+	data := example(t, "seed")
+	viaGrant := func(grantee string) generate.Grant {
+		g := grant(t, "doc-example-bucket", "reports/", grantee)
+		g.Via = generate.ViaGrant
+		return g
+	}
+	keyGrants := func(p *apply.Plan) generate.Change {
+		for _, c := range p.Result.Changes {
+			if c.Kind == generate.KindKeyGrants {
+				return c
+			}
+		}
+		t.Fatal("no key_grants change")
+		return generate.Change{}
+	}
+	srv := livetest.New(t, data)
+	b := mustBackend(t, srv)
+	file, err := statefile.Parse("state.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, be := range []apply.Backend{b, file} {
+		first, err := apply.NewPlan(context.Background(), be, viaGrant(reader))
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := apply.NewPlan(context.Background(), be, viaGrant("arn:aws:iam::444455556666:role/analyst"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []generate.Change{keyGrants(first), keyGrants(second)} {
+			if err := be.Write(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now, err := be.Current(context.Background(), keyGrants(first))
+		if err != nil {
+			t.Fatal(err)
+		}
+		grants, _ := generate.ParseGrantsJSON(now)
+		if len(grants) != 2 {
+			t.Errorf("%T: grants after both writes:\n%s", be, now)
+		}
+	}
+}

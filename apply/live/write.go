@@ -225,13 +225,18 @@ func (b *Backend) keyGrants(ctx context.Context, keyARN string) ([]generate.KMSG
 	return grants, nil
 }
 
-// writeGrants makes kmsgrant's grants on the key those c lists: it creates
-// the ones missing, then revokes its others, so that a grant replaced by
-// one with more operations never leaves a moment without either. Grants
-// of other makers are never touched. CreateGrant of a grant that exists
-// already answers that grant, so a retried write does not make two.
+// writeGrants makes the grants change c creates and revokes those it
+// revokes (generate.GrantsDelta), creating first, so that a grant replaced
+// by one with more operations never leaves a moment without either. Other
+// grants, kmsgrant's that another run made since the plan included, are
+// never touched. A grant there already is not made again, and one gone
+// already is not an error.
 func (b *Backend) writeGrants(ctx context.Context, c generate.Change) error {
 	key, err := arns.ParseKeyARN(c.Target)
+	if err != nil {
+		return err
+	}
+	create, revoke, err := generate.GrantsDelta(c.Before, c.After)
 	if err != nil {
 		return err
 	}
@@ -239,11 +244,12 @@ func (b *Backend) writeGrants(ctx context.Context, c generate.Change) error {
 	if err != nil {
 		return err
 	}
+	has := func(g generate.KMSGrant) func(generate.KMSGrant) bool {
+		return func(x generate.KMSGrant) bool { return generate.GrantIdentity(x) == generate.GrantIdentity(g) }
+	}
 	client := b.kmsFor(key.Region)
-	want := map[string]bool{}
-	for _, g := range c.KeyGrants {
-		want[generate.GrantIdentity(g)] = true
-		if slices.ContainsFunc(now, func(x generate.KMSGrant) bool { return generate.GrantIdentity(x) == generate.GrantIdentity(g) }) {
+	for _, g := range create {
+		if slices.ContainsFunc(now, has(g)) {
 			continue
 		}
 		in := &kms.CreateGrantInput{KeyId: aws.String(c.Target), GranteePrincipal: aws.String(g.GranteePrincipal), Name: aws.String(g.Name)}
@@ -255,7 +261,7 @@ func (b *Backend) writeGrants(ctx context.Context, c generate.Change) error {
 		}
 	}
 	for _, g := range now {
-		if !generate.IsOwnGrant(g) || want[generate.GrantIdentity(g)] {
+		if !generate.IsOwnGrant(g) || !slices.ContainsFunc(revoke, has(g)) {
 			continue
 		}
 		_, err := client.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: aws.String(c.Target), GrantId: aws.String(g.ID)})

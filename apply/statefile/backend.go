@@ -367,34 +367,42 @@ func (f *File) key(c generate.Change) (*key, error) {
 	return nil, fmt.Errorf("%s has no accounts.%s.kms_keys.%s", f.name, c.Account, c.Target)
 }
 
-// editGrants makes the key's grants those of other makers, as they are
-// (the text of each too), and kmsgrant's that c lists: a grant kept keeps
-// its place and ID, one that goes is left out, and a new one is appended
-// with an ID of 64 hex digits, as KMS gives, made from what it is.
+// editGrants makes the grants change c creates and revokes those it
+// revokes (generate.GrantsDelta), as the live backend does: every other
+// grant stays as it is, text and place. A new grant is appended with an ID
+// of 64 hex digits, as KMS gives, made from what it is.
 func (f *File) editGrants(t text, c generate.Change, rel []string) error {
 	k, err := f.key(c)
 	if err != nil {
 		return err
 	}
-	want := map[string]bool{}
-	for _, g := range c.KeyGrants {
-		want[generate.GrantIdentity(g)] = true
+	create, revoke, err := generate.GrantsDelta(c.Before, c.After)
+	if err != nil {
+		return err
 	}
+	identities := func(list []generate.KMSGrant) map[string]bool {
+		out := map[string]bool{}
+		for _, g := range list {
+			out[generate.GrantIdentity(g)] = true
+		}
+		return out
+	}
+	made, revoked := identities(create), identities(revoke)
 	var items [][]byte
 	for i, g := range k.Grants {
 		kg := g.kms()
-		if generate.IsOwnGrant(kg) && !want[generate.GrantIdentity(kg)] {
+		if generate.IsOwnGrant(kg) && revoked[generate.GrantIdentity(kg)] {
 			continue
 		}
-		delete(want, generate.GrantIdentity(kg))
+		delete(made, generate.GrantIdentity(kg)) // there already
 		item, ok := t.Value(append(slices.Clone(rel), strconv.Itoa(i)))
 		if !ok {
 			return fmt.Errorf("editing %s: grant %d of %s is not where it was read", f.name, i, c.Target)
 		}
 		items = append(items, item)
 	}
-	for _, g := range c.KeyGrants {
-		if !want[generate.GrantIdentity(g)] {
+	for _, g := range create {
+		if !made[generate.GrantIdentity(g)] {
 			continue
 		}
 		sum := sha256.Sum256([]byte(c.Target + "\x00" + generate.GrantIdentity(g)))
@@ -406,6 +414,8 @@ func (f *File) editGrants(t text, c generate.Change, rel []string) error {
 		items = append(items, item)
 	}
 	switch {
+	case len(items) == len(k.Grants) && len(create) == 0 && len(revoke) == 0:
+		return nil
 	case len(items) == 0 && len(k.Grants) == 0:
 		return nil
 	case len(items) == 0:

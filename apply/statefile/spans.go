@@ -133,8 +133,9 @@ func (f *File) entityWindow(path []string) (*jsonedit.Window, bool) {
 		return nil, false
 	}
 	if key, ok := jsonedit.KeyBefore(f.data, start); !ok || key != path[3] {
-		// Not where the index says: the write edits the whole file,
-		// found by its path.
+		// Not where the index says: it is made again from the file
+		// before the write edits the whole file.
+		f.spans = nil
 		return nil, false
 	}
 	w, err := jsonedit.OpenWindowAt(f.data, start)
