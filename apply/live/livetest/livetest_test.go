@@ -1314,9 +1314,12 @@ func TestAccessAnalyzer(t *testing.T) {
 // made at once.
 func TestRoundTrips(t *testing.T) {
 	s := New(t, seed(t))
-	s.SetDelay(20 * time.Millisecond)
+	// Long beside the time the four calls at once take to leave, even on
+	// a loaded machine.
+	s.SetDelay(300 * time.Millisecond)
+	client := newClients(t, s, owner).sts
 	call := func() {
-		if _, err := newClients(t, s, owner).sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		if _, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
 			t.Error(err)
 		}
 	}
