@@ -833,17 +833,14 @@ func holdsGrants(current string, c generate.Change) bool {
 	if err != nil {
 		return false
 	}
-	has := map[string]bool{}
-	for _, g := range now {
-		has[generate.GrantIdentity(g)] = true
-	}
+	has := generate.GrantSetOf(now)
 	for _, g := range create {
-		if !has[generate.GrantIdentity(g)] {
+		if !has.Has(g) {
 			return false
 		}
 	}
 	for _, g := range revoke {
-		if has[generate.GrantIdentity(g)] {
+		if has.Has(g) {
 			return false
 		}
 	}

@@ -92,6 +92,21 @@ func GrantIdentity(g KMSGrant) string {
 	return string(b)
 }
 
+// GrantSet is a set of grants by identity (GrantIdentity).
+type GrantSet map[string]bool
+
+// GrantSetOf is the set of the grants of list.
+func GrantSetOf(list []KMSGrant) GrantSet {
+	set := GrantSet{}
+	for _, g := range list {
+		set[GrantIdentity(g)] = true
+	}
+	return set
+}
+
+// Has reports whether the set holds a grant of g's identity.
+func (s GrantSet) Has(g KMSGrant) bool { return s[GrantIdentity(g)] }
+
 // OwnGrants are kmsgrant's grants among grants, in the order plans show
 // them: by name, then grantee.
 func OwnGrants(grants []KMSGrant) []KMSGrant {
@@ -158,16 +173,14 @@ func GrantsDelta(before, after string) (create, revoke []KMSGrant, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	in := func(list []KMSGrant, g KMSGrant) bool {
-		return slices.ContainsFunc(list, func(x KMSGrant) bool { return GrantIdentity(x) == GrantIdentity(g) })
-	}
+	inBefore, inAfter := GrantSetOf(b), GrantSetOf(a)
 	for _, g := range a {
-		if !in(b, g) {
+		if !inBefore.Has(g) {
 			create = append(create, g)
 		}
 	}
 	for _, g := range b {
-		if !in(a, g) {
+		if !inAfter.Has(g) {
 			revoke = append(revoke, g)
 		}
 	}

@@ -735,3 +735,69 @@ func TestRacingKeyGrantWritesKeepBoth(t *testing.T) {
 		}
 	}
 }
+
+// A grant the owner may not make fails the apply with the call and the
+// permission named, and the writes before it are rolled back; a write that
+// only makes grants lists none (CreateGrant of a named grant that is there
+// already answers it), one that revokes lists them for their IDs.
+func TestLiveKeyGrantWrites(t *testing.T) {
+	data := example(t, "seed")
+	g := grant(t, "doc-example-bucket", "reports/", reader)
+	g.Via = generate.ViaGrant
+
+	denied := livetest.New(t, data)
+	denied.Fail("kms:CreateGrant", 1, 400, "AccessDeniedException", "User: arn:aws:iam::111122223333:user/test is not authorized to perform: kms:CreateGrant")
+	b := mustBackend(t, denied)
+	p, err := apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = apply.Execute(context.Background(), b, p, apply.Parallelism(1))
+	if err == nil || !strings.Contains(err.Error(), "kms:CreateGrant") {
+		t.Fatalf("Execute = %v, want an error naming kms:CreateGrant", err)
+	}
+	// Rolled back: the bucket policy means what it did, the role has no
+	// inline policy, the key no grant (the default encryption keeps the
+	// key's full ARN, which a rollback leaves on purpose).
+	var before, after struct {
+		Accounts map[string]struct {
+			Buckets  map[string]struct{ Policy any }
+			KMSKeys  map[string]struct{ Grants []any } `json:"kms_keys"`
+			IAMRoles map[string]struct {
+				InlinePolicies map[string]any `json:"inline_policies"`
+			} `json:"iam_roles"`
+		}
+	}
+	if json.Unmarshal(data, &before) != nil || json.Unmarshal(denied.State(), &after) != nil {
+		t.Fatal("state does not decode")
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("the failed apply left changes (-before +after):\n%s", diff)
+	}
+
+	srv := livetest.New(t, data)
+	b = mustBackend(t, srv)
+	p, err = apply.NewPlan(context.Background(), b, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := srv.RequestCount("kms:ListGrants")
+	if _, err := apply.Execute(context.Background(), b, p); err != nil {
+		t.Fatal(err)
+	}
+	// Read before the write and after it; not by the write.
+	if n := srv.RequestCount("kms:ListGrants") - listed; n != 2 {
+		t.Errorf("ListGrants %d times to apply a new grant; want 2 (the check before it and the read back)", n)
+	}
+	rev, err := apply.PlanBatch(context.Background(), b, []apply.Labelled{{Grant: g}}, generate.OpRevoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed = srv.RequestCount("kms:ListGrants")
+	if _, err := apply.Execute(context.Background(), b, rev); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.RequestCount("kms:ListGrants") - listed; n != 3 || srv.RequestCount("kms:RevokeGrant") != 1 {
+		t.Errorf("revoke: ListGrants %d times, RevokeGrant %d; want 3 (the write's for the ID) and 1", n, srv.RequestCount("kms:RevokeGrant"))
+	}
+}

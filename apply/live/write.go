@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -229,8 +228,10 @@ func (b *Backend) keyGrants(ctx context.Context, keyARN string) ([]generate.KMSG
 // revokes (generate.GrantsDelta), creating first, so that a grant replaced
 // by one with more operations never leaves a moment without either. Other
 // grants, kmsgrant's that another run made since the plan included, are
-// never touched. A grant there already is not made again, and one gone
-// already is not an error.
+// never touched. CreateGrant of a grant that has a name and is there
+// already answers that grant rather than make another ("Name", CreateGrant,
+// AWS KMS API Reference), so the grants are listed only for the IDs of
+// those to revoke; a grant gone already is not an error.
 func (b *Backend) writeGrants(ctx context.Context, c generate.Change) error {
 	key, err := arns.ParseKeyARN(c.Target)
 	if err != nil {
@@ -240,18 +241,8 @@ func (b *Backend) writeGrants(ctx context.Context, c generate.Change) error {
 	if err != nil {
 		return err
 	}
-	now, err := b.keyGrants(ctx, c.Target)
-	if err != nil {
-		return err
-	}
-	has := func(g generate.KMSGrant) func(generate.KMSGrant) bool {
-		return func(x generate.KMSGrant) bool { return generate.GrantIdentity(x) == generate.GrantIdentity(g) }
-	}
 	client := b.kmsFor(key.Region)
 	for _, g := range create {
-		if slices.ContainsFunc(now, has(g)) {
-			continue
-		}
 		in := &kms.CreateGrantInput{KeyId: aws.String(c.Target), GranteePrincipal: aws.String(g.GranteePrincipal), Name: aws.String(g.Name)}
 		for _, op := range g.Operations {
 			in.Operations = append(in.Operations, kmstypes.GrantOperation(op))
@@ -260,8 +251,16 @@ func (b *Backend) writeGrants(ctx context.Context, c generate.Change) error {
 			return callError(err, "creating grant "+g.Name+" for "+g.GranteePrincipal+" on", c.Target, "kms:CreateGrant", b.owner)
 		}
 	}
+	if len(revoke) == 0 {
+		return nil
+	}
+	now, err := b.keyGrants(ctx, c.Target)
+	if err != nil {
+		return err
+	}
+	revoked := generate.GrantSetOf(revoke)
 	for _, g := range now {
-		if !generate.IsOwnGrant(g) || !slices.ContainsFunc(revoke, has(g)) {
+		if !generate.IsOwnGrant(g) || !revoked.Has(g) {
 			continue
 		}
 		_, err := client.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: aws.String(c.Target), GrantId: aws.String(g.ID)})

@@ -380,18 +380,11 @@ func (f *File) editGrants(t text, c generate.Change, rel []string) error {
 	if err != nil {
 		return err
 	}
-	identities := func(list []generate.KMSGrant) map[string]bool {
-		out := map[string]bool{}
-		for _, g := range list {
-			out[generate.GrantIdentity(g)] = true
-		}
-		return out
-	}
-	made, revoked := identities(create), identities(revoke)
+	made, revoked := generate.GrantSetOf(create), generate.GrantSetOf(revoke)
 	var items [][]byte
 	for i, g := range k.Grants {
 		kg := g.kms()
-		if generate.IsOwnGrant(kg) && revoked[generate.GrantIdentity(kg)] {
+		if generate.IsOwnGrant(kg) && revoked.Has(kg) {
 			continue
 		}
 		delete(made, generate.GrantIdentity(kg)) // there already
@@ -402,7 +395,7 @@ func (f *File) editGrants(t text, c generate.Change, rel []string) error {
 		items = append(items, item)
 	}
 	for _, g := range create {
-		if !made[generate.GrantIdentity(g)] {
+		if !made.Has(g) {
 			continue
 		}
 		sum := sha256.Sum256([]byte(c.Target + "\x00" + generate.GrantIdentity(g)))
