@@ -1137,3 +1137,28 @@ func TestWritesInEntityWindows(t *testing.T) {
 		t.Errorf("the file does not parse: %v", err)
 	}
 }
+
+// An index that no longer says where an entity starts is not trusted: the
+// write finds the entity by its path, and the index is made again.
+func TestWriteWithAStaleIndex(t *testing.T) {
+	ctx := context.Background()
+	f, _ := writeFixture(t, fixture, 0o600)
+	b, _ := f.Bucket(ctx, "doc-example-bucket")
+	c := generate.Change{Kind: generate.KindBucketPolicy, Account: owner, Target: bucketARN, Action: generate.Update, Policy: withStatement(t, b.Policy, grantStatement)}
+	if _, ok := f.entityStart([]string{"accounts", owner, "buckets", "doc-example-bucket", "policy"}); !ok {
+		t.Fatal("no index entry for the bucket")
+	}
+	// Point the bucket's entry at the start of the next bucket.
+	i := f.spans.at[entityKey([]string{"accounts", owner, "buckets", "doc-example-bucket"})]
+	f.spans.starts[i] = f.spans.starts[f.spans.at[entityKey([]string{"accounts", owner, "buckets", "plain-bucket"})]]
+	if err := f.Write(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := writeFixture(t, fixture, 0o600)
+	if err := want.Write(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want.Bytes()), string(f.Bytes())); diff != "" {
+		t.Errorf("written with a stale index (-want +got):\n%s", diff)
+	}
+}
